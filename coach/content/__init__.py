@@ -1,0 +1,1 @@
+"""Routines, FAQ, commands and phrases: loaded from YAML into frozen dataclasses."""

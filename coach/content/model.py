@@ -1,0 +1,153 @@
+"""Frozen dataclasses for everything the YAML files describe.
+
+Nothing here reads files; `coach.content.loader` builds these objects and
+checks them. Times are always seconds (float).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+__all__ = [
+    "CommandSet",
+    "Content",
+    "Cue",
+    "Exercise",
+    "FaqEntry",
+    "IntentSpec",
+    "Routine",
+    "Side",
+    "SourcePos",
+]
+
+
+@dataclass(frozen=True)
+class SourcePos:
+    """Where a value was written, for error messages."""
+
+    path: Path
+    line: int
+    """1-based line number."""
+    column: int
+    """1-based column number."""
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+class Side(str, Enum):
+    """A side of the body for unilateral exercises."""
+
+    LEFT = "left"
+    RIGHT = "right"
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A form cue spoken during an exercise."""
+
+    text: str
+    """What the coach says."""
+    at: float | None = None
+    """Seconds into the exercise (into each side, for sided exercises).
+    None: the player places it in a free gap."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of a routine; timed, or counted in reps at a tempo."""
+
+    name: str
+    """Spoken name, e.g. "leg swings"."""
+    seconds: float
+    """Working time per side (seconds). For reps: reps * tempo."""
+    reps: int | None = None
+    """Repetitions per side, or None for a timed exercise."""
+    tempo: float | None = None
+    """Seconds per repetition, when reps is set."""
+    sides: tuple[Side, ...] = ()
+    """Empty for both sides at once; otherwise the order to do them in."""
+    how: str = ""
+    """Short set-up instruction spoken when the exercise starts."""
+    cues: tuple[Cue, ...] = ()
+    """Form cues inside the exercise."""
+    rest_after: float = 0.0
+    """Rest after this exercise (seconds); none after the last one."""
+
+    @property
+    def total_seconds(self) -> float:
+        """Working time over all sides (seconds)."""
+        return self.seconds * max(1, len(self.sides))
+
+
+@dataclass(frozen=True)
+class Routine:
+    """A timed routine read from one YAML file."""
+
+    id: str
+    """Stable identifier, e.g. "warm-up" (the `routine` slot value)."""
+    name: str
+    """Spoken title, e.g. "Dynamic warm-up"."""
+    aliases: tuple[str, ...]
+    """Other ways to say it, e.g. "warm up", "warmup"."""
+    intro: str
+    """Said before the first exercise."""
+    outro: str
+    """Said when the routine is finished."""
+    exercises: tuple[Exercise, ...]
+    description: str = ""
+    """One line for `coach list`."""
+    source: Path | None = None
+    """The YAML file it came from."""
+
+    @property
+    def total_seconds(self) -> float:
+        """Working time plus rests (seconds), without intro and outro."""
+        rests = sum(e.rest_after for e in self.exercises[:-1])
+        return sum(e.total_seconds for e in self.exercises) + rests
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """One question the coach can answer, with the article as its source."""
+
+    id: str
+    questions: tuple[str, ...]
+    """Several phrasings of the question."""
+    answer: str
+    """Short spoken answer: two sentences at most."""
+    details: str
+    """Longer answer for "tell me more"."""
+
+
+@dataclass(frozen=True)
+class IntentSpec:
+    """An intent and the templates that express it."""
+
+    name: str
+    templates: tuple[str, ...]
+    """hassil-style templates: (a | b) alternatives, [optional] words, {slot} references."""
+
+
+@dataclass(frozen=True)
+class CommandSet:
+    """What `commands.yaml` holds: intents, slot lists and words to ignore."""
+
+    intents: tuple[IntentSpec, ...]
+    slots: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Slot name -> spoken value -> canonical value (e.g. "warm up" -> "warm-up")."""
+    fillers: tuple[str, ...] = ()
+    """Words dropped before matching ("um", "please", "coach")."""
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything loaded from the routine folders."""
+
+    routines: dict[str, Routine]
+    faq: tuple[FaqEntry, ...]
+    commands: CommandSet
+    phrases: dict[str, str]
+    """Key -> template of what the coach says outside routines (str.format fields)."""

@@ -1,0 +1,1 @@
+"""The only package that touches audio devices or speech libraries."""
