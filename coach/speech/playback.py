@@ -1,0 +1,318 @@
+"""Play int16 PCM through sounddevice: interruptible, with exact timing.
+
+One output stream stays open and running; its callback copies the current utterance (or
+zeros) into each small block. So an utterance starts at the next block, `stop()` is heard
+within a block plus the device latency, and the player knows to the block when sound comes
+out of the speaker (`playing_until`, listeners) - the recogniser must never act on the
+coach's own voice.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "NO_OUTPUT_HINT",
+    "NoOutputDeviceError",
+    "OutputDevice",
+    "Pcm",
+    "PcmPlayer",
+    "PlaybackEvent",
+    "PlaybackListener",
+    "list_output_devices",
+    "reload_portaudio",
+    "resolve_output_device",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+NO_OUTPUT_HINT = "no audio output device: run `coach devices`; use --text to print instead"
+_BLOCK_SECONDS = 0.01
+_POLL_SECONDS = 0.005
+
+
+@dataclass(frozen=True)
+class Pcm:
+    """Mono audio."""
+
+    samples: npt.NDArray[np.int16]
+    """int16 mono samples."""
+    rate: int
+    """Sample rate (hertz)."""
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return len(self.samples) / self.rate
+
+
+@dataclass(frozen=True)
+class PlaybackEvent:
+    """Sound started or stopped coming out of the speaker."""
+
+    playing: bool
+    """True: an utterance starts being heard; False: it ends (finished or stopped)."""
+    at: float
+    """time.monotonic() when this is (estimated to be) heard, device latency included."""
+    label: str
+    """What was played (the text, for a speaker)."""
+
+
+PlaybackListener = Callable[[PlaybackEvent], None]
+
+
+@dataclass(frozen=True)
+class OutputDevice:
+    """An audio output device as PortAudio lists it."""
+
+    index: int
+    name: str
+    host_api: str
+    channels: int
+    """Maximum output channels."""
+    default_rate: int
+    """Default sample rate (hertz)."""
+    is_default: bool
+
+
+class NoOutputDeviceError(RuntimeError):
+    """No usable audio output device."""
+
+
+def _sounddevice() -> Any:
+    try:
+        import sounddevice
+    except OSError as exc:  # sounddevice raises OSError when libportaudio is missing
+        raise NoOutputDeviceError(
+            f"PortAudio not found ({exc}): apt-get install libportaudio2; {NO_OUTPUT_HINT}"
+        ) from exc
+    return sounddevice
+
+
+def reload_portaudio() -> None:
+    """Re-initialise PortAudio so it lists devices again.
+
+    PortAudio lists devices once; call this after setting PULSE_SERVER (see
+    coach.speech.pulse) or plugging a device in. It closes every open stream.
+    """
+    sd = _sounddevice()
+    sd._terminate()
+    sd._initialize()
+
+
+def list_output_devices() -> list[OutputDevice]:
+    """Output devices, for `coach devices` and `coach doctor`."""
+    sd = _sounddevice()
+    default_index = _default_output_index(sd)
+    host_apis = sd.query_hostapis()
+    devices = []
+    for info in sd.query_devices():
+        if info["max_output_channels"] <= 0:
+            continue
+        devices.append(
+            OutputDevice(
+                index=int(info["index"]),
+                name=str(info["name"]),
+                host_api=str(host_apis[info["hostapi"]]["name"]),
+                channels=int(info["max_output_channels"]),
+                default_rate=int(info["default_samplerate"]),
+                is_default=int(info["index"]) == default_index,
+            )
+        )
+    return devices
+
+
+def resolve_output_device(device: str | int | None = None) -> OutputDevice:
+    """The output device by index, exact name or name substring; None = the default."""
+    devices = list_output_devices()
+    if not devices:
+        raise NoOutputDeviceError(NO_OUTPUT_HINT)
+    if device is None:
+        return next((d for d in devices if d.is_default), devices[0])
+    if isinstance(device, int):
+        match = [d for d in devices if d.index == device]
+    else:
+        match = [d for d in devices if d.name == device] or [
+            d for d in devices if device.lower() in d.name.lower()
+        ]
+    if not match:
+        names = ", ".join(f"{d.index}: {d.name}" for d in devices)
+        raise NoOutputDeviceError(f"no output device {device!r} (have {names}); {NO_OUTPUT_HINT}")
+    return match[0]
+
+
+def _default_output_index(sd: Any) -> int:
+    try:
+        return int(sd.default.device[1])
+    except (TypeError, ValueError, IndexError):
+        return -1
+
+
+@dataclass
+class _Utterance:
+    samples: npt.NDArray[np.int16]
+    label: str
+    position: int = 0
+
+
+class PcmPlayer:
+    """Plays Pcm on one output device; FIFO of utterances; stop at any time."""
+
+    def __init__(self, device: str | int | None = None, rate: int | None = None) -> None:
+        sd = _sounddevice()
+        self.device = resolve_output_device(device)
+        self.rate = rate or self.device.default_rate
+        """Sample rate of the output stream (hertz): Pcm must be at this rate."""
+        self._lock = threading.Lock()
+        self._current: _Utterance | None = None
+        self._queue: collections.deque[_Utterance] = collections.deque()
+        self._audible_until = 0.0
+        self._idle = threading.Event()
+        self._idle.set()
+        self._listeners: list[PlaybackListener] = []
+        self._events: queue.SimpleQueue[PlaybackEvent | None] = queue.SimpleQueue()
+        self._dispatcher = threading.Thread(
+            target=self._dispatch, name="coach-playback-events", daemon=True
+        )
+        self._dispatcher.start()
+        self.latency = 0.0
+        """Output latency the device reports (seconds)."""
+        try:
+            self._stream = sd.OutputStream(
+                samplerate=self.rate,
+                blocksize=int(self.rate * _BLOCK_SECONDS),
+                device=self.device.index,
+                channels=1,
+                dtype="int16",
+                latency="low",
+                callback=self._fill,
+            )
+            self._stream.start()
+        except sd.PortAudioError as exc:
+            self._events.put(None)
+            raise NoOutputDeviceError(
+                f"cannot open {self.device.name!r}: {exc}; {NO_OUTPUT_HINT}"
+            ) from exc
+        self.latency = float(self._stream.latency)
+        _LOGGER.debug(
+            "playing on %r at %d Hz, latency %.3f s", self.device.name, self.rate, self.latency
+        )
+
+    @property
+    def playing_until(self) -> float:
+        """time.monotonic() until which sound may come out of the speaker."""
+        with self._lock:
+            return self._audible_until
+
+    def add_listener(self, listener: PlaybackListener) -> None:
+        """Call `listener` (on a helper thread) when sound starts and stops."""
+        self._listeners.append(listener)
+
+    def play(self, pcm: Pcm, *, label: str = "", interrupt: bool = False) -> None:
+        """Queue `pcm`; with `interrupt`, drop what is playing or queued first."""
+        if pcm.rate != self.rate:
+            raise ValueError(f"Pcm at {pcm.rate} Hz, the output runs at {self.rate} Hz")
+        utterance = _Utterance(np.ascontiguousarray(pcm.samples, dtype=np.int16), label)
+        with self._lock:
+            if interrupt:
+                self._silence_locked()
+            self._queue.append(utterance)
+            self._idle.clear()
+
+    def stop(self) -> None:
+        """Silence the output at the next block and drop the queue."""
+        with self._lock:
+            self._silence_locked()
+
+    def is_playing(self) -> bool:
+        """True while an utterance is queued, playing, or still in the device's buffer."""
+        with self._lock:
+            busy = self._current is not None or bool(self._queue)
+            return busy or time.monotonic() < self._audible_until
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the output is silent; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._idle.wait(timeout):
+            return False
+        while self.is_playing():  # the tail still in the device's buffer
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(_POLL_SECONDS)
+        return True
+
+    def close(self) -> None:
+        """Stop and release the device."""
+        self.stop()
+        self._stream.abort()
+        self._stream.close()
+        self._events.put(None)
+        self._dispatcher.join(timeout=1.0)
+
+    def _silence_locked(self) -> None:
+        was_playing = self._current is not None
+        label = self._current.label if self._current else ""
+        self._current = None
+        self._queue.clear()
+        self._idle.set()
+        if was_playing:
+            self._events.put(PlaybackEvent(False, self._audible_until, label))
+
+    def _fill(self, outdata: npt.NDArray[np.int16], frames: int, _time: Any, status: Any) -> None:
+        """PortAudio callback: copy queued audio into `outdata`, zeros after it."""
+        if status:
+            _LOGGER.debug("output status: %s", status)
+        now = time.monotonic()
+        heard_at = now + self.latency
+        written = 0
+        with self._lock:
+            while written < frames:
+                utterance = self._next_utterance_locked(heard_at + written / self.rate)
+                if utterance is None:
+                    break
+                written += self._copy(utterance, outdata, written, frames)
+                if utterance.position >= len(utterance.samples):
+                    self._finish_locked(utterance, heard_at + written / self.rate)
+            if written:
+                self._audible_until = heard_at + written / self.rate
+        outdata[written:] = 0
+
+    def _next_utterance_locked(self, heard_at: float) -> _Utterance | None:
+        if self._current is None and self._queue:
+            self._current = self._queue.popleft()
+            self._events.put(PlaybackEvent(True, heard_at, self._current.label))
+        return self._current
+
+    @staticmethod
+    def _copy(
+        utterance: _Utterance, outdata: npt.NDArray[np.int16], offset: int, frames: int
+    ) -> int:
+        count = min(frames - offset, len(utterance.samples) - utterance.position)
+        chunk = utterance.samples[utterance.position : utterance.position + count]
+        outdata[offset : offset + count, 0] = chunk
+        utterance.position += count
+        return count
+
+    def _finish_locked(self, utterance: _Utterance, heard_until: float) -> None:
+        self._current = None
+        self._events.put(PlaybackEvent(False, heard_until, utterance.label))
+        if not self._queue:
+            self._idle.set()
+
+    def _dispatch(self) -> None:
+        while (event := self._events.get()) is not None:
+            for listener in list(self._listeners):
+                try:
+                    listener(event)
+                except Exception:
+                    _LOGGER.exception("playback listener %r failed", listener)

@@ -1,0 +1,57 @@
+"""How times and lists are said aloud, and how long speech takes. Pure."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+__all__ = ["estimate_seconds", "join_words", "say_about", "say_seconds"]
+
+_WORD = re.compile(r"[A-Za-z0-9']+")
+_PAUSE = re.compile(r"[.,;:!?…]")
+
+DEFAULT_WPM = 165
+"""Words per minute of the default voice; espeak-ng's own default is 175."""
+
+
+def estimate_seconds(text: str, wpm: int = DEFAULT_WPM) -> float:
+    """Rough spoken duration of `text` (seconds): words at `wpm` plus short punctuation pauses.
+
+    Used to keep utterances from overlapping when the real synthesised length is unknown;
+    errs long so a cue is dropped rather than spoken over a countdown.
+    """
+    words = len(_WORD.findall(text))
+    if words == 0:
+        return 0.0
+    pauses = len(_PAUSE.findall(text.rstrip(".!?")))
+    return round(words * 60.0 / wpm + 0.15 * pauses + 0.25, 2)
+
+
+def say_seconds(seconds: float) -> str:
+    """45 -> "45 seconds", 60 -> "1 minute", 90 -> "1 minute 30 seconds"."""
+    total = max(0, math.ceil(seconds - 1e-6))
+    minutes, secs = divmod(total, 60)
+    parts = []
+    if minutes:
+        parts.append(f"{minutes} minute" + ("s" if minutes != 1 else ""))
+    if secs or not minutes:
+        parts.append(f"{secs} second" + ("s" if secs != 1 else ""))
+    return " ".join(parts)
+
+
+def say_about(seconds: float) -> str:
+    """A rounded duration for totals: "about 6 minutes", "under a minute"."""
+    if seconds < 60:
+        return "under a minute"
+    minutes = round(seconds / 60)
+    return f"about {minutes} minute" + ("s" if minutes != 1 else "")
+
+
+def join_words(items: Sequence[str], conjunction: str = "and") -> str:
+    """["a", "b", "c"] -> "a, b and c"."""
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"

@@ -1,0 +1,184 @@
+"""Text normalisation shared by command matching and FAQ matching.
+
+Two forms of a sentence exist:
+
+* the *spoken* form: lowercase words as a recogniser writes them ("what's next",
+  "warm up"), used for the recogniser's grammar;
+* the *match* form: the spoken form without apostrophes ("whats next"), so that
+  recognisers that drop or keep apostrophes compare equal.
+
+Pure: no I/O, no device or speech library.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "QUESTION_STARTERS",
+    "STOPWORDS",
+    "content_words",
+    "drop_fillers",
+    "is_question",
+    "match_form",
+    "number_to_words",
+    "spoken_form",
+    "stem",
+    "strip_dangling",
+]
+
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+    "fourteen fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+_SEPARATORS = re.compile(r"[-_/]+")
+_NUMBER = re.compile(r"\d+")
+# Anything that is not a letter, a digit, an apostrophe or a space goes.
+_PUNCTUATION = re.compile(r"[^a-z0-9' ]+")
+_SPACES = re.compile(r"\s+")
+
+QUESTION_STARTERS = frozenset(
+    "why how what whats when where which who whom whose should shall is are am was were "
+    "does do did can could will would may might".split()
+)
+"""First words that make a sentence a question (match form)."""
+
+STOPWORDS = frozenset(
+    """a an the and or but if so to of in on at by for from with without into onto about
+    after before during when while than then that this these those there here it its
+    is are am was were be been being do does did doing done have has had having
+    i im ive id me my mine myself you your youre we our us he she they them their his her
+    what whats which who how why where can could should would will shall may might must
+    not no dont doesnt any some just really very much more most also too up down out off
+    get got gets make makes way thing things something one ones""".split()
+)
+"""Words that carry no topic (match form); FAQ matching ignores them."""
+
+# Word families the FAQ matcher treats as one word: people say the same thing
+# many ways ("aches", "hurts", "is painful"). Kept small and topic-neutral.
+_WORD_FAMILIES: dict[str, tuple[str, ...]] = {
+    "pain": ("pain", "pains", "painful", "hurt", "hurts", "hurting", "ache", "aches",
+             "aching", "achy"),
+    "sore": ("sore", "soreness", "stiff", "stiffness", "tight", "tightness"),
+    "workout": ("workout", "workouts", "train", "training", "trained", "gym", "exercise",
+                "exercises", "exercising", "session", "sessions"),
+    "leg": ("leg", "legs"),
+    "prevent": ("prevent", "preventing", "prevention", "avoid", "avoiding", "protect",
+                "protecting"),
+    "treat": ("treat", "treating", "treatment", "treatments", "relieve", "relief", "remedy",
+              "remedies", "cure", "heal", "healing"),
+    "doctor": ("doctor", "doctors", "physician", "physio", "physiotherapist", "professional",
+               "medical"),
+    "serious": ("serious", "dangerous", "worry", "worried", "worrying", "concern",
+                "concerned", "injury", "injured", "alarming"),
+    "squat": ("squat", "squats", "squatting", "squatted"),
+    "deadlift": ("deadlift", "deadlifts", "deadlifting"),
+    "bend": ("bend", "bending", "bent", "bends"),
+    "hinge": ("hinge", "hinging", "hinges"),
+}
+_FAMILY_OF = {word: head for head, words in _WORD_FAMILIES.items() for word in words}
+
+_SUFFIXES = ("ing", "ed", "es", "s", "ly")
+
+
+def number_to_words(number: int) -> str:
+    """Spell a non-negative integer below one million in English words."""
+    if number < 20:
+        return _ONES[number]
+    if number < 100:
+        tens, ones = divmod(number, 10)
+        return _TENS[tens] if ones == 0 else f"{_TENS[tens]} {_ONES[ones]}"
+    if number < 1000:
+        hundreds, rest = divmod(number, 100)
+        head = f"{_ONES[hundreds]} hundred"
+        return head if rest == 0 else f"{head} {number_to_words(rest)}"
+    if number < 1_000_000:
+        thousands, rest = divmod(number, 1000)
+        head = f"{number_to_words(thousands)} thousand"
+        return head if rest == 0 else f"{head} {number_to_words(rest)}"
+    return " ".join(_ONES[int(digit)] for digit in str(number))
+
+
+def spoken_form(text: str) -> str:
+    """Lowercase words as a recogniser would write them: "Warm-up, 30s!" -> "warm up thirty s"."""
+    text = text.lower().translate(_APOSTROPHES)
+    text = _SEPARATORS.sub(" ", text)
+    text = _NUMBER.sub(lambda found: f" {number_to_words(int(found.group()))} ", text)
+    text = _PUNCTUATION.sub(" ", text)
+    # Apostrophes only survive inside words ("what's"), not as quotes.
+    words = (word.strip("'") for word in text.split())
+    return " ".join(word for word in words if word)
+
+
+def match_form(text: str) -> str:
+    """The spoken form without apostrophes, the form all matching works on."""
+    return _SPACES.sub(" ", spoken_form(text).replace("'", "")).strip()
+
+
+def drop_fillers(words: Sequence[str], fillers: Iterable[str]) -> list[str]:
+    """Remove filler words and filler word sequences ("hey coach") from `words`.
+
+    `fillers` must already be in match form. Longer fillers are removed first so
+    "thank you" goes as a whole.
+    """
+    sequences = sorted(
+        {tuple(filler.split()) for filler in fillers if filler.strip()},
+        key=len,
+        reverse=True,
+    )
+    kept: list[str] = []
+    index = 0
+    while index < len(words):
+        length = _filler_length_at(words, index, sequences)
+        if length:
+            index += length
+        else:
+            kept.append(words[index])
+            index += 1
+    return kept
+
+
+def _filler_length_at(
+    words: Sequence[str], index: int, sequences: Sequence[tuple[str, ...]]
+) -> int:
+    for sequence in sequences:
+        if tuple(words[index : index + len(sequence)]) == sequence:
+            return len(sequence)
+    return 0
+
+
+_DANGLING = frozenset("the a an to my of and".split())
+
+
+def strip_dangling(words: Sequence[str]) -> list[str]:
+    """Drop function words a recogniser left hanging at the end ("resume the")."""
+    kept = list(words)
+    while len(kept) > 1 and kept[-1] in _DANGLING:
+        kept.pop()
+    return kept
+
+
+def is_question(words: Sequence[str]) -> bool:
+    """Whether a sentence (match-form words, fillers removed) is phrased as a question."""
+    return bool(words) and words[0] in QUESTION_STARTERS
+
+
+def stem(word: str) -> str:
+    """Very light stemming: word families first, then a few English suffixes."""
+    family = _FAMILY_OF.get(word)
+    if family is not None:
+        return family
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            break
+    return _FAMILY_OF.get(word, word)
+
+
+def content_words(words: Iterable[str]) -> list[str]:
+    """Stemmed words that carry the topic of a sentence (match-form input)."""
+    return [stem(word) for word in words if word not in STOPWORDS]
