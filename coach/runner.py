@@ -1,0 +1,167 @@
+"""Composition root for sessions: builds a Coach with the right input, clock and voice."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from coach.app import Coach, EndOfInput, Event, Typed, Voice, run_loop
+from coach.content.model import Content, Routine
+from coach.player import Say, StateChanged, timeline
+from coach.settings import Settings
+from coach.understanding import Understanding
+
+__all__ = ["EventPrinter", "play_routine", "run_typed"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class EventPrinter:
+    """Prints session events: JSON lines, or `[mm:ss] coach: ...` for people."""
+
+    def __init__(self, as_json: bool, stream: TextIO = sys.stdout, show_states: bool = False):
+        self._as_json = as_json
+        self._stream = stream
+        self._show_states = show_states
+        self._lock = threading.Lock()
+
+    def __call__(self, event: dict[str, object]) -> None:
+        with self._lock:
+            if self._as_json:
+                line = json.dumps(event, ensure_ascii=False)
+            else:
+                line = self._human(event)
+            if line:
+                print(line, file=self._stream, flush=True)
+
+    def _human(self, event: dict[str, object]) -> str:
+        at = event.get("at", 0.0)
+        stamp = _clock_text(float(at) if isinstance(at, (int, float)) else 0.0)
+        kind = event.get("type")
+        if kind == "said":
+            return f"[{stamp}] coach: {event['text']}"
+        if kind == "heard":
+            meaning = event.get("intent") or "(not understood)"
+            slots = event.get("slots") or {}
+            detail = " ".join(f"{k}={v}" for k, v in dict(slots).items())  # type: ignore[call-overload]
+            return f"[{stamp}] heard: {event['text']!r} -> {meaning} {detail}".rstrip()
+        if kind == "state" and self._show_states:
+            return f"[{stamp}] ({event['state']})"
+        if kind == "info":
+            return f"{event['text']}"
+        return ""
+
+
+def _clock_text(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"
+
+
+def open_voice(settings: Settings, silent: bool) -> Voice | None:
+    """The real TTS voice, or None (print only) when asked or when no output device works."""
+    if silent:
+        return None
+    from coach.speech.tts import open_speaker
+
+    try:
+        return open_speaker(settings.speech, settings.audio.output_device)
+    except RuntimeError as exc:
+        print(f"coach: {exc}\ncoach: printing what I say instead.", file=sys.stderr)
+        return None
+
+
+def _say_event(output: Say | StateChanged) -> dict[str, object]:
+    if isinstance(output, Say):
+        return {"type": "said", "at": round(output.at, 3), "text": output.text,
+                "kind": output.kind}
+    event: dict[str, object] = {"type": "state", "at": round(output.at, 3),
+                                "state": output.state.value, "routine": output.routine,
+                                "step": output.step}
+    if output.side is not None:
+        event["side"] = output.side.value
+    return event
+
+
+def play_routine(
+    content: Content,
+    routine: Routine,
+    settings: Settings,
+    *,
+    dry_run: bool,
+    as_json: bool,
+    silent: bool,
+) -> int:
+    """Read one routine aloud in real time, or print its whole timeline at once."""
+    printer = EventPrinter(as_json)
+    if dry_run:
+        for output in timeline(routine, content.phrases):
+            printer(_say_event(output))
+        return 0
+    voice = open_voice(settings, silent)
+    coach = _make_coach(content, voice, printer)
+    clock = _monotonic_clock()
+    coach.act(_start_intent(routine.id), clock())
+    events: queue.Queue[Event] = queue.Queue()
+    run_loop(coach, events, clock, until_finished=True)
+    _drain(voice)
+    return 0
+
+
+def run_typed(content: Content, settings: Settings, *, as_json: bool, silent: bool) -> int:
+    """A session driven by typed lines on stdin, with the routine on a real clock."""
+    printer = EventPrinter(as_json)
+    voice = open_voice(settings, silent)
+    coach = _make_coach(content, voice, printer)
+    events: queue.Queue[Event] = queue.Queue()
+    if sys.stdin.isatty() and not as_json:
+        print('Type a command ("start the warm-up", "pause", "help"); Ctrl-D to quit.')
+    reader = threading.Thread(target=_read_lines, args=(sys.stdin, events), daemon=True)
+    reader.start()
+    run_loop(coach, events, _monotonic_clock())
+    _drain(voice)
+    return 0
+
+
+def _read_lines(stream: TextIO, events: queue.Queue[Event]) -> None:
+    for line in stream:
+        if line.strip():
+            events.put(Typed(line.strip()))
+    events.put(EndOfInput())
+
+
+def _make_coach(
+    content: Content,
+    voice: Voice | None,
+    printer: Callable[[dict[str, object]], None],
+    disclaimer: bool = False,
+    wake_word: str | None = None,
+) -> Coach:
+    understanding = Understanding(content.commands, content.faq)
+    return Coach(content, understanding, voice, printer, disclaimer=disclaimer,
+                 wake_word=wake_word)
+
+
+def _start_intent(routine_id: str):  # type: ignore[no-untyped-def]
+    from coach.intents import Intent
+
+    return Intent("start_routine", {"routine": routine_id}, 1.0, routine_id)
+
+
+def _monotonic_clock() -> Callable[[], float]:
+    start = time.monotonic()
+    return lambda: time.monotonic() - start
+
+
+def _drain(voice: Voice | None, timeout: float = 30.0) -> None:
+    """Let the last words finish before the program exits."""
+    if voice is None:
+        return
+    deadline = time.monotonic() + timeout
+    while voice.is_speaking() and time.monotonic() < deadline:
+        time.sleep(0.05)
