@@ -271,19 +271,24 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from coach.runner import run_file, run_hands_free, run_typed
-
     settings = build_settings(args)
     content = _load(settings)
     if getattr(args, "input", None) is not None:
-        return run_file(content, settings, args.input)
+        from coach.listening import run_file
+
+        return run_file(content, settings, args.input, as_json=args.json)
     if getattr(args, "text", False):
+        from coach.runner import run_typed
+
         return run_typed(content, settings, as_json=args.json, silent=args.silent)
-    return run_hands_free(content, settings, as_json=getattr(args, "json", False))
+    from coach.listening import run_hands_free
+
+    return run_hands_free(content, settings, as_json=getattr(args, "json", False),
+                          silent=getattr(args, "silent", False))
 
 
 def _listen(args: argparse.Namespace) -> int:
-    from coach.runner import listen_file
+    from coach.listening import listen_file
 
     settings = build_settings(args)
     return listen_file(_load(settings, quiet=True), settings, args.input, as_json=args.json)
