@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from coach.content.model import Content, FaqEntry
+from coach.echo import EchoFilter
 from coach.intents import Intent
 from coach.plan import Priority
 from coach.player import Output, Player, Say, StateChanged
@@ -80,6 +81,7 @@ class Coach:
         disclaimer: bool = False,
         wake_word: str | None = None,
         adjust_voice: Callable[[str], None] | None = None,
+        echo: EchoFilter | None = None,
     ) -> None:
         self.player = Player(content.routines, content.phrases, speech_seconds)
         self._phrases: Mapping[str, str] = content.phrases
@@ -91,6 +93,7 @@ class Coach:
         self._wake_word = wake_word.lower() if wake_word else None
         self._adjust_voice = adjust_voice
         self._last_answer: FaqEntry | None = None
+        self._echo = echo
 
     # --- input ------------------------------------------------------------------------
 
@@ -102,15 +105,25 @@ class Coach:
         return intent
 
     def heard(self, event: Heard) -> Intent | None:
-        """A spoken utterance; ignored without the wake word when one is set."""
+        """A spoken utterance; ignored without the wake word when one is set.
+
+        Heard over the coach's own voice, only a barge-in command left after removing
+        the coach's words may act (see coach.echo).
+        """
         text = event.text
         if self._wake_word is not None:
             words = text.lower().split()
             if not words or words[0].strip(",.!?") != self._wake_word:
                 return None
             text = " ".join(text.split()[1:])
-        intent = self._understanding.interpret(text)
-        self._emit_heard(event.at, event.text, intent, start=event.start, end=event.end)
+        echo = False
+        if self._echo is not None:
+            verdict = self._echo.judge(text, event.start, event.end)
+            intent, echo = verdict.intent, verdict.echo
+        else:
+            intent = self._understanding.interpret(text)
+        self._emit_heard(event.at, event.text, intent, start=event.start, end=event.end,
+                         echo=echo)
         self.act(intent, event.at)
         return intent
 
@@ -121,12 +134,15 @@ class Coach:
         intent: Intent,
         start: float | None = None,
         end: float | None = None,
+        echo: bool = False,
     ) -> None:
         event: dict[str, object] = {"type": "heard", "at": round(at, 3), "text": text,
                                     "intent": intent.name, "slots": dict(intent.slots)}
         if start is not None and end is not None:
             event["start"] = round(start, 3)
             event["end"] = round(end, 3)
+        if echo:
+            event["over_coach"] = True
         self._sink(event)
 
     # --- decisions --------------------------------------------------------------------

@@ -55,7 +55,7 @@ class UserFacingError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coach",
-        description="Offline, hands-free voice coach. Run with no command for a hands-free session.",
+        description="Offline, hands-free voice coach. With no command: a hands-free session.",
     )
     parser.add_argument("--version", action="version", version=f"coach {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,10 +82,14 @@ def check_input(settings: Settings) -> Finding:
 
 
 def check_recognizers(settings: Settings) -> list[Finding]:
-    from coach.speech.models import find_vosk_model
+    from coach.speech.models import ModelError, find_vosk_model
 
     findings = []
-    model = find_vosk_model(settings.model) if _version("vosk") else None
+    try:
+        model = find_vosk_model(settings.model, os.environ) if _version("vosk") else None
+    except ModelError as exc:
+        findings.append(Finding("vosk", False, str(exc), "fix --model / COACH_VOSK_MODEL"))
+        model = None
     if model is None:
         findings.append(Finding(
             "vosk", False,

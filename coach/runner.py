@@ -33,10 +33,7 @@ class EventPrinter:
 
     def __call__(self, event: dict[str, object]) -> None:
         with self._lock:
-            if self._as_json:
-                line = json.dumps(event, ensure_ascii=False)
-            else:
-                line = self._human(event)
+            line = json.dumps(event, ensure_ascii=False) if self._as_json else self._human(event)
             if line:
                 print(line, file=self._stream, flush=True)
 

@@ -43,9 +43,9 @@ _SPACES = re.compile(r"\s+")
 
 QUESTION_STARTERS = frozenset(
     "why how what whats when where which who whom whose should shall is are am was were "
-    "does do did can could will would may might".split()
+    "does do did can could will would may might explain describe teach".split()
 )
-"""First words that make a sentence a question (match form)."""
+"""First words that make a sentence a question or a request to be told something."""
 
 STOPWORDS = frozenset(
     """a an the and or but if so to of in on at by for from with without into onto about
@@ -82,7 +82,7 @@ _WORD_FAMILIES: dict[str, tuple[str, ...]] = {
 }
 _FAMILY_OF = {word: head for head, words in _WORD_FAMILIES.items() for word in words}
 
-_SUFFIXES = ("ing", "ed", "es", "s", "ly")
+_ENDINGS = ("ing", "ed", "es", "ly")
 
 
 def number_to_words(number: int) -> str:
@@ -163,22 +163,72 @@ def strip_dangling(words: Sequence[str]) -> list[str]:
 
 
 def is_question(words: Sequence[str]) -> bool:
-    """Whether a sentence (match-form words, fillers removed) is phrased as a question."""
-    return bool(words) and words[0] in QUESTION_STARTERS
+    """Whether a sentence (match-form words, fillers removed) is phrased as a question.
+
+    A question word first ("why does...", "explain...") or "why" anywhere ("my back
+    hurts, why is that").
+    """
+    return bool(words) and (words[0] in QUESTION_STARTERS or "why" in words)
 
 
 def stem(word: str) -> str:
-    """Very light stemming: word families first, then a few English suffixes."""
+    """Very light stemming: word families first, then common English endings.
+
+    "causes", "causing", "caused" and "cause" all become "caus"; "squatting" "squat".
+    """
     family = _FAMILY_OF.get(word)
     if family is not None:
         return family
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            word = word[: -len(suffix)]
-            break
-    return _FAMILY_OF.get(word, word)
+    stemmed = _strip_ending(word)
+    if len(stemmed) > 3 and stemmed.endswith("e"):
+        stemmed = stemmed[:-1]
+    if len(stemmed) > 3 and stemmed[-1] == stemmed[-2] and stemmed[-1] not in "aeiouls":
+        stemmed = stemmed[:-1]
+    return _FAMILY_OF.get(stemmed, stemmed)
 
 
-def content_words(words: Iterable[str]) -> list[str]:
+def _strip_ending(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("sses"):
+        return word[:-2]
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+# Two-word forms that mean one content word; "out" and "up" alone are stopwords.
+_COMPOUNDS = {
+    ("work", "out"): "workout",
+    ("working", "out"): "workout",
+    ("worked", "out"): "workout",
+    ("leg", "day"): "leg workout",
+    ("leg", "days"): "leg workout",
+    ("warm", "up"): "warm",
+    ("warming", "up"): "warm",
+    ("cool", "down"): "cool",
+    ("cooling", "down"): "cool",
+}
+
+
+def _join_compounds(words: Sequence[str]) -> list[str]:
+    joined: list[str] = []
+    index = 0
+    while index < len(words):
+        pair = (words[index], words[index + 1]) if index + 1 < len(words) else None
+        compound = _COMPOUNDS.get(pair) if pair else None
+        if compound is None:
+            joined.append(words[index])
+            index += 1
+        else:
+            joined += compound.split()
+            index += 2
+    return joined
+
+
+def content_words(words: Sequence[str]) -> list[str]:
     """Stemmed words that carry the topic of a sentence (match-form input)."""
-    return [stem(word) for word in words if word not in STOPWORDS]
+    return [stem(word) for word in _join_compounds(words) if word not in STOPWORDS]

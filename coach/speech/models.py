@@ -247,7 +247,8 @@ def _optional_int(item: Mapping[str, Any], key: str, label: str) -> int | None:
 
 def _check_entry_complete(entry: ModelEntry, label: str) -> None:
     if entry.source is Source.DOWNLOAD:
-        missing = [key for key in ("url", "size", "sha256", "folder") if getattr(entry, key) is None]
+        needed = ("url", "size", "sha256", "folder")
+        missing = [key for key in needed if getattr(entry, key) is None]
         if entry.sha256 is not None and not _is_sha256_hex(entry.sha256):
             raise CatalogError(f"{label}: 'sha256' must be 64 lowercase hex digits")
     else:
@@ -413,13 +414,19 @@ def locate_vosk_model(
 
 def find_vosk_model(
     flag: Path | str | None,
-    env: Mapping[str, str],
+    env: Mapping[str, str] | None = None,
     places: ModelPlaces | None = None,
     catalog: Catalog | None = None,
 ) -> Path | None:
-    """The Vosk model folder to use (see `locate_vosk_model`), or None."""
+    """The Vosk model folder to use (see `locate_vosk_model`), or None.
+
+    Defaults: `os.environ`, the real user folders and the shipped catalog.
+    """
     located = locate_vosk_model(
-        flag, env, places or ModelPlaces.default(), catalog or load_catalog()
+        flag,
+        os.environ if env is None else env,
+        places or ModelPlaces.default(),
+        catalog or load_catalog(),
     )
     return None if located is None else located.path
 

@@ -38,6 +38,8 @@ _LOGGER = logging.getLogger(__name__)
 
 NO_OUTPUT_HINT = "no audio output device: run `coach devices`; use --text to print instead"
 _BLOCK_SECONDS = 0.01
+_LATENCY_SECONDS = 0.05
+"""Requested output latency. PortAudio's "low" (~20 ms) stalls on ALSA's pulse plugin."""
 _POLL_SECONDS = 0.005
 
 
@@ -63,7 +65,8 @@ class PlaybackEvent:
     playing: bool
     """True: an utterance starts being heard; False: it ends (finished or stopped)."""
     at: float
-    """time.monotonic() when this is (estimated to be) heard, device latency included."""
+    """When this is heard, device latency included: time.monotonic() for a device (a text
+    speaker uses its own clock)."""
     label: str
     """What was played (the text, for a speaker)."""
 
@@ -168,7 +171,12 @@ class _Utterance:
 class PcmPlayer:
     """Plays Pcm on one output device; FIFO of utterances; stop at any time."""
 
-    def __init__(self, device: str | int | None = None, rate: int | None = None) -> None:
+    def __init__(
+        self,
+        device: str | int | None = None,
+        rate: int | None = None,
+        latency: float = _LATENCY_SECONDS,
+    ) -> None:
         sd = _sounddevice()
         self.device = resolve_output_device(device)
         self.rate = rate or self.device.default_rate
@@ -194,7 +202,7 @@ class PcmPlayer:
                 device=self.device.index,
                 channels=1,
                 dtype="int16",
-                latency="low",
+                latency=latency,
                 callback=self._fill,
             )
             self._stream.start()

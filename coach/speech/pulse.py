@@ -50,6 +50,7 @@ SOURCE_NAME = "mic"
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 5.0
 _MIC_CHUNK_SECONDS = 0.02
+_SETTLED_LATENCY_USEC = 50_000
 
 
 class PulseError(RuntimeError):
@@ -64,6 +65,10 @@ class VirtualAudio:
     """Private directory holding the socket, the fifo, pid file and config."""
     process: subprocess.Popen[bytes] = field(repr=False, compare=False)
     """The pulseaudio process (our child)."""
+    keepalive: list[subprocess.Popen[bytes]] = field(
+        default_factory=list, repr=False, compare=False
+    )
+    """Silent low-latency stream holding the sink at sound-card latency (see `_hold_latency`)."""
     sink: str = SINK_NAME
     """Null sink the coach plays to."""
     source: str = SOURCE_NAME
@@ -139,6 +144,9 @@ class VirtualAudio:
 
     def stop(self) -> None:
         """Stop the server and wait for it to exit."""
+        for helper in self.keepalive:
+            helper.kill()
+            helper.wait(_STOP_TIMEOUT)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -219,11 +227,59 @@ def start_virtual_audio(runtime_dir: Path) -> VirtualAudio:
         _wait_until_ready(audio)
         audio.pactl("set-default-sink", audio.sink)
         audio.pactl("set-default-source", audio.source)
+        audio.keepalive.append(_hold_latency(audio))
+        _wait_for_low_latency(audio)
     except BaseException:
         audio.stop()
         raise
     _LOGGER.info("virtual pulseaudio running at %s (pid %d)", audio.server, process.pid)
     return audio
+
+
+def _hold_latency(audio: VirtualAudio) -> subprocess.Popen[bytes]:
+    """Play silence at 10 ms latency to the sink for as long as the server runs.
+
+    An idle null sink renders 2 s ahead; a stream that connects then sees its first ~2 s
+    swallowed in one gulp, and PortAudio's callback stalls. A permanent low-latency input
+    keeps the sink clocked like a sound card. Mixing zeros changes nothing audible.
+    """
+    command = [
+        _require("pacat"),
+        "--playback",
+        f"--device={audio.sink}",
+        "--raw",
+        "--format=s16le",
+        "--rate=48000",
+        "--channels=1",
+        "--latency-msec=10",
+        "/dev/zero",
+    ]
+    return subprocess.Popen(
+        command,
+        env=audio.child_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait_for_low_latency(audio: VirtualAudio) -> None:
+    # The sink catches up with what it rendered ahead before the keepalive came (<= 2 s).
+    deadline = time.monotonic() + _START_TIMEOUT
+    while time.monotonic() < deadline:
+        latency = _sink_latency_usec(audio)
+        if latency is not None and latency < _SETTLED_LATENCY_USEC:
+            return
+        time.sleep(0.05)
+    _LOGGER.warning("the virtual sink's latency did not settle; playback may stutter")
+
+
+def _sink_latency_usec(audio: VirtualAudio) -> int | None:
+    for line in audio.pactl("list", "sinks").splitlines():
+        words = line.split()
+        if words[:1] == ["Latency:"] and len(words) > 1 and words[1].isdigit():
+            return int(words[1])
+    return None
 
 
 def _daemon_command(runtime_dir: Path) -> list[str]:

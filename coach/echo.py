@@ -1,0 +1,106 @@
+"""Never act on the coach's own voice. Pure.
+
+The coach knows what it said and when. An utterance heard while it was speaking (plus a
+short tail for room echo and device latency) is compared with those words: what is left
+after taking out the coach's own words is what the user said over it. Only a short list
+of barge-in commands ("stop", "pause", "next") may act on such an utterance, and only
+when they are the whole of what is left.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, deque
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from coach.intents import Intent
+from coach.textnorm import match_form as normalise
+
+__all__ = ["BARGE_IN_INTENTS", "EchoFilter", "Spoken", "Verdict"]
+
+BARGE_IN_INTENTS = frozenset({"stop", "pause", "next", "pain"})
+"""Commands that may interrupt the coach while it speaks."""
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """Something the coach said, on the recogniser's audio clock (seconds)."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with one heard utterance."""
+
+    intent: Intent
+    """The decision to act on (name None: do nothing)."""
+    echo: bool
+    """True when it overlapped the coach's own speech."""
+    residual: str
+    """The words left after removing the coach's own words (when `echo`)."""
+
+
+class EchoFilter:
+    """Remembers what the coach said recently and judges utterances against it."""
+
+    def __init__(
+        self,
+        interpret: Callable[[str], Intent],
+        tail: float = 0.35,
+        barge_in: Collection[str] = BARGE_IN_INTENTS,
+        min_barge_in_score: float = 0.9,
+        memory: int = 32,
+    ) -> None:
+        self._interpret = interpret
+        self._tail = tail
+        self._barge_in = frozenset(barge_in)
+        self._min_score = min_barge_in_score
+        self._spoken: deque[Spoken] = deque(maxlen=memory)
+        self._lock = threading.Lock()  # playback reports arrive on the audio thread
+
+    def spoke(self, text: str, start: float, end: float) -> None:
+        """The coach's voice is audible from `start` to `end` (seconds on the session clock)."""
+        with self._lock:
+            self._spoken.append(Spoken(text, start, end))
+
+    def ended(self, text: str, end: float) -> None:
+        """The last window of `text` really ended at `end` (finished or cut short)."""
+        with self._lock:
+            for index in range(len(self._spoken) - 1, -1, -1):
+                item = self._spoken[index]
+                if item.text == text:
+                    self._spoken[index] = Spoken(item.text, item.start, end)
+                    return
+
+    def overlapping(self, start: float, end: float) -> list[Spoken]:
+        with self._lock:
+            return [s for s in self._spoken if start < s.end + self._tail and s.start < end]
+
+    def judge(self, text: str, start: float, end: float) -> Verdict:
+        """Interpret `text`, heard from `start` to `end`, knowing what the coach said then."""
+        overlapping = self.overlapping(start, end)
+        if not overlapping:
+            return Verdict(self._interpret(text), echo=False, residual=text)
+        residual = remove_words(text, " ".join(s.text for s in overlapping))
+        if not residual:
+            return Verdict(Intent(None, {}, 0.0, normalise(text)), echo=True, residual="")
+        intent = self._interpret(residual)
+        if intent.name not in self._barge_in or intent.score < self._min_score:
+            intent = Intent(None, {}, intent.score, intent.text)
+        return Verdict(intent, echo=True, residual=residual)
+
+
+def remove_words(heard: str, said: str) -> str:
+    """The words of `heard` that are not accounted for by the words of `said`."""
+    available = Counter(normalise(said).split())
+    left = []
+    for word in normalise(heard).split():
+        if available[word] > 0:
+            available[word] -= 1
+        else:
+            left.append(word)
+    return " ".join(left)

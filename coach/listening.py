@@ -1,0 +1,293 @@
+"""Sessions that listen: a WAV file as the microphone, or the real microphone.
+
+With a WAV file the coach's clock IS the audio position, so a whole session runs
+deterministically and faster than real time; the coach's voice is virtual (its length
+estimated) but judged by the same echo rules as a real one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from coach.app import Coach, EndOfInput, Event, Heard, run_loop
+from coach.content.model import Content, FaqEntry
+from coach.echo import EchoFilter
+from coach.runner import EventPrinter, open_voice, run_typed
+from coach.settings import Settings
+from coach.speech.asr.base import EngineUnavailableError, Recognizer, Transcript
+from coach.speech.microphone import Microphone, MicrophoneLost, NoMicrophoneError
+from coach.spoken import estimate_seconds
+from coach.understanding import Understanding
+
+__all__ = ["VirtualVoice", "listen_file", "make_listener", "run_file", "run_hands_free"]
+
+_LOGGER = logging.getLogger(__name__)
+
+CHUNK_SECONDS = 0.1
+"""Audio handed to the recogniser at a time when reading a file (seconds)."""
+
+
+class ListenError(RuntimeError):
+    """Listening cannot start; the message says what to do."""
+
+
+def make_listener(settings: Settings, understanding: Understanding) -> Recognizer:
+    """The recogniser for these settings, with the grammar the coach understands."""
+    from coach.speech.asr.select import make_recognizer
+
+    try:
+        recognizer = make_recognizer(settings.engine, settings.model, understanding.phrases())
+    except EngineUnavailableError as exc:
+        raise ListenError(str(exc)) from exc
+    _LOGGER.info("recogniser: %s", recognizer.name)
+    return recognizer
+
+
+def _announce_engine(recognizer: Recognizer) -> None:
+    if not recognizer.name.startswith("vosk"):
+        print(f"Listening with the built-in {recognizer.name} recogniser. For Vosk, run "
+              "`coach models download`.", file=sys.stderr)
+    else:
+        print(f"Listening with {recognizer.name}.", file=sys.stderr)
+
+
+# --- coach listen ---------------------------------------------------------------------
+
+
+def listen_file(content: Content, settings: Settings, path: Path, *, as_json: bool) -> int:
+    """Print what was said in a WAV file and what it means, one line per utterance."""
+    from coach.speech.wavsource import read_wav
+
+    understanding = Understanding(content.commands, content.faq)
+    recognizer = make_listener(settings, understanding)
+    faq = {entry.id: entry for entry in content.faq}
+    pcm = read_wav(path)
+    step = int(recognizer.sample_rate * CHUNK_SECONDS)
+    for offset in range(0, len(pcm), step):
+        for transcript in recognizer.accept(pcm[offset : offset + step]):
+            _print_utterance(transcript, understanding, faq, as_json)
+    for transcript in recognizer.flush():
+        _print_utterance(transcript, understanding, faq, as_json)
+    return 0
+
+
+def _print_utterance(
+    transcript: Transcript,
+    understanding: Understanding,
+    faq: Mapping[str, FaqEntry],
+    as_json: bool,
+) -> None:
+    intent = understanding.interpret(transcript.text)
+    answer = None
+    if intent.name == "question":
+        entry = faq.get(intent.slots.get("id", ""))
+        answer = entry.answer if entry is not None else None
+    record = {"start": round(transcript.start, 3), "end": round(transcript.end, 3),
+              "at": round(transcript.at, 3), "text": transcript.text, "intent": intent.name,
+              "slots": dict(intent.slots), "answer": answer}
+    if as_json:
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+    else:
+        meaning = intent.name or "(not understood)"
+        print(f"{transcript.start:7.2f}-{transcript.end:7.2f}  {transcript.text!r} -> {meaning}",
+              flush=True)
+
+
+# --- coach run --input F.wav ----------------------------------------------------------
+
+
+class VirtualVoice:
+    """A voice on the session clock that takes as long as its words would."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        echo: EchoFilter,
+        speech_seconds: Callable[[str], float] = estimate_seconds,
+    ) -> None:
+        self._clock = clock
+        self._echo = echo
+        self._speech_seconds = speech_seconds
+        self._until = 0.0
+        self._current = ""
+
+    def say(self, text: str, *, interrupt: bool = False) -> float:
+        now = self._clock()
+        if interrupt:
+            self.stop()
+        start = max(now, self._until)
+        duration = self._speech_seconds(text)
+        self._until = start + duration
+        self._current = text
+        self._echo.spoke(text, start, self._until)
+        return duration
+
+    def is_speaking(self) -> bool:
+        return self._clock() < self._until
+
+    def stop(self) -> None:
+        now = self._clock()
+        if now < self._until:
+            self._echo.ended(self._current, now)
+            self._until = now
+
+
+@dataclass
+class _AudioClock:
+    seconds: float = 0.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
+def run_file(content: Content, settings: Settings, path: Path, *, as_json: bool) -> int:
+    """A whole session from a WAV file, faster than real time, on the audio clock."""
+    from coach.speech.wavsource import read_wav
+
+    understanding = Understanding(content.commands, content.faq)
+    recognizer = make_listener(settings, understanding)
+    clock = _AudioClock()
+    echo = EchoFilter(understanding.interpret, tail=settings.audio.echo_tail)
+    voice = VirtualVoice(clock, echo)
+    coach = Coach(content, understanding, voice, EventPrinter(as_json), echo=echo,
+                  wake_word=settings.wake_word)
+    pcm = read_wav(path)
+    rate = recognizer.sample_rate
+    step = int(rate * CHUNK_SECONDS)
+    for offset in range(0, len(pcm), step):
+        chunk = pcm[offset : offset + step]
+        for transcript in recognizer.accept(chunk):
+            clock.seconds = transcript.at
+            coach.heard(Heard(transcript.text, transcript.start, transcript.end, transcript.at))
+        clock.seconds = (offset + len(chunk)) / rate
+        coach.tick(clock.seconds)
+    for transcript in recognizer.flush():
+        clock.seconds = max(clock.seconds, transcript.at)
+        coach.heard(Heard(transcript.text, transcript.start, transcript.end, transcript.at))
+    return 0
+
+
+# --- coach (hands-free) ---------------------------------------------------------------
+
+
+def run_hands_free(content: Content, settings: Settings, *, as_json: bool, silent: bool) -> int:
+    """Listen on the microphone and coach through the speaker until Ctrl-C."""
+    try:
+        microphone = Microphone(settings.audio.input_device)
+    except NoMicrophoneError as exc:
+        print(f"coach: {exc}", file=sys.stderr)
+        return _offer_text_mode(content, settings, as_json, silent)
+    understanding = Understanding(content.commands, content.faq)
+    try:
+        recognizer = make_listener(settings, understanding)
+    except ListenError as exc:
+        microphone.close()
+        print(f"coach: {exc}", file=sys.stderr)
+        return 2
+    _announce_engine(recognizer)
+    epoch = time.monotonic()
+
+    def clock() -> float:
+        return time.monotonic() - epoch
+
+    echo = EchoFilter(understanding.interpret, tail=settings.audio.echo_tail)
+    voice = open_voice(settings, silent)
+    _follow_playback(voice, echo, epoch)
+    printer = EventPrinter(as_json)
+    coach = Coach(content, understanding, voice, printer, echo=echo,
+                  wake_word=settings.wake_word, disclaimer=_first_session())
+    events: queue.Queue[Event] = queue.Queue()
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=_listen_forever, args=(microphone, recognizer, events, clock, stop, printer),
+        name="coach-audio", daemon=True,
+    )
+    worker.start()
+    printer({"type": "info", "text": 'Ready. Say "start the warm-up", or "help".'})
+    try:
+        run_loop(coach, events, clock)
+    finally:
+        stop.set()
+        worker.join(timeout=2.0)
+        microphone.close()
+    return 0
+
+
+def _follow_playback(voice: object, echo: EchoFilter, epoch: float) -> None:
+    """Tell the echo filter exactly when the speaker is audible, on the session clock."""
+    add_listener = getattr(voice, "add_listener", None)
+    if add_listener is None:
+        return
+
+    def on_playback(event: object) -> None:
+        at = float(getattr(event, "at", 0.0)) - epoch
+        label = str(getattr(event, "label", ""))
+        if getattr(event, "playing", False):
+            echo.spoke(label, at, at + 600.0)  # open until the stop event closes it
+        else:
+            echo.ended(label, at)
+
+    add_listener(on_playback)
+
+
+def _listen_forever(
+    microphone: Microphone,
+    recognizer: Recognizer,
+    events: queue.Queue[Event],
+    clock: Callable[[], float],
+    stop: threading.Event,
+    printer: Callable[[dict[str, object]], None],
+) -> None:
+    """The audio thread: microphone -> recogniser -> events. Survives a lost device."""
+    consumed = 0
+    while not stop.is_set():
+        try:
+            block = microphone.read()
+            consumed += len(block)
+            offset = clock() - consumed / recognizer.sample_rate
+            for t in recognizer.accept(block):
+                events.put(Heard(t.text, t.start + offset, t.end + offset, clock()))
+        except MicrophoneLost as exc:
+            printer({"type": "info", "text": f"Microphone lost ({exc}). Your place is kept; "
+                     "listening again when it is back."})
+            while not stop.is_set() and not microphone.reopen(attempts=1, wait=2.0):
+                pass
+            if not stop.is_set():
+                printer({"type": "info", "text": "Microphone is back. Listening."})
+        except Exception as exc:  # keep listening; a silent dead audio thread is the worst case
+            _LOGGER.exception("audio thread error")
+            printer({"type": "info", "text": f"Listening failed ({exc}); retrying."})
+            time.sleep(1.0)
+    events.put(EndOfInput())
+
+
+def _offer_text_mode(content: Content, settings: Settings, as_json: bool, silent: bool) -> int:
+    if not sys.stdin.isatty():
+        return 2
+    answer = input("No microphone. Type commands instead? [Y/n] ").strip().lower()
+    if answer in ("", "y", "yes"):
+        return run_typed(content, settings, as_json=as_json, silent=silent)
+    return 2
+
+
+def _first_session() -> bool:
+    """True once per user: the not-a-doctor disclaimer is said at the first session."""
+    from platformdirs import user_state_dir
+
+    marker = Path(user_state_dir("coach")) / "disclaimer-given"
+    if marker.exists():
+        return False
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        _LOGGER.debug("cannot write %s", marker)
+    return True

@@ -1,0 +1,170 @@
+"""PocketSphinx 5 (US-English model from its wheel): streaming decoder, JSGF grammar or LM.
+
+Utterances are cut by `endpoint.UtteranceSegmenter`; audio is fed to the decoder as it arrives,
+so closing an utterance costs only the final search. A grammar forces every sound onto some
+phrase, so it also holds a loop of common filler words: out-of-grammar speech lands there and is
+dropped instead of becoming the nearest command.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from coach.speech.asr.base import SAMPLE_RATE, EngineUnavailableError, Pcm, Transcript
+from coach.speech.asr.base import normalise_text as _normalise
+from coach.speech.endpoint import (
+    SegmenterEvent,
+    SpeechAudio,
+    SpeechEnded,
+    SpeechStarted,
+    UtteranceSegmenter,
+)
+
+__all__ = ["FILLER_WORDS", "GrammarPlan", "PocketSphinxRecognizer", "plan_grammar"]
+
+_LOGGER = logging.getLogger(__name__)
+_INSTALL_HINT = "pip install pocketsphinx==5.1.1"
+
+FILLER_WORDS = (
+    "the a to and of in it is that you i was he she for on with as they be at this have "
+    "from or one had by word but not what all were we when your can said there use an each "
+    "which do how their if will up other about out many then them these so some her would "
+    "make like him into time has look two more write go see number no way could people"
+).split()
+"""Common words that absorb out-of-grammar speech (those in the grammar itself are skipped)."""
+
+
+@dataclass(frozen=True)
+class GrammarPlan:
+    """What a phrase list becomes for PocketSphinx."""
+
+    jsgf: str
+    phrases: tuple[str, ...]
+    """Normalised phrases kept in the grammar."""
+    dropped: tuple[str, ...]
+    """Phrases with a word missing from the dictionary."""
+
+
+def plan_grammar(
+    phrases: Sequence[str], known: set[str] | None = None, *, fillers: bool = True
+) -> GrammarPlan:
+    """Phrase list -> JSGF; `known` (None = all) are the dictionary's words."""
+    kept: dict[str, None] = {}
+    dropped: list[str] = []
+    for phrase in phrases:
+        words = _normalise(phrase).replace("'", "").split()
+        if not words:
+            continue
+        if known is not None and any(w not in known for w in words):
+            dropped.append(phrase)
+            continue
+        kept.setdefault(" ".join(words), None)
+    if not kept:
+        raise ValueError("no phrase of the grammar is in the dictionary")
+    grammar_words = {w for p in kept for w in p.split()}
+    filler = [w for w in FILLER_WORDS if w not in grammar_words and (known is None or w in known)]
+    body = " | ".join(kept)
+    lines = ["#JSGF V1.0;", "grammar coach;"]
+    if fillers and filler:
+        lines.append("<filler> = " + " | ".join(filler) + ";")
+        body += " | <filler>+"
+    lines.append(f"public <command> = {body};")
+    return GrammarPlan("\n".join(lines) + "\n", tuple(kept), tuple(dropped))
+
+
+class PocketSphinxRecognizer:
+    """Recognizer on PocketSphinx with our endpointer."""
+
+    name = "pocketsphinx"
+    sample_rate = SAMPLE_RATE
+
+    def __init__(
+        self,
+        phrases: Sequence[str] | None = None,
+        *,
+        segmenter: UtteranceSegmenter | None = None,
+        fillers: bool = True,
+    ) -> None:
+        try:
+            from pocketsphinx import Decoder
+        except ImportError as exc:
+            raise EngineUnavailableError(f"PocketSphinx missing: {_INSTALL_HINT}") from exc
+        self._decoder: Any = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
+        self._lm_search: str = self._decoder.current_search()
+        self.segmenter = segmenter or UtteranceSegmenter()
+        self.fillers = fillers
+        self.plan: GrammarPlan | None = None
+        self._searches = 0
+        self._in_utterance = False
+        self.set_phrases(phrases)
+
+    @property
+    def dropped_phrases(self) -> tuple[str, ...]:
+        """Phrases left out of the grammar because a word is not in the dictionary."""
+        return self.plan.dropped if self.plan else ()
+
+    def knows(self, word: str) -> bool:
+        """True if the word is in the pronunciation dictionary."""
+        return self._decoder.lookup_word(word) is not None
+
+    def set_phrases(self, phrases: Sequence[str] | None) -> None:
+        if self._in_utterance:
+            self._decoder.end_utt()
+            self._in_utterance = False
+        if phrases is None:
+            self.plan = None
+            self._decoder.activate_search(self._lm_search)
+            return
+        words = {w for p in phrases for w in _normalise(p).replace("'", "").split()}
+        known = {w for w in words | set(FILLER_WORDS) if self.knows(w)}
+        self.plan = plan_grammar(phrases, known, fillers=self.fillers)
+        if self.plan.dropped:
+            _LOGGER.warning("not in the PocketSphinx dictionary: %s", ", ".join(self.plan.dropped))
+        self._searches += 1
+        name = f"grammar{self._searches}"
+        self._decoder.add_jsgf_string(name, self.plan.jsgf)
+        self._decoder.activate_search(name)
+
+    def accept(self, pcm: Pcm) -> list[Transcript]:
+        return self._handle(self.segmenter.push(pcm))
+
+    def flush(self) -> list[Transcript]:
+        return self._handle(self.segmenter.flush())
+
+    def _handle(self, events: list[SegmenterEvent]) -> list[Transcript]:
+        found: list[Transcript] = []
+        for event in events:
+            if isinstance(event, SpeechStarted):
+                self._decoder.start_utt()
+                self._in_utterance = True
+                self._feed(event.audio)
+            elif isinstance(event, SpeechAudio) and self._in_utterance:
+                self._feed(event.audio)
+            elif isinstance(event, SpeechEnded) and self._in_utterance:
+                transcript = self._finish(
+                    event.segment.start_s, event.segment.end_s, event.segment.closed_at_s
+                )
+                found.extend([transcript] if transcript else [])
+        return found
+
+    def _feed(self, pcm: Pcm) -> None:
+        self._decoder.process_raw(pcm.tobytes(), False, False)
+
+    def _finish(self, start: float, end: float, at: float) -> Transcript | None:
+        self._decoder.end_utt()
+        self._in_utterance = False
+        hypothesis = self._decoder.hyp()
+        text = hypothesis.hypstr.strip() if hypothesis is not None else ""
+        if not text or not self._accepted(text):
+            _LOGGER.debug("pocketsphinx rejected %r", text)
+            return None
+        # Posterior probability of the best path (from the lattice); 1.0 when it has no rival.
+        confidence = float(self._decoder.get_logmath().exp(hypothesis.prob))
+        return Transcript(start, end, at, text, min(1.0, max(0.0, confidence)))
+
+    def _accepted(self, text: str) -> bool:
+        """With a grammar, only whole phrases count (filler-word runs are rejected)."""
+        return self.plan is None or text in self.plan.phrases

