@@ -27,6 +27,7 @@ from coach.speech.models import (
     ENV_VAR,
     Catalog,
     Engine,
+    Located,
     ModelEntry,
     ModelError,
     ModelPlaces,
@@ -141,11 +142,18 @@ class _Context:
 
     catalog: Catalog
     places: ModelPlaces
+    model_flag: str | Path | None
+    """`coach models path --model`, else the main `coach --model`, else None."""
 
 
 def _context(args: argparse.Namespace) -> _Context:
     catalog_file: Path | None = getattr(args, "catalog", None)
-    return _Context(catalog=load_catalog(catalog_file), places=ModelPlaces.default())
+    flag = getattr(args, "model_flag", None) or getattr(args, "model", None)
+    return _Context(load_catalog(catalog_file), ModelPlaces.default(), flag)
+
+
+def _locate(context: _Context) -> Located | None:
+    return locate_vosk_model(context.model_flag, os.environ, context.places, context.catalog)
 
 
 def _guarded(run: Callable[[], int]) -> int:
@@ -181,7 +189,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _list(context: _Context, *, as_json: bool) -> int:
-    current = locate_vosk_model(None, os.environ, context.places, context.catalog)
+    try:
+        current = _locate(context)
+    except ModelError as exc:  # a bad --model should not hide the list
+        _note(f"note: {exc}")
+        current = None
     rows = []
     for entry in context.catalog.entries:
         path = installed_path(entry, context.places)
@@ -357,7 +369,7 @@ def _verify_target(context: _Context, target: str | None) -> VerifyReport:
         if entry is not None:
             return verify_installed(entry, context.places)
         return verify_model_dir(Path(target).expanduser())
-    located = locate_vosk_model(None, os.environ, context.places, context.catalog)
+    located = _locate(context)
     if located is None:
         raise ModelError(_no_model_message(context.catalog))
     return verify_model_dir(located.path)
@@ -379,12 +391,11 @@ def _print_report(report: VerifyReport) -> None:
 
 def cmd_path(args: argparse.Namespace) -> int:
     """`coach models path [--model X]`: the folder on stdout, the reason on stderr."""
-    flag = args.model_flag or getattr(args, "model", None)
-    return _guarded(lambda: _path(_context(args), flag))
+    return _guarded(lambda: _path(_context(args)))
 
 
-def _path(context: _Context, flag: str | Path | None) -> int:
-    located = locate_vosk_model(flag, os.environ, context.places, context.catalog)
+def _path(context: _Context) -> int:
+    located = _locate(context)
     if located is None:
         _error(_no_model_message(context.catalog))
         return EXIT_PROBLEM

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -39,12 +39,16 @@ class FaqMatch:
 
 @dataclass(frozen=True)
 class FaqSettings:
-    """Knobs of the FAQ matcher, tuned on the phrasings."""
+    """Knobs of the FAQ matcher, tuned leave-one-out on the phrasings."""
 
     threshold: float = 0.45
     """Lowest score (0..1) that is accepted."""
-    word_weight: float = 0.8
-    """Share of the content-word measure in the score; the rest is the character measure."""
+    phrasing_weight: float = 0.5
+    """Share of the closest phrasing (content words) in the score."""
+    entry_weight: float = 0.3
+    """Share of the whole entry (all phrasings, answer, details) in the score."""
+    character_weight: float = 0.2
+    """Share of the character measure against the closest phrasing."""
     word_similarity: float = 0.88
     """An unknown word is read as a known one from this character similarity (0..1) on."""
     min_prefix: int = 5
@@ -55,6 +59,21 @@ class FaqSettings:
     """Character similarity (0..1) from which a question counts as near-verbatim."""
 
 
+class _Weights:
+    """IDF weights of content words over a collection of texts."""
+
+    def __init__(self, texts: Sequence[frozenset[str]]) -> None:
+        counts = Counter(word for words in texts for word in words)
+        total = max(1, len(texts))
+        self.idf = {word: math.log(1.0 + total / count) for word, count in counts.items()}
+        self.unknown = math.log(1.0 + total)
+        """Weight of a word no text uses: as rare as can be."""
+
+    def mass(self, words: Iterable[str]) -> float:
+        """Sum of squared weights."""
+        return sum(self.idf.get(word, self.unknown) ** 2 for word in words)
+
+
 @dataclass(frozen=True)
 class _Phrasing:
     entry: FaqEntry
@@ -62,7 +81,6 @@ class _Phrasing:
     """Match form, fillers removed."""
     words: frozenset[str]
     """Stemmed content words."""
-    norm: float
 
 
 class FaqIndex:
@@ -77,26 +95,27 @@ class FaqIndex:
         self._settings = settings or FaqSettings()
         self._fillers = tuple(match_form(filler) for filler in fillers)
         self._entries = tuple(entries)
-        texts = [(entry, self._key(q)) for entry in self._entries for q in entry.questions]
-        counts = Counter(word for _, text in texts for word in set(content_words(text.split())))
-        total = max(1, len(texts))
-        self._idf = {word: math.log(1.0 + total / count) for word, count in counts.items()}
-        self._unknown_idf = math.log(1.0 + total)
-        self._phrasings = [self._phrasing(entry, text) for entry, text in texts]
-        _LOGGER.debug("%d FAQ phrasings, %d content words", len(texts), len(self._idf))
+        self._phrasings = [
+            _Phrasing(entry, key, self._words(key))
+            for entry in self._entries
+            for key in (self._key(question) for question in entry.questions)
+        ]
+        self._documents = {entry.id: self._document(entry) for entry in self._entries}
+        self._phrasing_weights = _Weights([phrasing.words for phrasing in self._phrasings])
+        self._entry_weights = _Weights(list(self._documents.values()))
+        self._vocabulary = frozenset(self._entry_weights.idf)
+        _LOGGER.debug("%d FAQ phrasings, %d words", len(self._phrasings), len(self._vocabulary))
 
     def _key(self, text: str) -> str:
         return " ".join(drop_fillers(match_form(text).split(), self._fillers))
 
-    def _phrasing(self, entry: FaqEntry, text: str) -> _Phrasing:
-        words = frozenset(content_words(text.split()))
-        return _Phrasing(entry, text, words, self._norm(words))
+    @staticmethod
+    def _words(key: str) -> frozenset[str]:
+        return frozenset(content_words(key.split()))
 
-    def _norm(self, words: frozenset[str]) -> float:
-        return math.sqrt(sum(self._weight(word) ** 2 for word in words))
-
-    def _weight(self, word: str) -> float:
-        return self._idf.get(word, self._unknown_idf)
+    def _document(self, entry: FaqEntry) -> frozenset[str]:
+        texts = [*entry.questions, entry.answer, entry.details]
+        return frozenset().union(*(self._words(match_form(text)) for text in texts))
 
     def phrases(self) -> list[str]:
         """Every question phrasing in spoken form, without duplicates."""
@@ -119,19 +138,37 @@ class FaqIndex:
         words = frozenset(self._known(word) for word in content_words(key.split()))
         if not words:
             return []
-        best: dict[str, tuple[FaqEntry, float]] = {}
+        closest: dict[str, tuple[float, float]] = {}
         for phrasing in self._phrasings:
-            score = self._score(key, words, phrasing)
-            known = best.get(phrasing.entry.id)
-            if known is None or score > known[1]:
-                best[phrasing.entry.id] = (phrasing.entry, score)
-        return sorted(best.values(), key=lambda pair: pair[1], reverse=True)
+            scores = (self._phrasing_score(words, phrasing), _characters(key, phrasing.text))
+            known = closest.get(phrasing.entry.id)
+            if known is None or sum(scores) > sum(known):
+                closest[phrasing.entry.id] = scores
+        few_words = len(words) < self._settings.min_content_words
+        ranked = [
+            (entry, self._combine(words, entry, *closest.get(entry.id, (0.0, 0.0)), few_words))
+            for entry in self._entries
+        ]
+        return sorted(ranked, key=lambda pair: pair[1], reverse=True)
+
+    def _combine(
+        self, words: frozenset[str], entry: FaqEntry, phrasing: float, characters: float,
+        few_words: bool,
+    ) -> float:
+        if few_words and characters < self._settings.verbatim:
+            return 0.0
+        settings = self._settings
+        return (
+            settings.phrasing_weight * phrasing
+            + settings.entry_weight * self._entry_score(words, entry)
+            + settings.character_weight * characters
+        )
 
     def _known(self, word: str) -> str:
         """`word`, or the known content word a recognition slip or inflection hides."""
-        if word in self._idf:
+        if word in self._vocabulary:
             return word
-        for known in self._idf:
+        for known in self._vocabulary:
             shorter, longer = sorted((word, known), key=len)
             if len(shorter) >= self._settings.min_prefix and longer.startswith(shorter):
                 return known
@@ -139,13 +176,18 @@ class FaqIndex:
                 return known
         return word
 
-    def _score(self, key: str, words: frozenset[str], phrasing: _Phrasing) -> float:
-        characters = fuzz.token_sort_ratio(key, phrasing.text) / 100.0
-        few_words = len(words) < self._settings.min_content_words
-        if few_words and characters < self._settings.verbatim:
-            return 0.0
-        shared = sum(self._weight(word) ** 2 for word in words & phrasing.words)
-        norms = self._norm(words) * phrasing.norm
-        cosine = shared / norms if norms else 0.0
-        weight = self._settings.word_weight
-        return weight * cosine + (1.0 - weight) * characters
+    def _phrasing_score(self, words: frozenset[str], phrasing: _Phrasing) -> float:
+        """Cosine of the IDF-weighted word sets."""
+        weights = self._phrasing_weights
+        norms = math.sqrt(weights.mass(words) * weights.mass(phrasing.words))
+        return weights.mass(words & phrasing.words) / norms if norms else 0.0
+
+    def _entry_score(self, words: frozenset[str], entry: FaqEntry) -> float:
+        """Share of the question's weight that the entry's text covers."""
+        weights = self._entry_weights
+        total = weights.mass(words)
+        return weights.mass(words & self._documents[entry.id]) / total if total else 0.0
+
+
+def _characters(key: str, phrasing: str) -> float:
+    return fuzz.token_sort_ratio(key, phrasing) / 100.0

@@ -43,7 +43,7 @@ REQUIRED_PHRASES = (
     "resumed", "resumed_rest", "resumed_intro", "nothing_running", "time_left",
     "time_left_rest", "time_left_intro", "whats_next", "whats_next_last", "form_none",
     "stopped", "switching", "finished", "help", "list_routines", "unknown_routine", "pain",
-    "pain_paused", "more_none", "not_understood",
+    "pain_paused", "more_none", "not_understood", "skipping_to", "going_back", "repeating",
 )  # fmt: skip
 
 

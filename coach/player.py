@@ -160,9 +160,9 @@ class Player:
             "start_routine": self._start,
             "pause": lambda _s, now: self._pause(now),
             "resume": lambda _s, now: self._resume(now),
-            "next": lambda _s, now: self._jump(now, self._next_exercise_index(), "skipping_to"),
-            "previous": lambda _s, now: self._jump(now, self._previous_index(), "going_back"),
-            "repeat": lambda _s, now: self._jump(now, self._repeat_index(), "repeating"),
+            "next": lambda _s, now: self._jump(now, self._next_exercise_index, "skipping_to"),
+            "previous": lambda _s, now: self._jump(now, self._previous_index, "going_back"),
+            "repeat": lambda _s, now: self._jump(now, self._repeat_index, "repeating"),
             "time_left": lambda _s, now: self._time_left(now),
             "whats_next": lambda _s, now: self._whats_next(now),
             "form": lambda _s, now: self._form(now),
@@ -179,7 +179,7 @@ class Player:
             return [self._reply("unknown_routine", now, routines=self._routine_names())]
         out: list[Output] = []
         if self._routine is not None and self._state in (*_RUNNING, State.PAUSED):
-            out.append(self._reply("switching", now, old=self._routine.name))
+            out.append(self._reply("switching", now, old=self._routine.name.lower()))
         self._routine = routine
         self._segments = plan_routine(routine, self._phrases, self._speech_seconds)
         out.extend(self._enter(0, now))
@@ -214,9 +214,11 @@ class Player:
             reply = self._reply("resumed_intro", now)
         return [self._changed(now), reply]
 
-    def _jump(self, now: float, index: int | None, key: str) -> list[Output]:
+    def _jump(self, now: float, target: Callable[[], int | None], key: str) -> list[Output]:
         if self.segment is None:
             return [self._reply("nothing_running", now)]
+        # The target is found only now: before a first start there are no segments to search.
+        index = target()
         self._paused_from = None
         out: list[Output] = [self._reply(key, now)]
         out.extend(self._enter(len(self._segments) if index is None else index, now))

@@ -342,8 +342,9 @@ class _Report:
             raise ContentFileError(self.problems)
         if warnings is not None:
             warnings.extend(self.problems)
-        for problem in self.problems if warnings is None else ():
-            _LOGGER.warning("%s", problem)
+        else:
+            for problem in self.problems:
+                _LOGGER.warning("%s", problem)
         return value
 
 
@@ -816,6 +817,7 @@ def _parse_exercise(
     fields = _Fields(data, report, "an exercise", _EXERCISE_KEYS, ("name",))
     seconds, reps, tempo = _parse_timing(fields)
     rest = fields.number("rest", zero_ok=True)
+    # Built even when the timing is wrong, so every other field still gets checked.
     exercise = Exercise(
         name=fields.text("name"),
         seconds=seconds or 0.0,
@@ -863,10 +865,12 @@ def _parse_timing(fields: _Fields) -> tuple[float | None, int | None, float | No
 
 def _parse_sides(fields: _Fields) -> tuple[Side, ...]:
     items = fields.list("sides", hint="e.g. sides: [left, right]")
+    if items is None:
+        return ()
     sides: list[Side] = []
     valid = [side.value for side in Side]
-    for index, value in enumerate(items or ()):
-        pos = items.item_pos(index) if items is not None else fields.pos("sides")
+    for index, value in enumerate(items):
+        pos = items.item_pos(index)
         if value not in valid:
             nearest = _did_you_mean(str(value).lower(), valid)
             suffix = f"; did you mean '{nearest}'?" if nearest else ""
@@ -924,12 +928,13 @@ def _parse_cue(item: Any, pos: SourcePos, report: _Report, length: float | None)
 def _parse_faq(data: YamlMap, report: _Report) -> tuple[FaqEntry, ...]:
     fields = _Fields(data, report, "faq.yaml", _FAQ_KEYS, _FAQ_KEYS)
     items = fields.list("entries", empty_hint="add at least one entry")
+    if items is None:
+        return ()
     seen_ids: dict[str, SourcePos] = {}
     seen_questions: dict[str, str] = {}
     entries: list[FaqEntry] = []
-    for index, item in enumerate(items or ()):
-        pos = items.item_pos(index) if items is not None else data.pos
-        entry = _parse_faq_entry(item, pos, report, seen_ids, seen_questions)
+    for index, item in enumerate(items):
+        entry = _parse_faq_entry(item, items.item_pos(index), report, seen_ids, seen_questions)
         if entry is not None:
             entries.append(entry)
     return tuple(entries)

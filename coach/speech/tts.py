@@ -16,6 +16,7 @@ import queue
 import sys
 import tempfile
 import threading
+import time
 import wave
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -216,13 +217,30 @@ def _synthesize_with(
     if settings.voice is not None:
         driver.setProperty("voice", _resolve_voice(settings.voice, voices))
     driver.setProperty("rate", settings.rate)
-    driver.setProperty("volume", min(1.0, max(0.0, settings.volume)))
+    # No espeak-ng volume: setting it makes later rate changes ineffective (seen with
+    # espeak-ng 1.51); volume is a gain on the PCM instead (`_apply_volume`).
     wav_path.unlink(missing_ok=True)
     engine.save_to_file(request.text, str(wav_path))
     engine.runAndWait()
     if not finished.wait(_SYNTH_TIMEOUT) or not wav_path.exists():
         raise TtsUnavailableError(f"espeak-ng wrote no audio for {request.text!r}")
-    return _read_wav(wav_path)
+    _wait_until_espeak_idle()
+    return _apply_volume(_read_wav(wav_path), settings.volume)
+
+
+def _apply_volume(pcm: Pcm, volume: float) -> Pcm:
+    gain = min(1.0, max(0.0, volume))
+    if gain == 1.0:
+        return pcm
+    return Pcm((pcm.samples.astype(np.float32) * gain).astype(np.int16), pcm.rate)
+
+
+def _wait_until_espeak_idle() -> None:
+    # Parameters set while espeak-ng's thread is still winding down an utterance are lost
+    # (the next one keeps the old rate), so the next request waits for it to be idle.
+    from pyttsx3.drivers import _espeak
+
+    _espeak.Synchronize()
 
 
 def _read_wav(path: Path) -> Pcm:

@@ -1,0 +1,229 @@
+"""Accuracy of text understanding on the held-out sets.
+
+    python -m bench.text_eval [--routines DIR] [--data DIR]
+
+Prints commands understood / wrong / rejected, unrelated sentences falsely accepted and
+FAQ questions answered with the right entry, then lists every miss. The held-out sets in
+tests/data were written without looking at the templates; tests/test_understanding.py
+holds the same figures to their targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from coach.content.model import CommandSet, FaqEntry, IntentSpec
+from coach.intents import Intent
+from coach.understanding import Understanding
+
+__all__ = [
+    "CommandCase",
+    "FaqCase",
+    "Figures",
+    "evaluate",
+    "load_heldout",
+    "load_shipped",
+    "main",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUTINES = ROOT / "routines"
+DATA = ROOT / "tests" / "data"
+
+
+@dataclass(frozen=True)
+class CommandCase:
+    """A held-out command with the decision it should produce."""
+
+    text: str
+    intent: str
+    slots: dict[str, str]
+
+
+@dataclass(frozen=True)
+class FaqCase:
+    """A held-out question with the FAQ entry that answers it."""
+
+    text: str
+    ids: tuple[str, ...]
+    """Entries that answer it (several only when the question is genuinely ambiguous)."""
+
+
+@dataclass(frozen=True)
+class Miss:
+    """One held-out sentence that was not understood as expected."""
+
+    kind: str
+    text: str
+    expected: str
+    got: str
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Held-out accuracy (fractions 0..1)."""
+
+    commands: int
+    understood: float
+    wrong: float
+    rejected: float
+    unrelated: int
+    false_accept: float
+    faq: int
+    faq_right: float
+    misses: list[Miss] = field(default_factory=list)
+
+
+def load_shipped(routines: Path = ROUTINES) -> tuple[CommandSet, tuple[FaqEntry, ...]]:
+    """Commands (with routine names as slot values) and FAQ entries of a routines folder."""
+    try:
+        loader = importlib.import_module("coach.content.loader")
+    except ImportError:
+        return _load_plain(routines)
+    content = loader.load_content([routines])
+    return content.commands, content.faq
+
+
+def _load_plain(routines: Path) -> tuple[CommandSet, tuple[FaqEntry, ...]]:
+    """Stand-in for coach.content.loader: plain YAML, no validation."""
+    commands = _read(routines / "commands.yaml")
+    slots = {name: dict(values) for name, values in commands.get("slots", {}).items()}
+    for path in sorted(routines.glob("*.yaml")):
+        data = _read(path)
+        if isinstance(data, dict) and "exercises" in data:
+            names = [data["id"], data["name"], *data.get("aliases", [])]
+            slots.setdefault("routine", {}).update({name: data["id"] for name in names})
+    intents = tuple(
+        IntentSpec(name, tuple(templates)) for name, templates in commands["intents"].items()
+    )
+    faq_path = routines / "faq.yaml"
+    faq = _read(faq_path).get("entries", []) if faq_path.exists() else []
+    entries = tuple(
+        FaqEntry(e["id"], tuple(e["questions"]), e["answer"], e.get("details", "")) for e in faq
+    )
+    return CommandSet(intents, slots, tuple(commands.get("fillers", []))), entries
+
+
+def _read(path: Path) -> Any:
+    with path.open(encoding="utf-8") as stream:
+        return yaml.safe_load(stream)
+
+
+def load_heldout(
+    data: Path = DATA,
+) -> tuple[list[CommandCase], list[str], list[FaqCase]]:
+    """The three held-out sets: commands, unrelated sentences, FAQ questions."""
+    commands = [
+        CommandCase(item["text"], item["intent"], dict(item.get("slots") or {}))
+        for item in _read(data / "heldout_commands.yaml")
+    ]
+    lines = (data / "heldout_unrelated.txt").read_text(encoding="utf-8").splitlines()
+    unrelated = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    faq = [FaqCase(item["text"], _ids(item["id"])) for item in _read(data / "heldout_faq.yaml")]
+    return commands, unrelated, faq
+
+
+def _ids(value: str | list[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def evaluate(
+    understanding: Understanding,
+    commands: Sequence[CommandCase],
+    unrelated: Sequence[str],
+    faq: Sequence[FaqCase],
+) -> Figures:
+    """Run every held-out sentence through `understanding` and count."""
+    misses: list[Miss] = []
+    right = rejected = 0
+    for case in commands:
+        got = understanding.interpret(case.text)
+        if got.name == case.intent and got.slots == case.slots:
+            right += 1
+            continue
+        rejected += got.name is None
+        misses.append(Miss("command", case.text, _show(case.intent, case.slots), _shown(got)))
+    accepted = 0
+    for text in unrelated:
+        got = understanding.interpret(text)
+        if got.name is not None:
+            accepted += 1
+            misses.append(Miss("unrelated", text, "-", _shown(got)))
+    faq_right = 0
+    for question in faq:
+        got = understanding.interpret(question.text)
+        if got.name == "question" and got.slots.get("id") in question.ids:
+            faq_right += 1
+        else:
+            misses.append(Miss("faq", question.text, "|".join(question.ids), _shown(got)))
+    return Figures(
+        commands=len(commands),
+        understood=_fraction(right, len(commands)),
+        wrong=_fraction(len(commands) - right - rejected, len(commands)),
+        rejected=_fraction(rejected, len(commands)),
+        unrelated=len(unrelated),
+        false_accept=_fraction(accepted, len(unrelated)),
+        faq=len(faq),
+        faq_right=_fraction(faq_right, len(faq)),
+        misses=misses,
+    )
+
+
+def _fraction(count: int, total: int) -> float:
+    return count / total if total else 0.0
+
+
+def _show(name: str | None, slots: dict[str, str]) -> str:
+    inner = ", ".join(f"{key}={value}" for key, value in sorted(slots.items()))
+    return f"{name}({inner})" if inner else str(name)
+
+
+def _shown(intent: Intent) -> str:
+    return f"{_show(intent.name, intent.slots)} {intent.score:.2f}"
+
+
+def _print_table(figures: Figures, out: Callable[[str], None]) -> None:
+    rows = [
+        (f"commands understood ({figures.commands})", figures.understood, ">= 90%"),
+        ("commands with wrong intent/slots", figures.wrong, ""),
+        ("commands rejected", figures.rejected, ""),
+        (f"unrelated falsely accepted ({figures.unrelated})", figures.false_accept, "<= 5%"),
+        (f"faq right entry ({figures.faq})", figures.faq_right, ">= 85%"),
+    ]
+    out(f"{'measure':<42} {'value':>7}  target")
+    for label, value, target in rows:
+        out(f"{label:<42} {value:>7.1%}  {target}")
+
+
+def _print_misses(misses: Sequence[Miss], out: Callable[[str], None]) -> None:
+    if not misses:
+        return
+    out("")
+    out(f"misses ({len(misses)}):")
+    for miss in misses:
+        out(f"  {miss.kind:<9} {miss.text!r:<55} expected {miss.expected:<24} got {miss.got}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the figures and the misses; exit status 0."""
+    parser = argparse.ArgumentParser(prog="python -m bench.text_eval", description=__doc__)
+    parser.add_argument("--routines", type=Path, default=ROUTINES)
+    parser.add_argument("--data", type=Path, default=DATA)
+    args = parser.parse_args(argv)
+    commands, faq_entries = load_shipped(args.routines)
+    understanding = Understanding(commands, faq_entries)
+    figures = evaluate(understanding, *load_heldout(args.data))
+    _print_table(figures, print)
+    _print_misses(figures.misses, print)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,49 @@
+"""The echo filter: the coach's own words never become a command."""
+
+from __future__ import annotations
+
+from coach.echo import EchoFilter, remove_words
+from coach.intents import Intent
+
+
+def interpret(text: str) -> Intent:
+    table = {"pause": "pause", "stop": "stop", "next": "next", "resume": "resume",
+             "how much time is left": "time_left"}
+    name = table.get(text)
+    return Intent(name, {}, 1.0 if name else 0.2, text)
+
+
+def test_remove_words_takes_out_the_coachs_words_once_each() -> None:
+    assert remove_words("rest fifteen seconds pause", "Rest 15 seconds.") == "pause"
+    assert remove_words("next next", "Next up: leg swings") == "next"
+    assert remove_words("Rest 15 seconds", "Rest 15 seconds.") == ""
+
+
+def test_no_overlap_means_a_normal_decision() -> None:
+    echo = EchoFilter(interpret)
+    echo.spoke("Say resume when you're ready.", 0.0, 2.0)
+    verdict = echo.judge("how much time is left", 3.0, 4.0)
+    assert verdict.intent.name == "time_left" and not verdict.echo
+
+
+def test_own_words_inside_the_tail_are_echo() -> None:
+    echo = EchoFilter(interpret, tail=0.35)
+    echo.spoke("Paused. Say resume when you're ready.", 0.0, 2.0)
+    verdict = echo.judge("say resume", 1.5, 2.3)
+    assert verdict.echo and verdict.intent.name is None and verdict.residual == ""
+
+
+def test_only_barge_in_commands_act_over_the_coach() -> None:
+    echo = EchoFilter(interpret)
+    echo.spoke("Rest 15 seconds. Next up: hip circles.", 10.0, 13.0)
+    assert echo.judge("rest 15 seconds stop", 10.0, 12.0).intent.name == "stop"
+    assert echo.judge("how much time is left", 11.0, 12.0).intent.name is None
+    assert echo.judge("resume", 11.0, 12.0).intent.name is None
+
+
+def test_ended_shortens_a_window_cut_off_early() -> None:
+    echo = EchoFilter(interpret, tail=0.0)
+    echo.spoke("A long answer", 0.0, 600.0)
+    echo.ended("A long answer", 1.0)
+    assert echo.overlapping(2.0, 3.0) == []
+    assert len(echo.overlapping(0.5, 3.0)) == 1

@@ -1,0 +1,888 @@
+"""The routine player on a fake clock.
+
+A whole routine's timeline to the second, every command in every state, pause/resume
+arithmetic, late ticks, and speech that never overlaps. Speech lengths come from a
+deterministic `speech_seconds` (0.4 s a word) so every expectation is exact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from coach.content.model import Cue, Exercise, Routine, Side
+from coach.plan import GAP, Priority
+from coach.player import Output, Player, Say, State, StateChanged, timeline
+from coach.spoken import estimate_seconds
+
+PHRASES_PATH = Path(__file__).resolve().parents[1] / "routines" / "phrases.yaml"
+SECONDS_PER_WORD = 0.4
+
+SayRow = tuple[float, str, str]
+StateRow = tuple[float, State, int | None, Side | None]
+
+
+def speech_seconds(text: str) -> float:
+    """Deterministic speech length: 0.4 s per word."""
+    return SECONDS_PER_WORD * len(text.split())
+
+
+@pytest.fixture(scope="module")
+def phrases() -> dict[str, str]:
+    with PHRASES_PATH.open(encoding="utf-8") as stream:
+        data = yaml.safe_load(stream)
+    return {str(key): str(value) for key, value in data.items()}
+
+
+SMALL = Routine(
+    id="test",
+    name="Test warm-up",
+    aliases=(),
+    intro="Easy pace.",
+    outro="Nice work.",
+    exercises=(
+        Exercise(
+            "marching in place",
+            seconds=30.0,
+            how="March on the spot.",
+            cues=(Cue("Swing your arms."), Cue("Chest up.", at=10.0)),
+            rest_after=12.0,
+        ),
+        Exercise(
+            "leg swings",
+            seconds=12.0,
+            sides=(Side.LEFT, Side.RIGHT),
+            cues=(Cue("Stand tall.", at=2.0),),
+            rest_after=6.0,
+        ),
+        Exercise(
+            "hip hinge",
+            seconds=16.0,
+            reps=4,
+            tempo=4.0,
+            how="Hips back.",
+            cues=(Cue("Flat back."),),
+        ),
+    ),
+)
+"""Timed, sided and counted exercises; one rest with a countdown, one too short for it."""
+
+STRETCH = Routine(
+    id="stretch",
+    name="Quick stretch",
+    aliases=(),
+    intro="Breathe out.",
+    outro="Done.",
+    exercises=(Exercise("hamstring stretch", seconds=20.0, cues=(Cue("Relax."),)),),
+)
+
+ROUTINES = {SMALL.id: SMALL, STRETCH.id: STRETCH}
+
+SMALL_INTRO = (
+    "Test warm-up: 3 exercises, about 1 minute. Easy pace. First up: marching in place, 30 seconds."
+)
+
+# Derived by hand from the spec: the intro lasts ceil(16 words * 0.4 + 1) = 8 s; lines keep a
+# 0.3 s gap; cues and the set-up line slide by 0.5 s steps until they fit.
+GOLDEN_SAYS: list[SayRow] = [
+    (0.0, SMALL_INTRO, "intro"),
+    (8.0, "Marching in place. Go.", "start"),
+    (9.9, "March on the spot.", "how"),
+    (12.5, "Swing your arms.", "cue"),
+    (18.0, "Chest up.", "cue"),
+    (23.0, "Halfway.", "halfway"),
+    (28.0, "10 seconds.", "ten"),
+    (35.0, "3", "count"),
+    (36.0, "2", "count"),
+    (37.0, "1", "count"),
+    (38.0, "Rest 12 seconds. Next up: leg swings, 12 seconds each side, left side first.", "rest"),
+    (47.0, "3", "count"),
+    (48.0, "2", "count"),
+    (49.0, "1", "count"),
+    (50.0, "Leg swings, left side. Go.", "start"),
+    (52.5, "Stand tall.", "cue"),
+    (59.0, "3", "count"),
+    (60.0, "2", "count"),
+    (61.0, "1", "count"),
+    (62.0, "Switch sides. Right side. Go.", "start"),
+    (64.5, "Stand tall.", "cue"),
+    (71.0, "3", "count"),
+    (72.0, "2", "count"),
+    (73.0, "1", "count"),
+    (74.0, "Rest 6 seconds. Next up: hip hinge, 4 reps.", "rest"),
+    (80.0, "Hip hinge. Go.", "start"),
+    (81.5, "Hips back.", "how"),
+    (84.0, "2", "rep"),
+    (84.8, "Flat back.", "cue"),
+    (88.0, "3", "rep"),
+    (92.0, "Last one.", "rep"),
+    (96.0, "Nice work.", "finish"),
+]
+
+GOLDEN_STATES: list[StateRow] = [
+    (0.0, State.INTRO, 1, None),
+    (8.0, State.EXERCISE, 1, None),
+    (38.0, State.REST, 2, None),
+    (50.0, State.EXERCISE, 2, Side.LEFT),
+    (62.0, State.EXERCISE, 2, Side.RIGHT),
+    (74.0, State.REST, 3, None),
+    (80.0, State.EXERCISE, 3, None),
+    (96.0, State.FINISHED, None, None),
+]
+SMALL_END = 96.0
+
+COMMANDS = (
+    "start_routine", "pause", "resume", "next", "previous", "repeat", "time_left",
+    "whats_next", "form", "stop", "help", "list_routines", "pain",
+)  # fmt: skip
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def says(outputs: Sequence[Output]) -> list[SayRow]:
+    return [(round(o.at, 3), o.text, o.kind) for o in outputs if isinstance(o, Say)]
+
+
+def states(outputs: Sequence[Output]) -> list[StateRow]:
+    return [
+        (round(o.at, 3), o.state, o.step, o.side)
+        for o in outputs
+        if isinstance(o, StateChanged)
+    ]
+
+
+def replies(outputs: Sequence[Output]) -> list[str]:
+    return [o.text for o in outputs if isinstance(o, Say) and o.kind == "reply"]
+
+
+def make_player(phrases: dict[str, str]) -> Player:
+    return Player(ROUTINES, phrases, speech_seconds)
+
+
+def started(phrases: dict[str, str], at: float = 0.0) -> Player:
+    player = make_player(phrases)
+    player.handle("start_routine", {"routine": SMALL.id}, at)
+    return player
+
+
+def run_to(player: Player, end: float) -> list[Output]:
+    """Tick at every deadline up to `end`, then at `end`: what a real loop would do."""
+    out: list[Output] = []
+    deadline = player.next_deadline()
+    while deadline is not None and deadline <= end:
+        out.extend(player.tick(deadline))
+        deadline = player.next_deadline()
+    out.extend(player.tick(end))
+    return out
+
+
+def shifted(rows: Sequence[SayRow], after: float, by: float) -> list[SayRow]:
+    """The golden lines due after `after`, each `by` seconds later."""
+    return [(round(at + by, 3), text, kind) for at, text, kind in rows if at > after]
+
+
+# --- the whole timeline ---------------------------------------------------------------
+
+
+def test_golden_timeline(phrases: dict[str, str]) -> None:
+    out = timeline(SMALL, phrases, speech_seconds)
+    assert says(out) == GOLDEN_SAYS
+    assert states(out) == GOLDEN_STATES
+    assert all(o.routine == SMALL.id for o in out if isinstance(o, StateChanged))
+
+
+def test_golden_timeline_is_shifted_by_its_start(phrases: dict[str, str]) -> None:
+    out = timeline(SMALL, phrases, speech_seconds, start=1000.25)
+    assert says(out) == shifted(GOLDEN_SAYS, after=-1.0, by=1000.25)
+
+
+def test_timeline_priorities(phrases: dict[str, str]) -> None:
+    out = [o for o in timeline(SMALL, phrases, speech_seconds) if isinstance(o, Say)]
+    by_kind = {o.kind: o.priority for o in out}
+    assert by_kind["count"] == by_kind["rep"] == Priority.COUNTDOWN
+    assert by_kind["start"] == by_kind["halfway"] == by_kind["ten"] == Priority.TRANSITION
+    assert by_kind["cue"] == Priority.CUE
+
+
+def test_golden_timeline_never_overlaps(phrases: dict[str, str]) -> None:
+    rows = GOLDEN_SAYS
+    for (at, text, _), (next_at, _, _) in zip(rows, rows[1:]):
+        assert at + speech_seconds(text) + GAP <= next_at + 1e-9, (at, text)
+
+
+def test_huge_tick_emits_every_line_at_its_scheduled_time(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    out = player.tick(10_000.0)
+    assert says(out) == GOLDEN_SAYS[1:]
+    assert states(out) == GOLDEN_STATES[1:]
+    assert player.state is State.FINISHED
+    assert player.tick(20_000.0) == []
+
+
+def test_late_ticks_change_nothing_but_when_they_are_asked(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    out: list[Output] = []
+    for now in (3.3, 30.7, 31.0, 55.5, 90.01, 200.0):
+        out.extend(player.tick(now))
+    assert says(out) == GOLDEN_SAYS[1:]
+
+
+def test_ticks_before_anything_is_due_say_nothing(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    assert player.tick(7.999) == []
+    assert player.state is State.INTRO
+    assert player.next_deadline() == pytest.approx(8.0)
+
+
+# --- every command in every state ------------------------------------------------------
+
+SETUP_TIMES = {
+    State.IDLE: 5.0,
+    State.INTRO: 3.0,
+    State.EXERCISE: 13.0,
+    State.REST: 40.0,
+    State.PAUSED: 20.0,
+    State.FINISHED: 101.0,
+}
+
+FORM_1 = "Marching in place: March on the spot. Swing your arms. Chest up."
+NEXT_FROM_1 = "Next up: leg swings, 12 seconds each side, left side first."
+NOTHING = "Nothing is running."
+
+# (state before, command) -> (state after, start of the first thing said)
+EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
+    State.IDLE: {
+        "start_routine": (State.INTRO, SMALL_INTRO),
+        "pause": (State.IDLE, NOTHING),
+        "resume": (State.IDLE, NOTHING),
+        "next": (State.IDLE, NOTHING),
+        "previous": (State.IDLE, NOTHING),
+        "repeat": (State.IDLE, NOTHING),
+        "time_left": (State.IDLE, NOTHING),
+        "whats_next": (State.IDLE, NOTHING),
+        "form": (State.IDLE, NOTHING),
+        "stop": (State.IDLE, NOTHING),
+        "help": (State.IDLE, "You can say: start the warm-up, pause"),
+        "list_routines": (State.IDLE, "I have test warm-up and quick stretch."),
+        "pain": (State.IDLE, "Let's stop here. Sharp or persistent pain"),
+    },
+    State.INTRO: {
+        "start_routine": (State.INTRO, "Stopping the test warm-up."),
+        "pause": (State.PAUSED, "Paused. Say resume"),
+        "resume": (State.INTRO, "We're not paused."),
+        "next": (State.EXERCISE, "Skipping ahead."),
+        "previous": (State.INTRO, "Going back."),
+        "repeat": (State.INTRO, "Once more."),
+        "time_left": (State.INTRO, "The test warm-up takes about 2 minutes."),
+        "whats_next": (State.INTRO, "Next up: marching in place, 30 seconds."),
+        "form": (State.INTRO, FORM_1),
+        "stop": (State.IDLE, "Stopped the test warm-up."),
+        "help": (State.INTRO, "You can say:"),
+        "list_routines": (State.INTRO, "I have test warm-up"),
+        "pain": (State.PAUSED, "Let's stop here."),
+    },
+    State.EXERCISE: {
+        "start_routine": (State.INTRO, "Stopping the test warm-up."),
+        "pause": (State.PAUSED, "Paused. Say resume"),
+        "resume": (State.EXERCISE, "We're not paused."),
+        "next": (State.EXERCISE, "Skipping ahead."),
+        "previous": (State.EXERCISE, "Going back."),
+        "repeat": (State.EXERCISE, "Once more."),
+        "time_left": (
+            State.EXERCISE,
+            "25 seconds of marching in place, about 1 minute left in the test warm-up.",
+        ),
+        "whats_next": (State.EXERCISE, NEXT_FROM_1),
+        "form": (State.EXERCISE, FORM_1),
+        "stop": (State.IDLE, "Stopped the test warm-up."),
+        "help": (State.EXERCISE, "You can say:"),
+        "list_routines": (State.EXERCISE, "I have test warm-up"),
+        "pain": (State.PAUSED, "Let's stop here."),
+    },
+    State.REST: {
+        "start_routine": (State.INTRO, "Stopping the test warm-up."),
+        "pause": (State.PAUSED, "Paused. Say resume"),
+        "resume": (State.REST, "We're not paused."),
+        "next": (State.EXERCISE, "Skipping ahead."),
+        "previous": (State.EXERCISE, "Going back."),
+        "repeat": (State.EXERCISE, "Once more."),
+        "time_left": (
+            State.REST,
+            "10 seconds of rest, under a minute left in the test warm-up.",
+        ),
+        "whats_next": (State.REST, NEXT_FROM_1),
+        "form": (State.REST, "Leg swings: Stand tall."),
+        "stop": (State.IDLE, "Stopped the test warm-up."),
+        "help": (State.REST, "You can say:"),
+        "list_routines": (State.REST, "I have test warm-up"),
+        "pain": (State.PAUSED, "Let's stop here."),
+    },
+    State.PAUSED: {
+        "start_routine": (State.INTRO, "Stopping the test warm-up."),
+        "pause": (State.PAUSED, "Already paused."),
+        "resume": (State.EXERCISE, "Resuming. 25 seconds of marching in place."),
+        "next": (State.EXERCISE, "Skipping ahead."),
+        "previous": (State.EXERCISE, "Going back."),
+        "repeat": (State.EXERCISE, "Once more."),
+        "time_left": (
+            State.PAUSED,
+            "25 seconds of marching in place, about 1 minute left in the test warm-up.",
+        ),
+        "whats_next": (State.PAUSED, NEXT_FROM_1),
+        "form": (State.PAUSED, FORM_1),
+        "stop": (State.IDLE, "Stopped the test warm-up."),
+        "help": (State.PAUSED, "You can say:"),
+        "list_routines": (State.PAUSED, "I have test warm-up"),
+        "pain": (State.PAUSED, "Let's stop here."),
+    },
+    State.FINISHED: {
+        "start_routine": (State.INTRO, SMALL_INTRO),
+        "pause": (State.FINISHED, NOTHING),
+        "resume": (State.FINISHED, NOTHING),
+        "next": (State.FINISHED, NOTHING),
+        "previous": (State.FINISHED, NOTHING),
+        "repeat": (State.FINISHED, NOTHING),
+        "time_left": (State.FINISHED, NOTHING),
+        "whats_next": (State.FINISHED, NOTHING),
+        "form": (State.FINISHED, NOTHING),
+        "stop": (State.FINISHED, NOTHING),
+        "help": (State.FINISHED, "You can say:"),
+        "list_routines": (State.FINISHED, "I have test warm-up"),
+        "pain": (State.FINISHED, "Let's stop here."),
+    },
+}
+
+
+def player_in(state: State, phrases: dict[str, str]) -> tuple[Player, float]:
+    """A player brought into `state` on the SMALL routine, and the time to act at."""
+    now = SETUP_TIMES[state]
+    player = make_player(phrases)
+    if state is not State.IDLE:
+        player.handle("start_routine", {"routine": SMALL.id}, 0.0)
+    if state is State.PAUSED:
+        run_to(player, 13.0)
+        player.handle("pause", {}, 13.0)
+    run_to(player, now)
+    if player.state is not state:
+        raise RuntimeError(f"set-up reached {player.state}, not {state}")
+    return player, now
+
+
+def test_expectations_cover_every_command_in_every_state() -> None:
+    assert set(EXPECTED) == set(State)
+    assert all(set(table) == set(COMMANDS) for table in EXPECTED.values())
+
+
+@pytest.mark.parametrize("state", list(State))
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_in_every_state(
+    state: State, command: str, phrases: dict[str, str]
+) -> None:
+    player, now = player_in(state, phrases)
+    out = player.handle(command, {"routine": SMALL.id}, now)
+    expected_state, expected_start = EXPECTED[state][command]
+    assert player.state is expected_state
+    spoken = [o for o in out if isinstance(o, Say)]
+    assert spoken, "every command gets an answer"
+    assert spoken[0].at == now
+    assert spoken[0].text.startswith(expected_start)
+    changes = [o for o in out if isinstance(o, StateChanged)]
+    if expected_state is not state:
+        assert changes[-1].state is expected_state
+        assert changes[-1].at == now
+
+
+@pytest.mark.parametrize("state", list(State))
+def test_unknown_command_is_ignored(state: State, phrases: dict[str, str]) -> None:
+    player, now = player_in(state, phrases)
+    assert player.handle("dance", {}, now) == []
+    assert player.state is state
+
+
+# --- pause and resume -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pause_at", "paused_for"),
+    [(20.0, 7.25), (23.0, 0.5), (38.0, 100.0), (40.0, 3.0), (3.0, 12.5), (85.0, 0.001)],
+)
+def test_pause_shifts_every_later_deadline_by_the_time_paused(
+    pause_at: float, paused_for: float, phrases: dict[str, str]
+) -> None:
+    player = started(phrases)
+    before = run_to(player, pause_at)
+    player.handle("pause", {}, pause_at)
+    resume_at = pause_at + paused_for
+    player.handle("resume", {}, resume_at)
+    after = run_to(player, resume_at + SMALL_END)
+
+    assert says(before) == [row for row in GOLDEN_SAYS[1:] if row[0] <= pause_at]
+    assert says(after) == shifted(GOLDEN_SAYS, after=pause_at, by=paused_for)
+    late_states = [(round(at + paused_for, 3), *rest) for at, *rest in GOLDEN_STATES
+                   if at > pause_at]
+    assert states(after) == late_states
+
+
+def test_ticks_while_paused_say_nothing(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 20.0)
+    player.handle("pause", {}, 20.0)
+    for now in (20.0, 21.0, 35.0, 37.5, 500.0, 10_000.0):
+        assert player.tick(now) == []
+        assert player.next_deadline() is None
+        assert player.state is State.PAUSED
+
+
+def test_time_left_is_the_same_before_pause_during_and_after_resume(
+    phrases: dict[str, str],
+) -> None:
+    player = started(phrases)
+    run_to(player, 54.4)
+    before = replies(player.handle("time_left", {}, 54.4))
+    remaining = player.remaining(54.4)
+    player.handle("pause", {}, 54.4)
+    during = replies(player.handle("time_left", {}, 300.0))
+    player.handle("resume", {}, 600.0)
+    after = replies(player.handle("time_left", {}, 600.0))
+    assert before == during == after == [
+        "8 seconds of leg swings, left side, under a minute left in the test warm-up."
+    ]
+    assert player.remaining(600.0) == pytest.approx(remaining)
+    assert remaining == pytest.approx((62.0 - 54.4, SMALL_END - 54.4))
+
+
+def test_pausing_twice_keeps_the_first_pause_time(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 20.0)
+    player.handle("pause", {}, 20.0)
+    again = player.handle("pause", {}, 25.0)
+    assert replies(again) == ["Already paused. Say resume when you're ready."]
+    assert states(again) == []
+    player.handle("resume", {}, 30.0)
+    assert player.next_deadline() == pytest.approx(23.0 + 10.0)
+
+
+def test_resume_when_not_paused_changes_nothing(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 20.0)
+    deadline = player.next_deadline()
+    out = player.handle("resume", {}, 21.0)
+    assert replies(out) == ["We're not paused."]
+    assert states(out) == []
+    assert player.state is State.EXERCISE
+    assert player.next_deadline() == deadline
+    assert says(run_to(player, 200.0)) == [r for r in GOLDEN_SAYS if r[0] > 21.0]
+
+
+def test_resume_says_what_is_left(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 44.2)
+    player.handle("pause", {}, 44.2)
+    out = player.handle("resume", {}, 50.0)
+    assert replies(out) == ["Resuming. 6 seconds of rest."]
+    assert states(out) == [(50.0, State.REST, 2, None)]
+
+
+def test_resume_during_intro(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    player.handle("pause", {}, 2.0)
+    assert replies(player.handle("resume", {}, 9.0)) == ["Resuming."]
+    assert player.next_deadline() == pytest.approx(15.0)
+
+
+# --- speech never overlaps; cues give way, the clock does not ------------------------
+
+
+def test_cue_due_during_a_reply_is_dropped_and_the_clock_is_not(
+    phrases: dict[str, str],
+) -> None:
+    player = started(phrases)
+    run_to(player, 12.0)
+    out = player.handle("time_left", {}, 12.0)
+    # 14 words: spoken from 12.0 to 17.6, over the 12.5 cue but not the 18.0 one.
+    assert replies(out) == [
+        "26 seconds of marching in place, about 1 minute left in the test warm-up."
+    ]
+    after = says(run_to(player, 40.0))
+    assert (12.5, "Swing your arms.", "cue") not in after
+    assert after == [row for row in GOLDEN_SAYS if 12.5 < row[0] <= 40.0]
+
+
+def test_countdown_and_transitions_are_never_dropped(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 22.0)
+    player.handle("help", {}, 22.0)  # about 15 s of speech: over halfway, 10 s and 3-2-1
+    after = says(run_to(player, 38.0))
+    assert after == [row for row in GOLDEN_SAYS if 22.0 < row[0] <= 38.0]
+    assert [row[2] for row in after] == ["halfway", "ten", "count", "count", "count", "rest"]
+
+
+@pytest.mark.parametrize(("reply_at", "cue_said"), [(16.0, True), (16.9, False)])
+def test_cue_is_said_only_once_the_reply_has_ended(
+    reply_at: float, cue_said: bool, phrases: dict[str, str]
+) -> None:
+    player = started(phrases)
+    run_to(player, reply_at)
+    player.handle("resume", {}, reply_at)  # "We're not paused.": 3 words, 1.2 s
+    assert ((18.0, "Chest up.", "cue") in says(run_to(player, 19.0))) is cue_said
+
+
+def test_a_reply_waits_for_the_line_being_spoken(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 51.0)
+    # "Leg swings, left side. Go." runs 50.0 - 52.0, so the reply runs 52.0 - 53.2
+    # and the 52.5 cue gives way.
+    player.handle("resume", {}, 51.0)
+    assert says(run_to(player, 62.0)) == [r for r in GOLDEN_SAYS if 52.5 < r[0] <= 62.0]
+
+
+# --- next, previous, repeat, finish, stop ---------------------------------------------
+
+
+def test_next_starts_the_next_exercise_now(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 13.0)
+    out = player.handle("next", {}, 13.0)
+    assert says(out) == [
+        (13.0, "Skipping ahead.", "reply"),
+        (13.0, "Leg swings, left side. Go.", "start"),
+    ]
+    assert states(out) == [(13.0, State.EXERCISE, 2, Side.LEFT)]
+    assert player.next_deadline() == pytest.approx(13.0 + 2.5)  # the sliding cue
+
+
+def test_next_goes_side_by_side_then_past_the_rest(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 9.0)
+    steps = []
+    for now in (10.0, 11.0, 12.0, 13.0):
+        out = player.handle("next", {}, now)
+        steps.append([(o.state, o.step, o.side) for o in out if isinstance(o, StateChanged)])
+    assert steps == [
+        [(State.EXERCISE, 2, Side.LEFT)],
+        [(State.EXERCISE, 2, Side.RIGHT)],
+        [(State.EXERCISE, 3, None)],
+        [(State.FINISHED, None, None)],
+    ]
+    assert says(player.tick(14.0)) == []
+
+
+def test_next_on_the_last_exercise_finishes(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 85.0)
+    out = player.handle("next", {}, 85.0)
+    assert says(out) == [(85.0, "Skipping ahead.", "reply"), (85.0, "Nice work.", "finish")]
+    assert player.state is State.FINISHED
+    assert player.segment is None
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (3.0, (State.INTRO, 1, None)),  # nothing before the intro: it starts again
+        (13.0, (State.EXERCISE, 1, None)),  # the first exercise restarts
+        (40.0, (State.EXERCISE, 1, None)),  # from a rest: the one just finished
+        (55.0, (State.EXERCISE, 1, None)),  # from the first side: the exercise before
+        (65.0, (State.EXERCISE, 2, Side.LEFT)),  # from the second side: the first side
+        (85.0, (State.EXERCISE, 2, Side.RIGHT)),
+    ],
+)
+def test_previous(
+    now: float, expected: tuple[State, int, Side | None], phrases: dict[str, str]
+) -> None:
+    player = started(phrases)
+    run_to(player, now)
+    out = player.handle("previous", {}, now)
+    assert replies(out) == ["Going back."]
+    assert [(o.state, o.step, o.side) for o in out if isinstance(o, StateChanged)] == [expected]
+    segment = player.segment
+    assert segment is not None
+    assert player.remaining(now)[0] == pytest.approx(segment.seconds)
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (3.0, (State.INTRO, 1, None)),
+        (20.0, (State.EXERCISE, 1, None)),
+        (40.0, (State.EXERCISE, 1, None)),
+        (65.0, (State.EXERCISE, 2, Side.RIGHT)),
+    ],
+)
+def test_repeat_restarts_the_exercise_from_its_first_second(
+    now: float, expected: tuple[State, int, Side | None], phrases: dict[str, str]
+) -> None:
+    player = started(phrases)
+    run_to(player, now)
+    out = player.handle("repeat", {}, now)
+    assert replies(out) == ["Once more."]
+    assert [(o.state, o.step, o.side) for o in out if isinstance(o, StateChanged)] == [expected]
+
+
+def test_repeat_replays_the_exercise_lines_shifted(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 20.0)
+    player.handle("repeat", {}, 20.0)
+    replay = says(run_to(player, 49.99))
+    first_exercise = [row for row in GOLDEN_SAYS if 8.0 < row[0] < 38.0]
+    assert replay == shifted(first_exercise, after=8.0, by=12.0)
+
+
+def test_finishing_says_the_outro_once_and_then_stays_quiet(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    out = run_to(player, SMALL_END)
+    assert says(out)[-1] == (SMALL_END, "Nice work.", "finish")
+    assert player.state is State.FINISHED
+    assert player.next_deadline() is None
+    assert player.remaining(SMALL_END + 1) == (0.0, 0.0)
+    assert run_to(player, SMALL_END + 1000.0) == []
+
+
+def test_stop_silences_the_routine(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 20.0)
+    out = player.handle("stop", {}, 20.0)
+    assert states(out) == [(20.0, State.IDLE, None, None)]
+    assert replies(out) == ["Stopped the test warm-up. Say start when you want to go again."]
+    assert [o.priority for o in out if isinstance(o, Say)] == [Priority.URGENT]
+    assert player.routine is None
+    assert player.next_deadline() is None
+    assert run_to(player, 500.0) == []
+    assert replies(player.handle("time_left", {}, 501.0)) == [phrases["nothing_running"]]
+
+
+def test_stop_while_paused(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    player.handle("pause", {}, 10.0)
+    player.handle("stop", {}, 11.0)
+    assert player.state is State.IDLE
+    assert replies(player.handle("resume", {}, 12.0)) == [phrases["nothing_running"]]
+
+
+# --- starting, switching, unknown routines --------------------------------------------
+
+
+def test_unknown_routine_while_idle(phrases: dict[str, str]) -> None:
+    player = make_player(phrases)
+    out = player.handle("start_routine", {"routine": "yoga"}, 1.0)
+    assert replies(out) == ["I don't know that routine. I have test warm-up and quick stretch."]
+    assert player.state is State.IDLE
+
+
+def test_start_without_a_routine_slot_is_an_unknown_routine(phrases: dict[str, str]) -> None:
+    player = make_player(phrases)
+    out = player.handle("start_routine", {}, 1.0)
+    assert replies(out)[0].startswith("I don't know that routine.")
+    assert player.state is State.IDLE
+
+
+def test_unknown_routine_keeps_the_running_one_on_time(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 20.0)
+    player.handle("start_routine", {"routine": "yoga"}, 20.0)
+    assert player.routine is SMALL
+    assert says(run_to(player, 200.0)) == [r for r in GOLDEN_SAYS if r[0] > 20.0]
+
+
+def test_switching_routines_midway(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 20.0)
+    out = player.handle("start_routine", {"routine": STRETCH.id}, 20.0)
+    out += run_to(player, 500.0)
+    fresh = timeline(STRETCH, phrases, speech_seconds, start=20.0)
+    assert says(out) == [(20.0, "Stopping the test warm-up.", "reply"), *says(fresh)]
+    assert states(out) == states(fresh)
+    assert all(o.routine == STRETCH.id for o in out if isinstance(o, StateChanged))
+
+
+def test_switching_from_pause_runs_the_new_routine(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    player.handle("pause", {}, 20.0)
+    player.handle("start_routine", {"routine": STRETCH.id}, 30.0)
+    assert player.state is State.INTRO
+    assert replies(player.handle("resume", {}, 31.0)) == ["We're not paused."]
+    assert player.routine is STRETCH
+
+
+def test_starting_again_after_finishing(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 200.0)
+    out = player.handle("start_routine", {"routine": SMALL.id}, 300.0)
+    out += run_to(player, 1000.0)
+    assert says(out) == shifted(GOLDEN_SAYS, after=-1.0, by=300.0)
+
+
+# --- pain -----------------------------------------------------------------------------
+
+
+def test_pain_while_running_pauses_and_gives_red_flag_advice(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 20.0)
+    out = player.handle("pain", {}, 20.0)
+    assert states(out) == [(20.0, State.PAUSED, 1, None)]
+    assert replies(out) == [phrases["pain"], phrases["pain_paused"]]
+    assert all(o.priority is Priority.URGENT for o in out if isinstance(o, Say))
+    assert "healthcare professional" in phrases["pain"]
+    assert run_to(player, 100.0) == []
+    player.handle("resume", {}, 100.0)
+    assert says(run_to(player, 300.0)) == shifted(GOLDEN_SAYS, after=20.0, by=80.0)
+
+
+def test_pain_while_idle_gives_advice_only(phrases: dict[str, str]) -> None:
+    player = make_player(phrases)
+    out = player.handle("pain", {}, 5.0)
+    assert out == [Say(phrases["pain"], 5.0, Priority.URGENT, "reply")]
+    assert player.state is State.IDLE
+
+
+def test_pain_while_paused_keeps_the_pause_time(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    player.handle("pause", {}, 20.0)
+    out = player.handle("pain", {}, 25.0)
+    assert states(out) == []
+    assert replies(out) == [phrases["pain"], phrases["pain_paused"]]
+    player.handle("resume", {}, 30.0)
+    assert player.remaining(30.0)[0] == pytest.approx(38.0 - 20.0)
+
+
+# --- what the replies say -------------------------------------------------------------
+
+LEG_SWINGS_FIRST = Routine(
+    id="warm-up",
+    name="Warm-up",
+    aliases=(),
+    intro="",
+    outro="Done.",
+    exercises=(
+        Exercise("leg swings", seconds=60.0),
+        Exercise("marching", seconds=180.0),
+    ),
+)
+
+
+def test_time_left_has_the_shape_of_the_example(phrases: dict[str, str]) -> None:
+    player = Player({LEG_SWINGS_FIRST.id: LEG_SWINGS_FIRST}, phrases, speech_seconds)
+    player.handle("start_routine", {"routine": "warm-up"}, 0.0)
+    intro_end = player.next_deadline()
+    assert intro_end is not None
+    now = intro_end + 28.0
+    run_to(player, now)
+    assert replies(player.handle("time_left", {}, now)) == [
+        "32 seconds of leg swings, about 4 minutes left in the warm-up."
+    ]
+
+
+def test_time_left_rounds_a_part_second_up(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 36.2)
+    text = replies(player.handle("time_left", {}, 36.2))[0]
+    assert re.fullmatch(
+        r"2 seconds of marching in place, under a minute left in the test warm-up\.", text
+    )
+
+
+def test_whats_next_on_the_first_side_names_the_other_side(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 55.0)
+    assert replies(player.handle("whats_next", {}, 55.0)) == ["Next up: leg swings, right side."]
+
+
+def test_whats_next_on_the_last_exercise(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 85.0)
+    assert replies(player.handle("whats_next", {}, 85.0)) == [phrases["whats_next_last"]]
+
+
+def test_form_without_cues(phrases: dict[str, str]) -> None:
+    bare = Routine("bare", "Bare", (), "", "", (Exercise("squats", seconds=20.0),))
+    player = Player({"bare": bare}, phrases, speech_seconds)
+    player.handle("start_routine", {"routine": "bare"}, 0.0)
+    assert replies(player.handle("form", {}, 1.0)) == [phrases["form_none"]]
+
+
+class RecordingPhrases(dict[str, str]):
+    """Phrases that remember which keys were used."""
+
+    def __init__(self, phrases: dict[str, str]) -> None:
+        super().__init__(phrases)
+        self.used: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        self.used.add(key)
+        return super().__getitem__(key)
+
+
+def test_every_phrase_the_player_uses_is_required(phrases: dict[str, str]) -> None:
+    from coach.plan import REQUIRED_PHRASES
+
+    recording = RecordingPhrases(phrases)
+    for state in State:
+        for command in COMMANDS:
+            player, now = player_in(state, recording)
+            player.handle(command, {"routine": SMALL.id}, now)
+            run_to(player, now + 200.0)
+    assert recording.used <= set(REQUIRED_PHRASES)
+
+
+# --- random routines: the whole timeline never overlaps -------------------------------
+
+NAMES = ("squats", "leg swings", "hip circles", "single leg bridge", "dead bug")
+CUES = ("Breathe.", "Keep your chest lifted.", "Push through your heels, knees soft.")
+
+
+@st.composite
+def routines(draw: st.DrawFn) -> Routine:
+    exercises = []
+    for _ in range(draw(st.integers(1, 4))):
+        counted = draw(st.booleans())
+        reps = draw(st.integers(2, 12)) if counted else None
+        tempo = draw(st.sampled_from((4.0, 5.0, 6.0))) if counted else None
+        seconds = reps * tempo if reps and tempo else float(draw(st.integers(10, 90)))
+        exercises.append(
+            Exercise(
+                draw(st.sampled_from(NAMES)),
+                seconds=seconds,
+                reps=reps,
+                tempo=tempo,
+                sides=draw(st.sampled_from(((), (Side.LEFT, Side.RIGHT)))),
+                how=draw(st.sampled_from(("", "Feet hip-width apart, hands on hips."))),
+                cues=tuple(
+                    Cue(text, at=draw(st.none() | st.floats(0.0, seconds)))
+                    for text in draw(st.lists(st.sampled_from(CUES), max_size=4))
+                ),
+                rest_after=float(draw(st.sampled_from((0, 10, 15, 30)))),
+            )
+        )
+    return Routine("random", "Random", (), "Go steady.", "Done.", tuple(exercises))
+
+
+Speech = Callable[[str], float]
+
+
+def assert_no_overlap(out: Sequence[Output], speech: Speech) -> None:
+    spoken = [o for o in out if isinstance(o, Say)]
+    for line, following in zip(spoken, spoken[1:]):
+        assert line.at + speech(line.text) <= following.at + 1e-9, (line, following)
+
+
+@settings(max_examples=60, deadline=None)
+@given(routine=routines())
+def test_random_timelines_never_overlap_and_end_on_time(
+    routine: Routine, phrases: dict[str, str]
+) -> None:
+    out = timeline(routine, phrases, estimate_seconds)
+    assert_no_overlap(out, estimate_seconds)
+    finish = [o for o in out if isinstance(o, StateChanged)][-1]
+    exercise_start = [o for o in out if isinstance(o, StateChanged)][1].at
+    assert finish.state is State.FINISHED
+    assert finish.at == pytest.approx(exercise_start + routine.total_seconds)
+    counts = [o for o in out if isinstance(o, Say) and o.kind == "count"]
+    timed_sides = sum(max(1, len(e.sides)) for e in routine.exercises if e.reps is None)
+    assert len(counts) >= 3 * timed_sides
