@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import coach
 from coach.content import (
     ContentError,
     ContentFileError,
@@ -589,8 +590,6 @@ def test_load_functions_raise_with_the_file_path(tmp_path: Path) -> None:
 
 
 def test_default_routine_dir_is_next_to_the_package_in_a_source_tree() -> None:
-    import coach
-
     source_tree_folder = Path(coach.__file__).resolve().parent.parent / "routines"
     if not any(source_tree_folder.glob("*.yaml")):
         pytest.skip("running from an installed package, not a source tree")

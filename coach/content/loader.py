@@ -321,20 +321,25 @@ class _Report:
     """Problems found while reading one file: all of them, not just the first."""
 
     def __init__(self) -> None:
-        self.problems: list[ContentError] = []
+        self._problems: list[ContentError] = []
+
+    @property
+    def problems(self) -> list[ContentError]:
+        """In file order, whatever order the checks ran in."""
+        return sorted(self._problems, key=lambda problem: (problem.line, problem.column))
 
     def error(self, pos: SourcePos, message: str, hint: str = "") -> None:
-        self.problems.append(ContentError.at(pos, message, hint))
+        self._problems.append(ContentError.at(pos, message, hint))
 
     def warn(self, pos: SourcePos, message: str, hint: str = "") -> None:
-        self.problems.append(ContentError.at(pos, message, hint, Severity.WARNING))
+        self._problems.append(ContentError.at(pos, message, hint, Severity.WARNING))
 
     def add(self, problem: ContentError) -> None:
-        self.problems.append(problem)
+        self._problems.append(problem)
 
     @property
     def failed(self) -> bool:
-        return any(not problem.is_warning for problem in self.problems)
+        return any(not problem.is_warning for problem in self._problems)
 
     def finish(self, value: _T | None, warnings: list[ContentError] | None) -> _T:
         """The value if the file is usable, else ContentFileError; warnings handed on."""

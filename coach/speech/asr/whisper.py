@@ -154,7 +154,7 @@ def build_prompt(phrases: Sequence[str] | None, max_words: int = 40) -> str | No
 
 
 def collapse_repeats(text: str) -> str:
-    """"Pause. Pause. Pau" -> "Pause.": Whisper loops on short audio; keep one copy."""
+    """ "Pause. Pause. Pau" -> "Pause.": Whisper loops on short audio; keep one copy."""
     words = text.split()
     keys = [normalise_text(w) for w in words]
     for period in range(1, len(words) // 2 + 1):

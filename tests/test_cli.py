@@ -1,0 +1,134 @@
+"""The command line, through the installed console script."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+COACH = Path(sys.executable).parent / "coach"
+
+BROKEN_ROUTINE = """\
+id: broken
+name: Broken
+intro: Hi.
+outro: Bye.
+exercises:
+  - name: plank
+    secs: 30
+"""
+
+GOOD_ROUTINE = """\
+id: mini
+name: Mini routine
+aliases: [tiny one]
+intro: Short one.
+outro: Done.
+exercises:
+  - name: plank
+    seconds: 20
+    cues: [Squeeze your glutes.]
+"""
+
+
+def coach(*args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [str(COACH), *args], input=stdin, capture_output=True, text=True, timeout=120,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        pytest.fail(f"coach {' '.join(args)} exited {result.returncode}: {result.stderr}")
+    return result
+
+
+def json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_console_script_and_module_both_run() -> None:
+    assert COACH.exists(), "install the package: scripts/setup"
+    assert coach("--version").stdout.startswith("coach ")
+    module = subprocess.run([sys.executable, "-m", "coach", "--version"], capture_output=True,
+                            text=True, timeout=60, check=True)
+    assert module.stdout.startswith("coach ")
+
+
+def test_list_shows_the_five_routines() -> None:
+    out = coach("list").stdout
+    for routine in ("warm-up", "core", "cool-down", "hip-hinge", "squat"):
+        assert routine in out
+
+
+def test_show_accepts_a_spoken_alias() -> None:
+    out = coach("show", "warm up").stdout
+    assert out.startswith("Dynamic warm-up (warm-up)")
+    assert "1. marching in place" in out
+
+
+def test_unknown_routine_is_a_clear_error() -> None:
+    result = coach("show", "leg day", check=False)
+    assert result.returncode == 2
+    assert "no routine called 'leg day'" in result.stderr and "warm-up" in result.stderr
+
+
+def test_dry_run_json_timeline_is_complete_and_ordered() -> None:
+    events = json_lines(coach("play", "warm-up", "--dry-run", "--json").stdout)
+    assert events[0] == {"type": "state", "at": 0.0, "state": "intro", "routine": "warm-up",
+                         "step": 1}
+    times = [float(e["at"]) for e in events]  # type: ignore[arg-type]
+    assert times == sorted(times)
+    said = [e for e in events if e["type"] == "said"]
+    assert [e["text"] for e in said if e["kind"] == "count"][:3] == ["3", "2", "1"]
+    assert events[-2]["state"] == "finished"
+    assert said[-1]["kind"] == "finish"
+
+
+def test_ask_json_contract() -> None:
+    answer = json_lines(coach("ask", "why does my lower back hurt after leg day", "--json").stdout)
+    assert set(answer[0]) == {"answer", "id", "score"}
+    assert isinstance(answer[0]["answer"], str) and answer[0]["id"]
+    none = json_lines(coach("ask", "what's the best pizza topping", "--json").stdout)[0]
+    assert none["answer"] is None and none["id"] is None
+
+
+def test_intent_json_contract() -> None:
+    result = json_lines(coach("intent", "um coach start the core please", "--json").stdout)[0]
+    assert result == {"intent": "start_routine", "slots": {"routine": "core"}, "score": 1.0}
+    unrelated = json_lines(coach("intent", "my cat likes the sofa", "--json").stdout)[0]
+    assert unrelated["intent"] is None and unrelated["slots"] == {}
+
+
+def test_check_passes_on_the_shipped_content() -> None:
+    result = coach("check")
+    assert result.stdout.startswith("OK")
+
+
+def test_check_reports_file_line_column_and_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text(BROKEN_ROUTINE)
+    result = coach("check", str(tmp_path), check=False)
+    assert result.returncode == 1
+    assert f"{tmp_path / 'broken.yaml'}:7:5:" in result.stdout
+    assert "seconds" in result.stdout  # the nearest valid key is suggested
+
+
+def test_user_routines_load_beside_a_broken_file(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text(BROKEN_ROUTINE)
+    (tmp_path / "mini.yaml").write_text(GOOD_ROUTINE)
+    result = coach("--routines", str(tmp_path), "list")
+    assert "mini" in result.stdout and "warm-up" in result.stdout
+    assert "broken.yaml:7:5" in result.stderr
+    started = json_lines(coach("--routines", str(tmp_path), "intent", "start the tiny one",
+                               "--json").stdout)[0]
+    assert started["slots"] == {"routine": "mini"}
+
+
+def test_typed_session_json_events() -> None:
+    commands = "start the core\nhow much time is left\npause\nresume\nstop\n"
+    events = json_lines(coach("run", "--text", "--silent", "--json", stdin=commands).stdout)
+    heard = [e["intent"] for e in events if e["type"] == "heard"]
+    assert heard == ["start_routine", "time_left", "pause", "resume", "stop"]
+    states = [e["state"] for e in events if e["type"] == "state"]
+    assert states == ["intro", "paused", "intro", "idle"]
