@@ -65,7 +65,9 @@ class EndOfInput:
 
 Event = Typed | Heard | EndOfInput
 
-_SETTINGS_INTENTS = ("louder", "quieter", "slower", "faster")
+_VOLUME_INTENTS = ("louder", "quieter")
+# espeak-ng does not reliably take a new rate mid-session; the rate is set at start (--rate).
+_SPEED_INTENTS = ("slower", "faster")
 
 
 class Coach:
@@ -157,10 +159,12 @@ class Coach:
             self._answer(intent.slots.get("id", ""), now)
         elif name == "more":
             self._more(now)
-        elif name in _SETTINGS_INTENTS:
+        elif name in _VOLUME_INTENTS:
             if self._adjust_voice is not None:
                 self._adjust_voice(name)
             self._perform([Say(self._phrases[name], now, Priority.REPLY, "reply")])
+        elif name in _SPEED_INTENTS:
+            self._perform([Say(self._phrases["speed_fixed"], now, Priority.REPLY, "reply")])
         else:
             if name == "start_routine" and self._disclaimer_due:
                 self._disclaimer_due = False

@@ -164,7 +164,7 @@ def _load(settings: Settings, quiet: bool = False) -> Content:
     content, errors = load_content(settings.routine_dirs)
     if errors and not quiet:
         for error in errors:
-            print(f"warning: {error}", file=sys.stderr)
+            print(error, file=sys.stderr)
     return content
 
 

@@ -20,10 +20,12 @@ from pathlib import Path
 from coach.app import Coach, EndOfInput, Event, Heard, run_loop
 from coach.content.model import Content, FaqEntry
 from coach.echo import EchoFilter
-from coach.runner import EventPrinter, open_voice, run_typed
+from coach.runner import EventPrinter, open_voice, run_typed, voice_adjuster
 from coach.settings import Settings
 from coach.speech.asr.base import EngineUnavailableError, Recognizer, Transcript
 from coach.speech.microphone import Microphone, MicrophoneLost, NoMicrophoneError
+from coach.speech.playback import PlaybackEvent
+from coach.speech.tts import SoundDeviceSpeaker
 from coach.spoken import estimate_seconds
 from coach.understanding import Understanding
 
@@ -203,7 +205,8 @@ def run_hands_free(content: Content, settings: Settings, *, as_json: bool, silen
     _follow_playback(voice, echo, epoch)
     printer = EventPrinter(as_json)
     coach = Coach(content, understanding, voice, printer, echo=echo,
-                  wake_word=settings.wake_word, disclaimer=_first_session())
+                  wake_word=settings.wake_word, disclaimer=_first_session(),
+                  adjust_voice=voice_adjuster(voice))
     events: queue.Queue[Event] = queue.Queue()
     stop = threading.Event()
     worker = threading.Thread(
@@ -221,21 +224,19 @@ def run_hands_free(content: Content, settings: Settings, *, as_json: bool, silen
     return 0
 
 
-def _follow_playback(voice: object, echo: EchoFilter, epoch: float) -> None:
+def _follow_playback(voice: SoundDeviceSpeaker | None, echo: EchoFilter, epoch: float) -> None:
     """Tell the echo filter exactly when the speaker is audible, on the session clock."""
-    add_listener = getattr(voice, "add_listener", None)
-    if add_listener is None:
+    if voice is None:
         return
 
-    def on_playback(event: object) -> None:
-        at = float(getattr(event, "at", 0.0)) - epoch
-        label = str(getattr(event, "label", ""))
-        if getattr(event, "playing", False):
-            echo.spoke(label, at, at + 600.0)  # open until the stop event closes it
+    def on_playback(event: PlaybackEvent) -> None:
+        at = event.at - epoch
+        if event.playing:
+            echo.spoke(event.label, at, at + 600.0)  # open until the stop event closes it
         else:
-            echo.ended(label, at)
+            echo.ended(event.label, at)
 
-    add_listener(on_playback)
+    voice.add_playback_listener(on_playback)
 
 
 def _listen_forever(

@@ -35,6 +35,8 @@ CUE_SLACK = 4.0
 """How far a cue may slide later to find a free gap (seconds)."""
 COUNTDOWN_FROM = 3
 """The last seconds counted aloud: "3, 2, 1"."""
+_EPSILON = 1e-6
+"""Float noise to ignore when comparing times (seconds): 1.6 + 0.3 is not quite 1.9."""
 
 REQUIRED_PHRASES = (
     "disclaimer", "routine_intro", "exercise_go", "side_go", "switch_sides", "halfway",
@@ -107,6 +109,12 @@ def describe_next(phrases: Mapping[str, str], exercise: Exercise) -> str:
     return text
 
 
+def _millisecond_at_or_after(seconds: float) -> float:
+    """`seconds` rounded to the millisecond, never earlier (beyond float noise)."""
+    rounded = round(seconds, 3)
+    return rounded if rounded >= seconds - _EPSILON else round(rounded + 0.001, 3)
+
+
 class _Timeline:
     """Lines being placed in one segment, refusing overlaps."""
 
@@ -119,7 +127,7 @@ class _Timeline:
         end = offset + self._speech_seconds(text)
         for line in self.lines:
             other_end = line.offset + self._speech_seconds(line.text)
-            if offset < other_end + GAP and line.offset < end + GAP:
+            if offset < other_end + GAP - _EPSILON and line.offset < end + GAP - _EPSILON:
                 return False
         return True
 
@@ -132,8 +140,11 @@ class _Timeline:
         duration = self._speech_seconds(line.text)
         offset = line.offset
         while offset <= line.offset + slack + 1e-9:
-            if offset + duration <= limit and self._fits(offset, line.text):
-                self.lines.append(Line(round(offset, 3), line.text, line.priority, line.kind))
+            # Check the offset that is stored: rounding after the check could move a line
+            # into its neighbour's gap, or before a fixed cue's second.
+            candidate = _millisecond_at_or_after(offset)
+            if candidate + duration <= limit and self._fits(candidate, line.text):
+                self.lines.append(Line(candidate, line.text, line.priority, line.kind))
                 return True
             offset += 0.5
         return False

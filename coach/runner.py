@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import queue
@@ -9,13 +10,16 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from coach.app import Coach, EndOfInput, Event, Typed, Voice, run_loop
 from coach.content.model import Content, Routine
 from coach.player import Say, StateChanged, timeline
 from coach.settings import Settings
 from coach.understanding import Understanding
+
+if TYPE_CHECKING:
+    from coach.speech.tts import SoundDeviceSpeaker
 
 __all__ = ["EventPrinter", "play_routine", "run_typed"]
 
@@ -60,17 +64,38 @@ def _clock_text(seconds: float) -> str:
     return f"{minutes:02d}:{secs:02d}"
 
 
-def open_voice(settings: Settings, silent: bool) -> Voice | None:
+def open_voice(settings: Settings, silent: bool) -> SoundDeviceSpeaker | None:
     """The real TTS voice, or None (print only) when asked or when no output device works."""
     if silent:
         return None
-    from coach.speech.tts import open_speaker
+    from coach.speech.tts import Pyttsx3Synth, SoundDeviceSpeaker, VoiceSettings
 
+    speech = settings.speech
+    synth = Pyttsx3Synth(VoiceSettings(rate=speech.rate, volume=speech.volume, voice=speech.voice))
     try:
-        return open_speaker(settings.speech, settings.audio.output_device)
-    except RuntimeError as exc:
+        speaker = SoundDeviceSpeaker(synth, settings.audio.output_device)
+    except RuntimeError as exc:  # no output device, no PortAudio, no espeak-ng
         print(f"coach: {exc}\ncoach: printing what I say instead.", file=sys.stderr)
         return None
+    # The clock's words must start at once: synthesise them before they are due.
+    threading.Thread(target=speaker.prewarm, name="coach-prewarm", daemon=True).start()
+    return speaker
+
+
+def voice_adjuster(voice: SoundDeviceSpeaker | None) -> Callable[[str], None] | None:
+    """Louder / quieter: a gain on the synthesised samples (new settings, new cache key)."""
+    if voice is None:
+        return None
+
+    def adjust(command: str) -> None:
+        step = {"louder": 0.2, "quieter": -0.2}.get(command)
+        if step is None:
+            return
+        current = voice.synth.settings
+        volume = min(1.0, max(0.2, current.volume + step))
+        voice.synth.settings = dataclasses.replace(current, volume=volume)
+
+    return adjust
 
 
 def _say_event(output: Say | StateChanged) -> dict[str, object]:
@@ -114,7 +139,7 @@ def run_typed(content: Content, settings: Settings, *, as_json: bool, silent: bo
     """A session driven by typed lines on stdin, with the routine on a real clock."""
     printer = EventPrinter(as_json)
     voice = open_voice(settings, silent)
-    coach = _make_coach(content, voice, printer)
+    coach = _make_coach(content, voice, printer, adjust_voice=voice_adjuster(voice))
     events: queue.Queue[Event] = queue.Queue()
     if sys.stdin.isatty() and not as_json:
         print('Type a command ("start the warm-up", "pause", "help"); Ctrl-D to quit.')
@@ -136,12 +161,10 @@ def _make_coach(
     content: Content,
     voice: Voice | None,
     printer: Callable[[dict[str, object]], None],
-    disclaimer: bool = False,
-    wake_word: str | None = None,
+    adjust_voice: Callable[[str], None] | None = None,
 ) -> Coach:
     understanding = Understanding(content.commands, content.faq)
-    return Coach(content, understanding, voice, printer, disclaimer=disclaimer,
-                 wake_word=wake_word)
+    return Coach(content, understanding, voice, printer, adjust_voice=adjust_voice)
 
 
 def _start_intent(routine_id: str):  # type: ignore[no-untyped-def]

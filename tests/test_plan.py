@@ -194,9 +194,9 @@ def test_rest_previews_the_next_exercise_and_counts_down(phrases: dict[str, str]
 def test_short_rest_keeps_the_preview_and_drops_the_whole_countdown(
     phrases: dict[str, str],
 ) -> None:
-    routine = routine_of(Exercise("squats", 20.0, rest_after=7.0), Exercise("lunges", 20.0))
+    routine = routine_of(Exercise("squats", 20.0, rest_after=6.0), Exercise("lunges", 20.0))
     rest = plan_routine(routine, phrases, speech_seconds)[2]
-    # The preview runs 0 - 3.6 s: no room for "3" at 4.0 with the gap.
+    # The preview runs 0 - 3.2 s: no room for "3" at 3.0, so no "2" or "1" either.
     assert [line.kind for line in rest.lines] == ["rest"]
 
 
@@ -284,7 +284,7 @@ def random_routines(
 def overlaps(a: Line, b: Line, speech: Speech) -> bool:
     """True if `b` starts before `a` has ended plus the gap (or the other way round)."""
     first, second = sorted((a, b), key=lambda line: line.offset)
-    return first.offset + speech(first.text) + GAP > second.offset + 1e-9
+    return first.offset + speech(first.text) + GAP > second.offset + 1e-6
 
 
 def forced_lines_fit(segment: Segment, speech: Speech) -> bool:
@@ -293,7 +293,7 @@ def forced_lines_fit(segment: Segment, speech: Speech) -> bool:
     clock = [line.offset for line in segment.lines if line.kind in CLOCK_KINDS]
     if not start or not clock:
         return True
-    return start[0].offset + speech(start[0].text) + GAP <= min(clock) + 1e-9
+    return start[0].offset + speech(start[0].text) + GAP <= min(clock) + 1e-6
 
 
 @settings(max_examples=150, deadline=None)
@@ -333,12 +333,12 @@ def test_random_fixed_cues_land_at_or_after_their_second_and_before_the_countdow
             if line.kind != "cue":
                 continue
             end = line.offset + estimate_seconds(line.text)
-            assert end <= segment.seconds - COUNTDOWN_FROM - GAP + 1e-9, line
+            assert end <= segment.seconds - COUNTDOWN_FROM - GAP + 1e-6, line
             if line.text in free:
                 continue
             wanted = [cue.at for cue in exercise.cues if cue.text == line.text]
             assert any(
-                at is not None and at - 1e-9 <= line.offset <= at + CUE_SLACK + 1e-9
+                at is not None and at - 1e-6 <= line.offset <= at + CUE_SLACK + 1e-6
                 for at in wanted
             ), (wanted, line)
 

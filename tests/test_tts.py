@@ -66,7 +66,10 @@ def test_prewarm_fills_the_cache(synth: Pyttsx3Synth) -> None:
     started = time.perf_counter()
     again = [synth.synthesize(text, 44100) for text in PREWARM_PHRASES]
     cached = (time.perf_counter() - started) / len(PREWARM_PHRASES)
-    assert all(synth.synthesize(text, 44100) is pcm for text, pcm in zip(PREWARM_PHRASES, again))
+    assert all(
+        synth.synthesize(text, 44100) is pcm
+        for text, pcm in zip(PREWARM_PHRASES, again, strict=True)
+    )
     print(f"synthesis per cue: uncached {uncached * 1000:.1f} ms, cached {cached * 1e6:.1f} us")
 
 

@@ -137,6 +137,11 @@ class EndpointStateMachine:
         return self._open_start is not None
 
     @property
+    def last_voiced_frame(self) -> int:
+        """Index of the latest voiced frame of the open (or last) utterance."""
+        return self._last_voiced
+
+    @property
     def frames_seen(self) -> int:
         """Frames processed so far."""
         return self._frame
@@ -153,8 +158,7 @@ class EndpointStateMachine:
         """Close the open utterance now (end of stream or early decision)."""
         if self._open_start is None:
             return []
-        end = self._last_voiced + 1 if reason is CloseReason.EARLY else self._frame
-        return [self._closed(end, reason)]
+        return [self._closed(self._last_voiced + 1, reason)]
 
     def _step_idle(self, index: int, probability: float) -> list[Decision]:
         voiced = probability >= self.settings.speech_threshold
@@ -376,8 +380,11 @@ class UtteranceSegmenter:
             events.append(SpeechAudio(self._pending))
         self._kept = np.concatenate([self._kept, self._pending])
         self._pending = np.zeros(0, np.int16)
-        closing = self._machine.close(CloseReason.FLUSH)
-        events.extend(self._apply(d, end_sample=self._kept_from + len(self._kept)) for d in closing)
+        voiced_to_end = self._machine.last_voiced_frame + 1 == self._machine.frames_seen
+        stream_end = self._kept_from + len(self._kept)
+        for decision in self._machine.close(CloseReason.FLUSH):
+            # speech running into the end of the stream keeps the partial frame too
+            events.append(self._apply(decision, stream_end if voiced_to_end else None))
         return events
 
     def close_now(self) -> list[SegmenterEvent]:

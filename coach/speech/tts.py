@@ -16,7 +16,6 @@ import queue
 import sys
 import tempfile
 import threading
-import time
 import wave
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass

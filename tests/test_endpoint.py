@@ -1,0 +1,173 @@
+"""Endpointing: pure state machine on synthetic probabilities, then real audio with Silero VAD."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from speech_fixtures import (
+    concat,
+    espeak_available,
+    mix_at_snr,
+    pink_noise,
+    silence,
+    speak,
+    with_gaps,
+)
+
+from coach.speech.endpoint import (
+    Closed,
+    CloseReason,
+    EndpointSettings,
+    EndpointStateMachine,
+    EnergyClassifier,
+    Opened,
+    Paused,
+    Segment,
+    SileroClassifier,
+    SpeechEnded,
+    SpeechPaused,
+    UtteranceSegmenter,
+)
+from coach.speech.wavsource import read_wav, to_mono_16k
+
+SETTINGS = EndpointSettings()  # 512-sample (32 ms) frames
+FRAME_S = SETTINGS.frame_samples / SETTINGS.sample_rate
+needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng not installed")
+
+
+def run_machine(probabilities: list[float], settings: EndpointSettings = SETTINGS) -> list[object]:
+    machine = EndpointStateMachine(settings)
+    decisions: list[object] = []
+    for p in probabilities:
+        decisions.extend(machine.step(p))
+    return decisions
+
+
+def test_short_blip_does_not_open() -> None:
+    assert run_machine([0.0] * 10 + [0.9, 0.9] + [0.0] * 30) == []
+
+
+def test_voice_opens_with_pre_roll_and_closes_on_silence() -> None:
+    decisions = run_machine([0.0] * 20 + [0.9] * 20 + [0.0] * 30)
+    pre_roll = round(0.2 / FRAME_S)
+    assert decisions[0] == Opened(20 - pre_roll, 20)
+    closed = [d for d in decisions if isinstance(d, Closed)]
+    assert closed == [Closed(40, CloseReason.SILENCE)]
+
+
+def test_pause_event_comes_before_close() -> None:
+    decisions = run_machine([0.9] * 10 + [0.0] * 30)
+    kinds = [type(d) for d in decisions]
+    assert kinds == [Opened, Paused, Closed]
+
+
+def test_hysteresis_keeps_utterance_open_on_weak_frames() -> None:
+    decisions = run_machine([0.9] * 10 + [0.4] * 20 + [0.0] * 20)
+    closed = [d for d in decisions if isinstance(d, Closed)]
+    assert closed == [Closed(30, CloseReason.SILENCE)]
+
+
+def test_continuous_voice_is_capped_and_reopens() -> None:
+    settings = EndpointSettings(max_utterance_s=2.0)
+    decisions = run_machine([0.9] * 200, settings)
+    closes = [d for d in decisions if isinstance(d, Closed)]
+    opens = [d for d in decisions if isinstance(d, Opened)]
+    assert closes and all(c.reason is CloseReason.CAP for c in closes)
+    for opened, closed in zip(opens, closes, strict=False):
+        assert (closed.end_frame - opened.start_frame) * FRAME_S <= 2.0 + FRAME_S
+    # the next utterance never starts inside the previous one
+    for closed, reopened in zip(closes, opens[1:], strict=False):
+        assert reopened.start_frame >= closed.end_frame
+
+
+def tone(seconds: float, level: float = 8000.0) -> np.ndarray:
+    t = np.arange(round(seconds * 16000)) / 16000
+    return (level * np.sin(2 * np.pi * 220 * t)).astype(np.int16)
+
+
+def segments_of(
+    segmenter: UtteranceSegmenter, audio: np.ndarray, chunk: int = 1000
+) -> list[Segment]:
+    found: list[Segment] = []
+    for begin in range(0, len(audio), chunk):
+        events = segmenter.push(audio[begin : begin + chunk])
+        found.extend(e.segment for e in events if isinstance(e, SpeechEnded))
+    found.extend(e.segment for e in segmenter.flush() if isinstance(e, SpeechEnded))
+    return found
+
+
+def test_energy_segmenter_gives_exact_sample_positions() -> None:
+    audio = concat(silence(1.0), tone(0.5), silence(1.0), tone(0.8), silence(0.3))
+    found = segments_of(UtteranceSegmenter(EnergyClassifier()), audio)
+    assert len(found) == 2
+    truths = [(1.0, 1.5), (2.5, 3.3)]
+    for segment, (start, end) in zip(found, truths, strict=True):
+        assert abs(segment.start_s - start) < 0.07 and abs(segment.end_s - end) < 0.07
+        assert len(segment.audio) == segment.end - segment.audio_start
+        assert segment.start - segment.audio_start >= 0.15 * 16000  # pre-roll kept
+        assert np.array_equal(segment.audio, audio[segment.audio_start : segment.end])
+    assert found[1].reason is CloseReason.FLUSH  # only 0.3 s of silence before the end
+
+
+def test_close_now_ends_at_last_voice() -> None:
+    segmenter = UtteranceSegmenter(EnergyClassifier())
+    events = segmenter.push(concat(silence(0.5), tone(0.6), silence(0.2)))
+    assert any(isinstance(e, SpeechPaused) for e in events)
+    ended = [e for e in segmenter.close_now() if isinstance(e, SpeechEnded)]
+    assert len(ended) == 1 and ended[0].segment.reason is CloseReason.EARLY
+    assert abs(ended[0].segment.end_s - 1.1) < 0.07
+    assert not segmenter.is_open
+
+
+def test_wav_reader_converts_rate_channels_and_width(tmp_path: Path) -> None:
+    rate = 44100
+    t = np.arange(rate) / rate
+    left = 0.5 * np.sin(2 * np.pi * 440 * t)
+    stereo = np.stack([left, left], axis=1).reshape(-1)
+    path = tmp_path / "stereo24.wav"
+    as_int = np.rint(stereo * (1 << 23)).astype(np.int32)
+    raw = np.stack([as_int & 0xFF, (as_int >> 8) & 0xFF, (as_int >> 16) & 0xFF], axis=1)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(3)
+        out.setframerate(rate)
+        out.writeframes(raw.astype(np.uint8).tobytes())
+    pcm = read_wav(path)
+    assert pcm.dtype == np.int16 and abs(len(pcm) - 16000) <= 2
+    peak = np.abs(pcm[1000:-1000]).max()
+    assert abs(peak - 0.5 * 32768) < 600
+    direct = to_mono_16k(stereo.astype(np.float32), rate, channels=2)
+    assert np.abs(direct.astype(np.int32) - pcm.astype(np.int32)).max() <= 2
+
+
+@pytest.fixture(scope="module")
+def silero() -> SileroClassifier:
+    return SileroClassifier()
+
+
+@needs_espeak
+def test_three_phrases_give_three_segments(silero: SileroClassifier) -> None:
+    phrases = ["pause", "start the warm up", "how much time is left"]
+    audio, truth = with_gaps([speak(p) for p in phrases], gap_s=1.0)
+    found = segments_of(UtteranceSegmenter(silero), audio)
+    assert len(found) == 3
+    for segment, (start, end) in zip(found, truth, strict=True):
+        assert abs(segment.start_s - start) < 0.15, (segment.start_s, start)
+        assert abs(segment.end_s - end) < 0.15, (segment.end_s, end)
+        assert segment.reason is CloseReason.SILENCE
+
+
+@needs_espeak
+def test_speech_in_continuous_noise_closes_within_cap(silero: SileroClassifier) -> None:
+    cap = 4.0
+    speech = concat(silence(1.0), speak("start the warm up"), silence(6.0))
+    noisy = mix_at_snr(speech, pink_noise(3.0, seed=3), snr_db=5.0)
+    segmenter = UtteranceSegmenter(silero, EndpointSettings(max_utterance_s=cap))
+    found = segments_of(segmenter, noisy)
+    assert found, "the speech was not detected"
+    for segment in found:
+        assert segment.end_s - segment.audio_start / 16000 <= cap + 0.05
+        assert segment.closed_at_s - segment.start_s <= cap + 0.5
