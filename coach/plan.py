@@ -138,16 +138,22 @@ class _Timeline:
         """Place `line` at its offset, or up to `slack` seconds later; False if no room."""
         limit = self.seconds if latest_end is None else latest_end
         duration = self._speech_seconds(line.text)
-        offset = line.offset
-        while offset <= line.offset + slack + 1e-9:
+        for offset in self._candidates(line.offset, slack):
             # Check the offset that is stored: rounding after the check could move a line
             # into its neighbour's gap, or before a fixed cue's second.
             candidate = _millisecond_at_or_after(offset)
             if candidate + duration <= limit and self._fits(candidate, line.text):
                 self.lines.append(Line(candidate, line.text, line.priority, line.kind))
                 return True
-            offset += 0.5
         return False
+
+    def _candidates(self, earliest: float, slack: float) -> list[float]:
+        """Offsets to try, earliest first: a half-second grid and the first free moment
+        after each placed line (a gap between rep counts is often narrower than the grid)."""
+        latest = earliest + slack + _EPSILON
+        grid = [earliest + 0.5 * step for step in range(int(slack / 0.5) + 1)]
+        after = [other.offset + self._speech_seconds(other.text) + GAP for other in self.lines]
+        return sorted(offset for offset in {*grid, *after} if earliest <= offset <= latest)
 
     def sorted(self) -> tuple[Line, ...]:
         return tuple(sorted(self.lines, key=lambda line: (line.offset, -line.priority)))

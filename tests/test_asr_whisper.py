@@ -1,4 +1,4 @@
-"""Whisper tiny.en on espeak-ng speech: commands, rejection of noise and silence, test recordings."""
+"""Whisper tiny.en on espeak-ng speech: commands, noise and silence rejected, test recordings."""
 
 from __future__ import annotations
 

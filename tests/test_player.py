@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -89,7 +90,8 @@ SMALL_INTRO = (
 )
 
 # Derived by hand from the spec: the intro lasts ceil(16 words * 0.4 + 1) = 8 s; lines keep a
-# 0.3 s gap; cues and the set-up line slide by 0.5 s steps until they fit.
+# 0.3 s gap; a cue that does not fit at its second takes the first free moment after it
+# (on a half-second grid, or right after another line's end and gap).
 GOLDEN_SAYS: list[SayRow] = [
     (0.0, SMALL_INTRO, "intro"),
     (8.0, "Marching in place. Go.", "start"),
@@ -106,12 +108,12 @@ GOLDEN_SAYS: list[SayRow] = [
     (48.0, "2", "count"),
     (49.0, "1", "count"),
     (50.0, "Leg swings, left side. Go.", "start"),
-    (52.5, "Stand tall.", "cue"),
+    (52.3, "Stand tall.", "cue"),
     (59.0, "3", "count"),
     (60.0, "2", "count"),
     (61.0, "1", "count"),
     (62.0, "Switch sides. Right side. Go.", "start"),
-    (64.5, "Stand tall.", "cue"),
+    (64.3, "Stand tall.", "cue"),
     (71.0, "3", "count"),
     (72.0, "2", "count"),
     (73.0, "1", "count"),
@@ -119,7 +121,7 @@ GOLDEN_SAYS: list[SayRow] = [
     (80.0, "Hip hinge. Go.", "start"),
     (81.5, "Hips back.", "how"),
     (84.0, "2", "rep"),
-    (84.8, "Flat back.", "cue"),
+    (84.7, "Flat back.", "cue"),
     (88.0, "3", "rep"),
     (92.0, "Last one.", "rep"),
     (96.0, "Nice work.", "finish"),
@@ -152,9 +154,7 @@ def says(outputs: Sequence[Output]) -> list[SayRow]:
 
 def states(outputs: Sequence[Output]) -> list[StateRow]:
     return [
-        (round(o.at, 3), o.state, o.step, o.side)
-        for o in outputs
-        if isinstance(o, StateChanged)
+        (round(o.at, 3), o.state, o.step, o.side) for o in outputs if isinstance(o, StateChanged)
     ]
 
 
@@ -213,7 +213,7 @@ def test_timeline_priorities(phrases: dict[str, str]) -> None:
 
 def test_golden_timeline_never_overlaps(phrases: dict[str, str]) -> None:
     rows = GOLDEN_SAYS
-    for (at, text, _), (next_at, _, _) in zip(rows, rows[1:]):
+    for (at, text, _), (next_at, _, _) in pairwise(rows):
         assert at + speech_seconds(text) + GAP <= next_at + 1e-6, (at, text)
 
 
@@ -382,9 +382,7 @@ def test_expectations_cover_every_command_in_every_state() -> None:
 
 @pytest.mark.parametrize("state", list(State))
 @pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_in_every_state(
-    state: State, command: str, phrases: dict[str, str]
-) -> None:
+def test_every_command_in_every_state(state: State, command: str, phrases: dict[str, str]) -> None:
     player, now = player_in(state, phrases)
     out = player.handle(command, {"routine": SMALL.id}, now)
     expected_state, expected_start = EXPECTED[state][command]
@@ -425,8 +423,9 @@ def test_pause_shifts_every_later_deadline_by_the_time_paused(
 
     assert says(before) == [row for row in GOLDEN_SAYS[1:] if row[0] <= pause_at]
     assert says(after) == shifted(GOLDEN_SAYS, after=pause_at, by=paused_for)
-    late_states = [(round(at + paused_for, 3), *rest) for at, *rest in GOLDEN_STATES
-                   if at > pause_at]
+    late_states = [
+        (round(at + paused_for, 3), *rest) for at, *rest in GOLDEN_STATES if at > pause_at
+    ]
     assert states(after) == late_states
 
 
@@ -451,9 +450,12 @@ def test_time_left_is_the_same_before_pause_during_and_after_resume(
     during = replies(player.handle("time_left", {}, 300.0))
     player.handle("resume", {}, 600.0)
     after = replies(player.handle("time_left", {}, 600.0))
-    assert before == during == after == [
-        "8 seconds of leg swings, left side, under a minute left in the test warm-up."
-    ]
+    assert (
+        before
+        == during
+        == after
+        == ["8 seconds of leg swings, left side, under a minute left in the test warm-up."]
+    )
     assert player.remaining(600.0) == pytest.approx(remaining)
     assert remaining == pytest.approx((62.0 - 54.4, SMALL_END - 54.4))
 
@@ -538,9 +540,9 @@ def test_a_reply_waits_for_the_line_being_spoken(phrases: dict[str, str]) -> Non
     player = started(phrases)
     run_to(player, 51.0)
     # "Leg swings, left side. Go." runs 50.0 - 52.0, so the reply runs 52.0 - 53.2
-    # and the 52.5 cue gives way.
+    # and the 52.3 cue gives way.
     player.handle("resume", {}, 51.0)
-    assert says(run_to(player, 62.0)) == [r for r in GOLDEN_SAYS if 52.5 < r[0] <= 62.0]
+    assert says(run_to(player, 62.0)) == [r for r in GOLDEN_SAYS if 52.3 < r[0] <= 62.0]
 
 
 # --- next, previous, repeat, finish, stop ---------------------------------------------
@@ -555,7 +557,7 @@ def test_next_starts_the_next_exercise_now(phrases: dict[str, str]) -> None:
         (13.0, "Leg swings, left side. Go.", "start"),
     ]
     assert states(out) == [(13.0, State.EXERCISE, 2, Side.LEFT)]
-    assert player.next_deadline() == pytest.approx(13.0 + 2.5)  # the sliding cue
+    assert player.next_deadline() == pytest.approx(13.0 + 2.3)  # the cue, slid past "Go"
 
 
 def test_next_goes_side_by_side_then_past_the_rest(phrases: dict[str, str]) -> None:
@@ -868,11 +870,11 @@ Speech = Callable[[str], float]
 
 def assert_no_overlap(out: Sequence[Output], speech: Speech) -> None:
     spoken = [o for o in out if isinstance(o, Say)]
-    for line, following in zip(spoken, spoken[1:]):
+    for line, following in pairwise(spoken):
         assert line.at + speech(line.text) <= following.at + 1e-6, (line, following)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=25, deadline=None, database=None)
 @given(routine=routines())
 def test_random_timelines_never_overlap_and_end_on_time(
     routine: Routine, phrases: dict[str, str]

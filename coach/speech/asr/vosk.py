@@ -144,6 +144,11 @@ class VoskRecognizer:
         self.set_phrases(phrases)
 
     @property
+    def position(self) -> float:
+        """Seconds of audio consumed since the stream started."""
+        return self._consumed / SAMPLE_RATE
+
+    @property
     def dropped_phrases(self) -> tuple[str, ...]:
         return self.grammar.dropped if self.grammar else ()
 
