@@ -45,7 +45,7 @@ REQUIRED_PHRASES = (
     "resumed", "resumed_rest", "resumed_intro", "nothing_running", "time_left",
     "time_left_rest", "time_left_intro", "whats_next", "whats_next_last", "form_none",
     "stopped", "switching", "finished", "help", "list_routines", "unknown_routine", "pain",
-    "pain_paused", "more_none", "not_understood", "skipping_to", "going_back", "repeating",
+    "pain_paused", "more_none", "not_understood", "louder", "quieter", "speed_fixed", "more_hint",
 )  # fmt: skip
 
 
@@ -187,29 +187,39 @@ def _countdown(phrases: Mapping[str, str], seconds: float) -> list[Line]:
     ]
 
 
+def _dose_here(phrases: Mapping[str, str], exercise: Exercise) -> str:
+    """The dose of one side (or of the whole exercise): "30 seconds", "8 reps"."""
+    if exercise.reps is not None:
+        return _fmt(phrases, "dose_reps", reps=exercise.reps)
+    return _fmt(phrases, "dose_timed", seconds=say_seconds(exercise.seconds))
+
+
 def _exercise_segment(
     phrases: Mapping[str, str],
     exercise: Exercise,
     step: int,
     side_index: int,
     speech_seconds: SpeechSeconds,
+    say_how: bool = True,
 ) -> Segment:
     side = exercise.sides[side_index] if exercise.sides else None
     seconds = exercise.seconds
     timeline = _Timeline(seconds, speech_seconds)
+    name = exercise.name.capitalize()
+    here = _dose_here(phrases, exercise)
     if side is None:
-        start = _fmt(phrases, "exercise_go", exercise=exercise.name.capitalize())
+        start = _fmt(phrases, "exercise_go", exercise=name, dose=here)
     elif side_index == 0:
-        start = _fmt(phrases, "side_go", exercise=exercise.name.capitalize(), side=side.value)
+        start = _fmt(phrases, "side_go", exercise=name, side=side.value, dose=here)
     else:
-        start = _fmt(phrases, "switch_sides", side=side.value.capitalize())
+        start = _fmt(phrases, "switch_sides", side=side.value)
     timeline.force(Line(0.0, start, Priority.TRANSITION, "start"))
     for line in sorted(_clock_lines(phrases, exercise, seconds), key=lambda x: -x.priority):
         if line.priority >= Priority.COUNTDOWN:
             timeline.force(line)
         else:
             timeline.try_add(line)
-    if exercise.how and side_index == 0:
+    if say_how and exercise.how and side_index == 0:
         timeline.try_add(
             Line(speech_seconds(start) + GAP, exercise.how, Priority.TRANSITION, "how"),
             slack=CUE_SLACK,
@@ -252,6 +262,11 @@ def _rest_segment(
     if all(timeline.try_add(line) for line in countdown[:1]):
         for line in countdown[1:]:
             timeline.force(line)
+    # The set-up line fits better here than between rep counts; the exercise skips it then.
+    if coming.how:
+        how = Line(speech_seconds(text) + GAP, coming.how, Priority.TRANSITION, "how")
+        latest_end = seconds - COUNTDOWN_FROM - GAP if countdown else seconds
+        timeline.try_add(how, latest_end=latest_end)
     return Segment(SegmentKind.REST, seconds, step, None, timeline.sorted())
 
 
@@ -273,25 +288,35 @@ def plan_routine(
     speech_seconds: SpeechSeconds = estimate_seconds,
 ) -> tuple[Segment, ...]:
     """All segments of a routine, from intro to the last exercise (the outro is not a segment)."""
-    intro = intro_text(phrases, routine)
-    segments = [
-        Segment(
-            SegmentKind.INTRO,
-            # Whole seconds, so every later deadline falls on the routine's exact seconds.
-            float(math.ceil(speech_seconds(intro) + 1.0)),
-            1,
-            None,
-            (Line(0.0, intro, Priority.TRANSITION, "intro"),),
-        )
-    ]
+    segments = [_intro_segment(phrases, routine, speech_seconds)]
+    how_said = bool(routine.exercises[0].how)
     for index, exercise in enumerate(routine.exercises):
         step = index + 1
         for side_index in range(max(1, len(exercise.sides))):
-            segments.append(_exercise_segment(phrases, exercise, step, side_index, speech_seconds))
+            segments.append(_exercise_segment(
+                phrases, exercise, step, side_index, speech_seconds, say_how=not how_said
+            ))
         is_last = index == len(routine.exercises) - 1
         if not is_last and exercise.rest_after > 0:
             coming = routine.exercises[index + 1]
-            segments.append(
-                _rest_segment(phrases, exercise.rest_after, coming, step + 1, speech_seconds)
-            )
+            rest = _rest_segment(phrases, exercise.rest_after, coming, step + 1, speech_seconds)
+            segments.append(rest)
+            how_said = any(line.kind == "how" for line in rest.lines)
+        else:
+            how_said = False
     return tuple(segments)
+
+
+def _intro_segment(
+    phrases: Mapping[str, str], routine: Routine, speech_seconds: SpeechSeconds
+) -> Segment:
+    """The intro, then the first exercise's set-up line, so the exercise starts clean."""
+    intro = intro_text(phrases, routine)
+    lines = [Line(0.0, intro, Priority.TRANSITION, "intro")]
+    end = speech_seconds(intro)
+    how = routine.exercises[0].how
+    if how:
+        lines.append(Line(end + GAP, how, Priority.TRANSITION, "how"))
+        end += GAP + speech_seconds(how)
+    # Whole seconds, so every later deadline falls on the routine's exact seconds.
+    return Segment(SegmentKind.INTRO, float(math.ceil(end + 1.0)), 1, None, tuple(lines))

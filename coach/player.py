@@ -160,9 +160,9 @@ class Player:
             "start_routine": self._start,
             "pause": lambda _s, now: self._pause(now),
             "resume": lambda _s, now: self._resume(now),
-            "next": lambda _s, now: self._jump(now, self._next_exercise_index, "skipping_to"),
-            "previous": lambda _s, now: self._jump(now, self._previous_index, "going_back"),
-            "repeat": lambda _s, now: self._jump(now, self._repeat_index, "repeating"),
+            "next": lambda _s, now: self._jump(now, self._next_exercise_index),
+            "previous": lambda _s, now: self._jump(now, self._previous_index),
+            "repeat": lambda _s, now: self._jump(now, self._repeat_index),
             "time_left": lambda _s, now: self._time_left(now),
             "whats_next": lambda _s, now: self._whats_next(now),
             "form": lambda _s, now: self._form(now),
@@ -214,15 +214,14 @@ class Player:
             reply = self._reply("resumed_intro", now)
         return [self._changed(now), reply]
 
-    def _jump(self, now: float, target: Callable[[], int | None], key: str) -> list[Output]:
+    def _jump(self, now: float, target: Callable[[], int | None]) -> list[Output]:
         if self.segment is None:
             return [self._reply("nothing_running", now)]
         # The target is found only now: before a first start there are no segments to search.
         index = target()
         self._paused_from = None
-        out: list[Output] = [self._reply(key, now)]
-        out.extend(self._enter(len(self._segments) if index is None else index, now))
-        return out
+        # No reply of its own: the exercise's start line says where we are.
+        return self._enter(len(self._segments) if index is None else index, now)
 
     def _time_left(self, now: float) -> list[Output]:
         segment = self.segment
