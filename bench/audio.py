@@ -24,6 +24,7 @@ __all__ = [
     "NOISE_KINDS",
     "RATE",
     "SPEECH_DBFS",
+    "Floats",
     "Pcm",
     "Voice",
     "active_span",
@@ -37,6 +38,7 @@ __all__ = [
     "read_raw",
     "read_wav_16k",
     "speak",
+    "to_int16",
     "write_wav",
 ]
 
@@ -127,7 +129,7 @@ def normalise_speech(pcm: Pcm, dbfs: float = SPEECH_DBFS) -> Pcm:
     if power == 0.0:
         return pcm.copy()
     gain = 32768.0 * 10 ** (dbfs / 20) / np.sqrt(power)
-    return np.clip(np.round(pcm * gain), -32768, 32767).astype(np.int16)
+    return to_int16(pcm * gain)
 
 
 def mix_at_snr(speech: Pcm, noise: Floats, snr_db: float) -> Pcm:
@@ -140,8 +142,13 @@ def mix_at_snr(speech: Pcm, noise: Floats, snr_db: float) -> Pcm:
     if speech_power == 0.0 or noise_power == 0.0:
         raise ValueError("cannot set an SNR without speech and noise in the active span")
     gain = np.sqrt(speech_power / noise_power / 10 ** (snr_db / 10))
-    mixed = speech.astype(np.float64) + noise * gain
-    return np.clip(np.round(mixed), -32768, 32767).astype(np.int16)
+    return to_int16(speech.astype(np.float64) + noise * gain)
+
+
+def to_int16(samples: Floats) -> Pcm:
+    """Round and clip to int16."""
+    out: Pcm = np.clip(np.round(samples), -32768, 32767).astype(np.int16)
+    return out
 
 
 def measured_snr_db(speech: Pcm, mixed: Pcm) -> float:

@@ -11,7 +11,6 @@ holds the same figures to their targets.
 from __future__ import annotations
 
 import argparse
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from coach.content.model import CommandSet, FaqEntry, IntentSpec
+from coach.content.loader import load_content
+from coach.content.model import CommandSet, FaqEntry
 from coach.intents import Intent
 from coach.understanding import Understanding
 
@@ -82,33 +82,15 @@ class Figures:
 
 
 def load_shipped(routines: Path = ROUTINES) -> tuple[CommandSet, tuple[FaqEntry, ...]]:
-    """Commands (with routine names as slot values) and FAQ entries of a routines folder."""
-    try:
-        loader = importlib.import_module("coach.content.loader")
-    except ImportError:
-        return _load_plain(routines)
-    content = loader.load_content([routines])
+    """Commands (with routine names as slot values) and FAQ entries of a routines folder.
+
+    Raises ValueError when the folder has content errors: figures over half-loaded
+    content would mislead.
+    """
+    content, problems = load_content([routines])
+    if problems:
+        raise ValueError("content errors:\n" + "\n".join(str(problem) for problem in problems))
     return content.commands, content.faq
-
-
-def _load_plain(routines: Path) -> tuple[CommandSet, tuple[FaqEntry, ...]]:
-    """Stand-in for coach.content.loader: plain YAML, no validation."""
-    commands = _read(routines / "commands.yaml")
-    slots = {name: dict(values) for name, values in commands.get("slots", {}).items()}
-    for path in sorted(routines.glob("*.yaml")):
-        data = _read(path)
-        if isinstance(data, dict) and "exercises" in data:
-            names = [data["id"], data["name"], *data.get("aliases", [])]
-            slots.setdefault("routine", {}).update({name: data["id"] for name in names})
-    intents = tuple(
-        IntentSpec(name, tuple(templates)) for name, templates in commands["intents"].items()
-    )
-    faq_path = routines / "faq.yaml"
-    faq = _read(faq_path).get("entries", []) if faq_path.exists() else []
-    entries = tuple(
-        FaqEntry(e["id"], tuple(e["questions"]), e["answer"], e.get("details", "")) for e in faq
-    )
-    return CommandSet(intents, slots, tuple(commands.get("fillers", []))), entries
 
 
 def _read(path: Path) -> Any:

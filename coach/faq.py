@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from coach.content.model import FaqEntry
-from coach.textnorm import content_words, drop_fillers, match_form, spoken_form
+from coach.textnorm import FRAME_WORDS, content_words, drop_fillers, match_form, spoken_form
 
 __all__ = ["FaqIndex", "FaqMatch", "FaqSettings"]
 
@@ -54,7 +54,7 @@ class FaqSettings:
     min_prefix: int = 5
     """An unknown word that starts with a known one of at least this length is that word."""
     min_content_words: int = 2
-    """Questions with fewer content words ("what time is it") must be near-verbatim."""
+    """Questions naming fewer topic words ("what time is it") must be near-verbatim."""
     verbatim: float = 0.9
     """Character similarity (0..1) from which a question counts as near-verbatim."""
 
@@ -104,6 +104,7 @@ class FaqIndex:
         self._phrasing_weights = _Weights([phrasing.words for phrasing in self._phrasings])
         self._entry_weights = _Weights(list(self._documents.values()))
         self._vocabulary = frozenset(self._entry_weights.idf)
+        self._sorted_vocabulary = sorted(self._vocabulary)
         _LOGGER.debug("%d FAQ phrasings, %d words", len(self._phrasings), len(self._vocabulary))
 
     def _key(self, text: str) -> str:
@@ -144,7 +145,7 @@ class FaqIndex:
             known = closest.get(phrasing.entry.id)
             if known is None or sum(scores) > sum(known):
                 closest[phrasing.entry.id] = scores
-        few_words = len(words) < self._settings.min_content_words
+        few_words = len(words - FRAME_WORDS) < self._settings.min_content_words
         ranked = [
             (entry, self._combine(words, entry, *closest.get(entry.id, (0.0, 0.0)), few_words))
             for entry in self._entries
@@ -152,7 +153,11 @@ class FaqIndex:
         return sorted(ranked, key=lambda pair: pair[1], reverse=True)
 
     def _combine(
-        self, words: frozenset[str], entry: FaqEntry, phrasing: float, characters: float,
+        self,
+        words: frozenset[str],
+        entry: FaqEntry,
+        phrasing: float,
+        characters: float,
         few_words: bool,
     ) -> float:
         if few_words and characters < self._settings.verbatim:
@@ -168,13 +173,15 @@ class FaqIndex:
         """`word`, or the known content word a recognition slip or inflection hides."""
         if word in self._vocabulary:
             return word
-        for known in self._vocabulary:
+        best, best_similarity = word, self._settings.word_similarity * 100.0
+        for known in self._sorted_vocabulary:
             shorter, longer = sorted((word, known), key=len)
             if len(shorter) >= self._settings.min_prefix and longer.startswith(shorter):
                 return known
-            if fuzz.ratio(word, known) >= self._settings.word_similarity * 100.0:
-                return known
-        return word
+            similarity = fuzz.ratio(word, known)
+            if similarity >= best_similarity:
+                best, best_similarity = known, similarity
+        return best
 
     def _phrasing_score(self, words: frozenset[str], phrasing: _Phrasing) -> float:
         """Cosine of the IDF-weighted word sets."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hassil import parse_sentence
@@ -42,6 +42,9 @@ _LOGGER = logging.getLogger(__name__)
 
 MAX_EXPANSIONS = 20_000
 """Most sentences one template may expand to; more means a template is too loose."""
+
+_BEST_FUZZY = 0.99
+"""Highest score of a fuzzy match; 1.0 means an exact phrase."""
 
 Slots = tuple[tuple[str, str], ...]
 """Slot name/value pairs, sorted: hashable form of a slot dict."""
@@ -234,20 +237,19 @@ class IntentMatcher:
         rival = next((score for score, meaning in scored if meaning != best), 0.0)
         _LOGGER.debug("%r ~ %s %.2f (rival %.2f)", key, best.intent, best_score, rival)
         accepted = (
-            best_score >= self._settings.threshold
-            and best_score - rival >= self._settings.margin
+            best_score >= self._settings.threshold and best_score - rival >= self._settings.margin
         )
         if not accepted:
             return Intent(None, {}, best_score, key)
-        return Intent(best.intent, dict(best.slots), best_score, key)
+        # Both measures ignore word order: keep 1.0 for phrases that are really exact.
+        return Intent(best.intent, dict(best.slots), min(best_score, _BEST_FUZZY), key)
 
     def _rescored_candidates(self, key: str) -> list[tuple[float, _Meaning]]:
         found = process.extract(
             key, self._choices, scorer=fuzz.token_sort_ratio, limit=self._settings.candidates
         )
         scored = [
-            (self._similarity(key, choice), self._meanings[index])
-            for choice, _, index in found
+            (self._similarity(key, choice), self._meanings[index]) for choice, _, index in found
         ]
         return sorted(scored, key=lambda pair: pair[0], reverse=True)
 

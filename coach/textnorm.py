@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 __all__ = [
+    "FRAME_WORDS",
     "QUESTION_STARTERS",
     "STOPWORDS",
     "content_words",
@@ -28,11 +29,17 @@ __all__ = [
     "strip_dangling",
 ]
 
-_ONES = (
+
+def _listed(words: str) -> tuple[str, ...]:
+    """Words of a whitespace-separated string: long word lists stay readable."""
+    return tuple(words.split())
+
+
+_ONES = _listed(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen "
     "fourteen fifteen sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+)
+_TENS = _listed("_ _ twenty thirty forty fifty sixty seventy eighty ninety")
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 _SEPARATORS = re.compile(r"[-_/]+")
@@ -42,43 +49,55 @@ _PUNCTUATION = re.compile(r"[^a-z0-9' ]+")
 _SPACES = re.compile(r"\s+")
 
 QUESTION_STARTERS = frozenset(
-    "why how what whats when where which who whom whose should shall is are am was were "
-    "does do did can could will would may might explain describe teach".split()
+    _listed(
+        "why how what whats when where which who whom whose should shall is are am was were "
+        "does do did can could will would may might explain describe teach"
+    )
 )
 """First words that make a sentence a question or a request to be told something."""
 
 STOPWORDS = frozenset(
-    """a an the and or but if so to of in on at by for from with without into onto about
-    after before during when while than then that this these those there here it its
+    _listed(
+        """a an the and or but if so to of in on at by for from with without into onto about
+    while than then that this these those there here it its
     is are am was were be been being do does did doing done have has had having
     i im ive id me my mine myself you your youre we our us he she they them their his her
-    what whats which who how why where can could should would will shall may might must
+    whats who where can could would will shall may might must
     not no dont doesnt any some just really very much more most also too up down out off
-    get got gets make makes way thing things something one ones""".split()
+    get got gets make makes way thing things something one ones"""
+    )
 )
-"""Words that carry no topic (match form); FAQ matching ignores them."""
+"""Words that carry no topic (match form); FAQ matching ignores them. Question words
+("why", "how", "should") and time words ("after", "during") stay: they tell a cause
+from a treatment, and IDF already weighs them down where they are common."""
+
+FRAME_WORDS = frozenset(_listed("why how what which when should after during before"))
+"""Content words that frame a question without naming its topic."""
 
 # Word families the FAQ matcher treats as one word: people say the same thing
 # many ways ("aches", "hurts", "is painful"). Kept small and topic-neutral.
 _WORD_FAMILIES: dict[str, tuple[str, ...]] = {
-    "pain": ("pain", "pains", "painful", "hurt", "hurts", "hurting", "ache", "aches",
-             "aching", "achy"),
-    "sore": ("sore", "soreness", "stiff", "stiffness", "tight", "tightness"),
-    "workout": ("workout", "workouts", "train", "training", "trained", "gym", "exercise",
-                "exercises", "exercising", "session", "sessions"),
-    "leg": ("leg", "legs"),
-    "prevent": ("prevent", "preventing", "prevention", "avoid", "avoiding", "protect",
-                "protecting"),
-    "treat": ("treat", "treating", "treatment", "treatments", "relieve", "relief", "remedy",
-              "remedies", "cure", "heal", "healing"),
-    "doctor": ("doctor", "doctors", "physician", "physio", "physiotherapist", "professional",
-               "medical"),
-    "serious": ("serious", "dangerous", "worry", "worried", "worrying", "concern",
-                "concerned", "injury", "injured", "alarming"),
-    "squat": ("squat", "squats", "squatting", "squatted"),
-    "deadlift": ("deadlift", "deadlifts", "deadlifting"),
-    "bend": ("bend", "bending", "bent", "bends"),
-    "hinge": ("hinge", "hinging", "hinges"),
+    "pain": _listed("pain pains painful hurt hurts hurting ache aches aching achy"),
+    "sore": _listed("sore soreness stiff stiffness tight tightness"),
+    "workout": _listed(
+        "workout workouts train training trained gym exercise exercises exercising session sessions"
+    ),
+    "leg": _listed("leg legs"),
+    "prevent": _listed(
+        "prevent preventing prevention avoid avoiding protect protecting safe safely"
+    ),
+    "cause": _listed("cause causes causing caused reason reasons trigger triggers triggering"),
+    "treat": _listed(
+        "treat treating treatment treatments relieve relief remedy remedies cure heal healing"
+    ),
+    "doctor": _listed("doctor doctors physician physio physiotherapist professional medical"),
+    "serious": _listed(
+        "serious dangerous worry worried worrying concern concerned injury injured alarming"
+    ),
+    "squat": _listed("squat squats squatting squatted"),
+    "deadlift": _listed("deadlift deadlifts deadlifting"),
+    "bend": _listed("bend bending bent bends"),
+    "hinge": _listed("hinge hinging hinges"),
 }
 _FAMILY_OF = {word: head for head, words in _WORD_FAMILIES.items() for word in words}
 
@@ -151,7 +170,7 @@ def _filler_length_at(
     return 0
 
 
-_DANGLING = frozenset("the a an to my of and".split())
+_DANGLING = frozenset(_listed("the a an to my of and"))
 
 
 def strip_dangling(words: Sequence[str]) -> list[str]:

@@ -35,6 +35,7 @@ PAIN = "pain"
 BARGE_IN_INTENTS = ("stop", "pause", "next")
 """Intents that may interrupt the coach while it speaks."""
 
+
 @dataclass(frozen=True)
 class UnderstandingSettings:
     """Knobs of the combined decision."""
@@ -100,8 +101,7 @@ class Understanding:
         return [
             phrase
             for phrase in self.matcher.phrases()
-            if len(phrase.split()) <= limit
-            and self.matcher.match(phrase).name in BARGE_IN_INTENTS
+            if len(phrase.split()) <= limit and self.matcher.match(phrase).name in BARGE_IN_INTENTS
         ]
 
 

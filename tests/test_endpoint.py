@@ -171,3 +171,18 @@ def test_speech_in_continuous_noise_closes_within_cap(silero: SileroClassifier) 
     for segment in found:
         assert segment.end_s - segment.audio_start / 16000 <= cap + 0.05
         assert segment.closed_at_s - segment.start_s <= cap + 0.5
+
+
+def test_stream_goes_on_after_flush_with_exact_positions() -> None:
+    pieces = [concat(silence(0.5), tone(0.4), silence(0.1)) for _ in range(4)]
+    stream = concat(*pieces)
+    segmenter = UtteranceSegmenter(EnergyClassifier())
+    found: list[Segment] = []
+    for piece in pieces:  # lengths are not whole frames, so a flush leaves a partial frame
+        found.extend(segments_of(segmenter, piece[:-37]))
+        found.extend(segments_of(segmenter, piece[-37:]))
+    assert len(found) == 4
+    for segment in found:
+        assert np.array_equal(segment.audio, stream[segment.audio_start : segment.end])
+    starts = [s.start_s for s in found]
+    assert np.allclose(np.diff(starts), 1.0, atol=0.07)

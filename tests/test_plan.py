@@ -63,8 +63,16 @@ def texts(segment: Segment, kind: str) -> list[tuple[float, str]]:
 # --- structure ------------------------------------------------------------------------
 
 
-def test_phrases_file_has_every_required_phrase(phrases: dict[str, str]) -> None:
-    assert set(REQUIRED_PHRASES) <= set(phrases)
+def test_phrases_file_has_exactly_the_required_phrases(phrases: dict[str, str]) -> None:
+    assert set(REQUIRED_PHRASES) == set(phrases)
+    assert len(REQUIRED_PHRASES) == len(set(REQUIRED_PHRASES))
+
+
+def test_required_phrases_follow_the_player() -> None:
+    # Said by the app around the player: volume, speed and follow-up questions.
+    assert {"louder", "quieter", "speed_fixed", "more_hint"} <= set(REQUIRED_PHRASES)
+    # next / previous / repeat say the start line of where they land, nothing of their own.
+    assert not {"skipping_to", "going_back", "repeating"} & set(REQUIRED_PHRASES)
 
 
 def test_segments_follow_the_routine(phrases: dict[str, str]) -> None:
@@ -92,6 +100,28 @@ def test_intro_is_whole_seconds_with_a_second_to_spare(phrases: dict[str, str]) 
     expected = "Test: 1 exercises, under a minute. Go steady. First up: squats, 20 seconds."
     assert line.text == expected
     assert intro.seconds == math.ceil(speech_seconds(line.text) + 1.0) == 7.0
+
+
+def test_intro_says_the_first_set_up_line_after_its_text(phrases: dict[str, str]) -> None:
+    routine = routine_of(Exercise("squats", 20.0, how="Feet wide, toes out."))
+    intro, squats = plan_routine(routine, phrases, speech_seconds)
+    text = "Test: 1 exercises, under a minute. Go steady. First up: squats, 20 seconds."
+    # The text is 12 words (0 - 4.8 s), the set-up line 4 words (5.1 - 6.7 s).
+    assert [(line.offset, line.text, line.kind, line.priority) for line in intro.lines] == [
+        (0.0, text, "intro", Priority.TRANSITION),
+        (pytest.approx(4.8 + GAP), "Feet wide, toes out.", "how", Priority.TRANSITION),
+    ]
+    assert intro.seconds == math.ceil(4.8 + GAP + 1.6 + 1.0) == 8.0
+    assert texts(squats, "how") == []
+
+
+def test_intro_length_counts_the_set_up_line(phrases: dict[str, str]) -> None:
+    bare = plan_routine(routine_of(Exercise("squats", 20.0)), phrases, speech_seconds)[0]
+    long_how = "Stand with your feet a little wider than your hips and toes out."  # 5.2 s
+    routine = routine_of(Exercise("squats", 20.0, how=long_how))
+    intro = plan_routine(routine, phrases, speech_seconds)[0]
+    assert bare.seconds == 7.0  # ceil(4.8 + 1)
+    assert intro.seconds == math.ceil(4.8 + GAP + 5.2 + 1.0) == 12.0
 
 
 def test_lines_are_sorted_by_offset(phrases: dict[str, str]) -> None:
@@ -131,27 +161,85 @@ def test_dose_and_preview(
     assert describe_next(phrases, exercise) == expected_preview
 
 
-def test_start_lines_name_the_exercise_and_side(phrases: dict[str, str]) -> None:
+def test_start_lines_name_the_exercise_side_and_dose(phrases: dict[str, str]) -> None:
     routine = routine_of(
         Exercise("squats", 20.0),
         Exercise("leg swings", 15.0, sides=(Side.LEFT, Side.RIGHT)),
+        Exercise("plank", 90.0),
+        Exercise("bridges", 24.0, reps=8, tempo=3.0),
+        Exercise("lunges", 24.0, reps=6, tempo=4.0, sides=(Side.RIGHT, Side.LEFT)),
     )
-    starts = [texts(s, "start") for s in exercise_segments(plan_routine(routine, phrases))]
+    starts = [
+        (line.offset, line.text, line.priority)
+        for segment in exercise_segments(plan_routine(routine, phrases))
+        for line in segment.lines
+        if line.kind == "start"
+    ]
+    # The dose is this side's: "15 seconds", never "15 seconds each side".
     assert starts == [
-        [(0.0, "Squats. Go.")],
-        [(0.0, "Leg swings, left side. Go.")],
-        [(0.0, "Switch sides. Right side. Go.")],
+        (0.0, "Go! Squats, 20 seconds.", Priority.TRANSITION),
+        (0.0, "Go! Leg swings, left side, 15 seconds.", Priority.TRANSITION),
+        (0.0, "Switch sides: right side. Go!", Priority.TRANSITION),
+        (0.0, "Go! Plank, 1 minute 30 seconds.", Priority.TRANSITION),
+        (0.0, "Go! Bridges, 8 reps.", Priority.TRANSITION),
+        (0.0, "Go! Lunges, right side, 6 reps.", Priority.TRANSITION),
+        (0.0, "Switch sides: left side. Go!", Priority.TRANSITION),
     ]
 
 
-def test_how_is_said_once_right_after_the_start(phrases: dict[str, str]) -> None:
-    exercise = Exercise("leg swings", 20.0, sides=(Side.LEFT, Side.RIGHT), how="Hold the wall.")
-    first, second = exercise_segments(plan_routine(routine_of(exercise), phrases, speech_seconds))
-    start_end = speech_seconds("Leg swings, left side. Go.")
-    ((offset, text),) = texts(first, "how")
-    assert text == "Hold the wall."
-    assert offset == pytest.approx(start_end + GAP)
-    assert texts(second, "how") == []
+def test_how_without_a_rest_is_said_once_right_after_the_start(phrases: dict[str, str]) -> None:
+    routine = routine_of(
+        Exercise("squats", 20.0, rest_after=0.0),
+        Exercise("leg swings", 20.0, sides=(Side.LEFT, Side.RIGHT), how="Hold the wall."),
+    )
+    _, left, right = exercise_segments(plan_routine(routine, phrases, speech_seconds))
+    start_end = speech_seconds("Go! Leg swings, left side, 20 seconds.")  # 2.8 s
+    assert texts(left, "how") == [(pytest.approx(start_end + GAP), "Hold the wall.")]
+    assert [line.priority for line in left.lines if line.kind == "how"] == [Priority.TRANSITION]
+    assert texts(right, "how") == []
+
+
+def test_how_after_a_rest_with_room_is_said_in_the_rest(phrases: dict[str, str]) -> None:
+    routine = routine_of(
+        Exercise("squats", 20.0, rest_after=15.0),
+        Exercise("lunges", 20.0, how="Step long, torso upright."),
+    )
+    segments = plan_routine(routine, phrases, speech_seconds)
+    rest, lunges = segments[2], segments[3]
+    preview = "Rest 15 seconds. Next up: lunges, 20 seconds."  # 8 words: 3.2 s
+    assert [(line.offset, line.text, line.kind) for line in rest.lines] == [
+        (0.0, preview, "rest"),
+        (pytest.approx(3.2 + GAP), "Step long, torso upright.", "how"),
+        (12.0, "3", "count"),
+        (13.0, "2", "count"),
+        (14.0, "1", "count"),
+    ]
+    assert texts(lunges, "how") == []
+
+
+@pytest.mark.parametrize(
+    ("rest_seconds", "in_rest"),
+    [
+        # The preview ends at 3.2 s; the 4-word set-up line runs 3.5 - 5.1 s and must end by
+        # the rest's length less the countdown and a gap: 8.4 s leaves 5.1 s.
+        (9.0, True),
+        (8.0, False),
+        (6.0, False),  # no room for the countdown either: the last 3.3 s stay clear
+        (5.0, True),  # no countdown at all: the whole rest is free
+    ],
+)
+def test_how_goes_in_the_rest_only_when_it_ends_before_the_countdown(
+    rest_seconds: float, in_rest: bool, phrases: dict[str, str]
+) -> None:
+    how = "Step long, torso upright."
+    routine = routine_of(
+        Exercise("squats", 20.0, rest_after=rest_seconds), Exercise("lunges", 20.0, how=how)
+    )
+    segments = plan_routine(routine, phrases, speech_seconds)
+    rest, lunges = segments[2], segments[3]
+    in_exercise = [(pytest.approx(1.6 + GAP), how)]  # after "Go! Lunges, 20 seconds."
+    assert texts(rest, "how") == ([(pytest.approx(3.2 + GAP), how)] if in_rest else [])
+    assert texts(lunges, "how") == ([] if in_rest else in_exercise)
 
 
 @pytest.mark.parametrize("seconds", [6.0, 7.0, 10.0, 24.0, 25.0, 29.0, 30.0, 45.0, 120.0])
@@ -224,8 +312,8 @@ def test_no_rest_after_the_last_exercise(phrases: dict[str, str]) -> None:
 def test_fixed_cue_slides_past_the_start_line(phrases: dict[str, str]) -> None:
     exercise = Exercise("leg swings", 12.0, sides=(Side.LEFT,), cues=(Cue("Stand tall.", at=2.0),))
     (segment,) = exercise_segments(plan_routine(routine_of(exercise), phrases, speech_seconds))
-    # "Leg swings, left side. Go." ends at 2.0: the first free moment is 2.0 + GAP.
-    assert texts(segment, "cue") == [(2.3, "Stand tall.")]
+    # "Go! Leg swings, left side, 12 seconds." ends at 2.8: the first free moment is 2.8 + GAP.
+    assert texts(segment, "cue") == [(3.1, "Stand tall.")]
 
 
 def test_cue_fits_a_gap_between_rep_counts_narrower_than_the_grid(

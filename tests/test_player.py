@@ -7,7 +7,6 @@ deterministic `speech_seconds` (0.4 s a word) so every expectation is exact.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 from pathlib import Path
@@ -59,6 +58,7 @@ SMALL = Routine(
             "leg swings",
             seconds=12.0,
             sides=(Side.LEFT, Side.RIGHT),
+            how="Hold a wall for balance.",
             cues=(Cue("Stand tall.", at=2.0),),
             rest_after=6.0,
         ),
@@ -72,7 +72,11 @@ SMALL = Routine(
         ),
     ),
 )
-"""Timed, sided and counted exercises; one rest with a countdown, one too short for it."""
+"""Timed, sided and counted exercises; one rest with a countdown, one too short for it.
+
+The three set-up lines take the three places one can take: the first in the intro, the
+second in the long rest before it, the third (after a rest too short for it) in its exercise.
+"""
 
 STRETCH = Routine(
     id="stretch",
@@ -89,55 +93,60 @@ SMALL_INTRO = (
     "Test warm-up: 3 exercises, about 1 minute. Easy pace. First up: marching in place, 30 seconds."
 )
 
-# Derived by hand from the spec: the intro lasts ceil(16 words * 0.4 + 1) = 8 s; lines keep a
-# 0.3 s gap; a cue that does not fit at its second takes the first free moment after it
-# (on a half-second grid, or right after another line's end and gap).
+# Derived by hand from the spec. The intro says its text (16 words: 0 - 6.4 s), then after a
+# 0.3 s gap the first set-up line (4 words: 6.7 - 8.3 s); it lasts ceil(8.3 + 1) = 10 s.
+# Lines keep a 0.3 s gap; a cue that does not fit at its second takes the first free moment
+# after it (on a half-second grid, or right after another line's end and gap). Free cues start
+# a second after the start line. The 12 s rest has room for the leg swings' set-up line after
+# its preview (5.6 s + 0.3 s, ending 7.9 s, before 12 - 3 - 0.3 = 8.7 s); the 6 s rest has
+# room for neither its countdown nor the hip hinge's set-up line, which the exercise says.
 GOLDEN_SAYS: list[SayRow] = [
     (0.0, SMALL_INTRO, "intro"),
-    (8.0, "Marching in place. Go.", "start"),
-    (9.9, "March on the spot.", "how"),
-    (12.5, "Swing your arms.", "cue"),
-    (18.0, "Chest up.", "cue"),
-    (23.0, "Halfway.", "halfway"),
-    (28.0, "10 seconds.", "ten"),
-    (35.0, "3", "count"),
-    (36.0, "2", "count"),
-    (37.0, "1", "count"),
-    (38.0, "Rest 12 seconds. Next up: leg swings, 12 seconds each side, left side first.", "rest"),
-    (47.0, "3", "count"),
-    (48.0, "2", "count"),
-    (49.0, "1", "count"),
-    (50.0, "Leg swings, left side. Go.", "start"),
-    (52.3, "Stand tall.", "cue"),
-    (59.0, "3", "count"),
-    (60.0, "2", "count"),
-    (61.0, "1", "count"),
-    (62.0, "Switch sides. Right side. Go.", "start"),
-    (64.3, "Stand tall.", "cue"),
-    (71.0, "3", "count"),
-    (72.0, "2", "count"),
-    (73.0, "1", "count"),
-    (74.0, "Rest 6 seconds. Next up: hip hinge, 4 reps.", "rest"),
-    (80.0, "Hip hinge. Go.", "start"),
-    (81.5, "Hips back.", "how"),
-    (84.0, "2", "rep"),
-    (84.7, "Flat back.", "cue"),
-    (88.0, "3", "rep"),
-    (92.0, "Last one.", "rep"),
-    (96.0, "Nice work.", "finish"),
+    (6.7, "March on the spot.", "how"),
+    (10.0, "Go! Marching in place, 30 seconds.", "start"),
+    (13.4, "Swing your arms.", "cue"),
+    (20.0, "Chest up.", "cue"),
+    (25.0, "Halfway.", "halfway"),
+    (30.0, "10 seconds.", "ten"),
+    (37.0, "3", "count"),
+    (38.0, "2", "count"),
+    (39.0, "1", "count"),
+    (40.0, "Rest 12 seconds. Next up: leg swings, 12 seconds each side, left side first.", "rest"),
+    (45.9, "Hold a wall for balance.", "how"),
+    (49.0, "3", "count"),
+    (50.0, "2", "count"),
+    (51.0, "1", "count"),
+    (52.0, "Go! Leg swings, left side, 12 seconds.", "start"),
+    (55.1, "Stand tall.", "cue"),
+    (61.0, "3", "count"),
+    (62.0, "2", "count"),
+    (63.0, "1", "count"),
+    (64.0, "Switch sides: right side. Go!", "start"),
+    (66.3, "Stand tall.", "cue"),
+    (73.0, "3", "count"),
+    (74.0, "2", "count"),
+    (75.0, "1", "count"),
+    (76.0, "Rest 6 seconds. Next up: hip hinge, 4 reps.", "rest"),
+    (82.0, "Go! Hip hinge, 4 reps.", "start"),
+    (84.3, "Hips back.", "how"),
+    (86.0, "2", "rep"),
+    (86.7, "Flat back.", "cue"),
+    (90.0, "3", "rep"),
+    (94.0, "Last one.", "rep"),
+    (98.0, "Nice work.", "finish"),
 ]
 
 GOLDEN_STATES: list[StateRow] = [
     (0.0, State.INTRO, 1, None),
-    (8.0, State.EXERCISE, 1, None),
-    (38.0, State.REST, 2, None),
-    (50.0, State.EXERCISE, 2, Side.LEFT),
-    (62.0, State.EXERCISE, 2, Side.RIGHT),
-    (74.0, State.REST, 3, None),
-    (80.0, State.EXERCISE, 3, None),
-    (96.0, State.FINISHED, None, None),
+    (10.0, State.EXERCISE, 1, None),
+    (40.0, State.REST, 2, None),
+    (52.0, State.EXERCISE, 2, Side.LEFT),
+    (64.0, State.EXERCISE, 2, Side.RIGHT),
+    (76.0, State.REST, 3, None),
+    (82.0, State.EXERCISE, 3, None),
+    (98.0, State.FINISHED, None, None),
 ]
-SMALL_END = 96.0
+SMALL_END = 98.0
 
 COMMANDS = (
     "start_routine", "pause", "resume", "next", "previous", "repeat", "time_left",
@@ -208,6 +217,7 @@ def test_timeline_priorities(phrases: dict[str, str]) -> None:
     by_kind = {o.kind: o.priority for o in out}
     assert by_kind["count"] == by_kind["rep"] == Priority.COUNTDOWN
     assert by_kind["start"] == by_kind["halfway"] == by_kind["ten"] == Priority.TRANSITION
+    assert by_kind["intro"] == by_kind["how"] == by_kind["rest"] == Priority.TRANSITION
     assert by_kind["cue"] == Priority.CUE
 
 
@@ -236,9 +246,11 @@ def test_late_ticks_change_nothing_but_when_they_are_asked(phrases: dict[str, st
 
 def test_ticks_before_anything_is_due_say_nothing(phrases: dict[str, str]) -> None:
     player = started(phrases)
-    assert player.tick(7.999) == []
+    assert player.tick(6.699) == []
+    assert player.next_deadline() == pytest.approx(6.7)
+    assert says(player.tick(9.999)) == [(6.7, "March on the spot.", "how")]
     assert player.state is State.INTRO
-    assert player.next_deadline() == pytest.approx(8.0)
+    assert player.next_deadline() == pytest.approx(10.0)
 
 
 # --- every command in every state ------------------------------------------------------
@@ -247,7 +259,7 @@ SETUP_TIMES = {
     State.IDLE: 5.0,
     State.INTRO: 3.0,
     State.EXERCISE: 13.0,
-    State.REST: 40.0,
+    State.REST: 42.0,
     State.PAUSED: 20.0,
     State.FINISHED: 101.0,
 }
@@ -255,6 +267,9 @@ SETUP_TIMES = {
 FORM_1 = "Marching in place: March on the spot. Swing your arms. Chest up."
 NEXT_FROM_1 = "Next up: leg swings, 12 seconds each side, left side first."
 NOTHING = "Nothing is running."
+GO_1 = "Go! Marching in place, 30 seconds."
+GO_2_LEFT = "Go! Leg swings, left side, 12 seconds."
+TIME_LEFT_AT_13 = "27 seconds of marching in place, about 1 minute left in the test warm-up."
 
 # (state before, command) -> (state after, start of the first thing said)
 EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
@@ -277,9 +292,9 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "start_routine": (State.INTRO, "Stopping the test warm-up."),
         "pause": (State.PAUSED, "Paused. Say resume"),
         "resume": (State.INTRO, "We're not paused."),
-        "next": (State.EXERCISE, "Skipping ahead."),
-        "previous": (State.INTRO, "Going back."),
-        "repeat": (State.INTRO, "Once more."),
+        "next": (State.EXERCISE, GO_1),
+        "previous": (State.INTRO, SMALL_INTRO),
+        "repeat": (State.INTRO, SMALL_INTRO),
         "time_left": (State.INTRO, "The test warm-up takes about 2 minutes."),
         "whats_next": (State.INTRO, "Next up: marching in place, 30 seconds."),
         "form": (State.INTRO, FORM_1),
@@ -292,13 +307,10 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "start_routine": (State.INTRO, "Stopping the test warm-up."),
         "pause": (State.PAUSED, "Paused. Say resume"),
         "resume": (State.EXERCISE, "We're not paused."),
-        "next": (State.EXERCISE, "Skipping ahead."),
-        "previous": (State.EXERCISE, "Going back."),
-        "repeat": (State.EXERCISE, "Once more."),
-        "time_left": (
-            State.EXERCISE,
-            "25 seconds of marching in place, about 1 minute left in the test warm-up.",
-        ),
+        "next": (State.EXERCISE, GO_2_LEFT),
+        "previous": (State.EXERCISE, GO_1),
+        "repeat": (State.EXERCISE, GO_1),
+        "time_left": (State.EXERCISE, TIME_LEFT_AT_13),
         "whats_next": (State.EXERCISE, NEXT_FROM_1),
         "form": (State.EXERCISE, FORM_1),
         "stop": (State.IDLE, "Stopped the test warm-up."),
@@ -310,15 +322,15 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "start_routine": (State.INTRO, "Stopping the test warm-up."),
         "pause": (State.PAUSED, "Paused. Say resume"),
         "resume": (State.REST, "We're not paused."),
-        "next": (State.EXERCISE, "Skipping ahead."),
-        "previous": (State.EXERCISE, "Going back."),
-        "repeat": (State.EXERCISE, "Once more."),
+        "next": (State.EXERCISE, GO_2_LEFT),
+        "previous": (State.EXERCISE, GO_1),
+        "repeat": (State.EXERCISE, GO_1),
         "time_left": (
             State.REST,
             "10 seconds of rest, under a minute left in the test warm-up.",
         ),
         "whats_next": (State.REST, NEXT_FROM_1),
-        "form": (State.REST, "Leg swings: Stand tall."),
+        "form": (State.REST, "Leg swings: Hold a wall for balance. Stand tall."),
         "stop": (State.IDLE, "Stopped the test warm-up."),
         "help": (State.REST, "You can say:"),
         "list_routines": (State.REST, "I have test warm-up"),
@@ -327,14 +339,11 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
     State.PAUSED: {
         "start_routine": (State.INTRO, "Stopping the test warm-up."),
         "pause": (State.PAUSED, "Already paused."),
-        "resume": (State.EXERCISE, "Resuming. 25 seconds of marching in place."),
-        "next": (State.EXERCISE, "Skipping ahead."),
-        "previous": (State.EXERCISE, "Going back."),
-        "repeat": (State.EXERCISE, "Once more."),
-        "time_left": (
-            State.PAUSED,
-            "25 seconds of marching in place, about 1 minute left in the test warm-up.",
-        ),
+        "resume": (State.EXERCISE, "Resuming. 27 seconds of marching in place."),
+        "next": (State.EXERCISE, GO_2_LEFT),
+        "previous": (State.EXERCISE, GO_1),
+        "repeat": (State.EXERCISE, GO_1),
+        "time_left": (State.PAUSED, TIME_LEFT_AT_13),
         "whats_next": (State.PAUSED, NEXT_FROM_1),
         "form": (State.PAUSED, FORM_1),
         "stop": (State.IDLE, "Stopped the test warm-up."),
@@ -397,6 +406,26 @@ def test_every_command_in_every_state(state: State, command: str, phrases: dict[
         assert changes[-1].at == now
 
 
+JUMPS = ("next", "previous", "repeat")
+
+
+@pytest.mark.parametrize("state", [State.INTRO, State.EXERCISE, State.REST, State.PAUSED])
+@pytest.mark.parametrize("command", JUMPS)
+def test_jumps_say_no_reply_of_their_own(
+    state: State, command: str, phrases: dict[str, str]
+) -> None:
+    player, now = player_in(state, phrases)
+    out = player.handle(command, {}, now)
+    spoken = [o for o in out if isinstance(o, Say)]
+    assert replies(out) == []
+    # What is said is the first line of the segment entered, at its own priority.
+    assert spoken[0].kind in ("intro", "start")
+    assert spoken[0].priority is Priority.TRANSITION
+    segment = player.segment
+    assert segment is not None
+    assert spoken[0].text == segment.lines[0].text
+
+
 @pytest.mark.parametrize("state", list(State))
 def test_unknown_command_is_ignored(state: State, phrases: dict[str, str]) -> None:
     player, now = player_in(state, phrases)
@@ -409,7 +438,19 @@ def test_unknown_command_is_ignored(state: State, phrases: dict[str, str]) -> No
 
 @pytest.mark.parametrize(
     ("pause_at", "paused_for"),
-    [(20.0, 7.25), (23.0, 0.5), (38.0, 100.0), (40.0, 3.0), (3.0, 12.5), (85.0, 0.001)],
+    [
+        (20.0, 7.25),  # between two cues
+        (23.0, 0.5),
+        (38.0, 100.0),  # mid-countdown
+        (40.0, 3.0),  # the rest's first second
+        (44.0, 1.0),  # before the set-up line said in the rest
+        (3.0, 12.5),  # mid-intro, before its set-up line
+        (7.0, 2.0),  # mid-intro, during its set-up line
+        (56.0, 2.0),  # first side
+        (67.0, 9.5),  # second side
+        (76.0, 1.0),  # the short rest's first second
+        (87.0, 0.001),
+    ],
 )
 def test_pause_shifts_every_later_deadline_by_the_time_paused(
     pause_at: float, paused_for: float, phrases: dict[str, str]
@@ -429,6 +470,18 @@ def test_pause_shifts_every_later_deadline_by_the_time_paused(
     assert states(after) == late_states
 
 
+def test_resume_reply_drops_a_cue_it_covers_and_nothing_else(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 85.0)
+    player.handle("pause", {}, 85.0)
+    out = player.handle("resume", {}, 90.0)
+    # 6 words: spoken 90.0 - 92.4, over the "Flat back." cue due at 86.7 + 5.0.
+    assert replies(out) == ["Resuming. 13 seconds of hip hinge."]
+    expected = [row for row in shifted(GOLDEN_SAYS, after=85.0, by=5.0) if row[2] != "cue"]
+    assert says(run_to(player, 200.0)) == expected
+    assert [row[2] for row in expected] == ["rep", "rep", "rep", "finish"]
+
+
 def test_ticks_while_paused_say_nothing(phrases: dict[str, str]) -> None:
     player = started(phrases)
     run_to(player, 20.0)
@@ -443,10 +496,10 @@ def test_time_left_is_the_same_before_pause_during_and_after_resume(
     phrases: dict[str, str],
 ) -> None:
     player = started(phrases)
-    run_to(player, 54.4)
-    before = replies(player.handle("time_left", {}, 54.4))
-    remaining = player.remaining(54.4)
-    player.handle("pause", {}, 54.4)
+    run_to(player, 56.4)
+    before = replies(player.handle("time_left", {}, 56.4))
+    remaining = player.remaining(56.4)
+    player.handle("pause", {}, 56.4)
     during = replies(player.handle("time_left", {}, 300.0))
     player.handle("resume", {}, 600.0)
     after = replies(player.handle("time_left", {}, 600.0))
@@ -457,7 +510,7 @@ def test_time_left_is_the_same_before_pause_during_and_after_resume(
         == ["8 seconds of leg swings, left side, under a minute left in the test warm-up."]
     )
     assert player.remaining(600.0) == pytest.approx(remaining)
-    assert remaining == pytest.approx((62.0 - 54.4, SMALL_END - 54.4))
+    assert remaining == pytest.approx((64.0 - 56.4, SMALL_END - 56.4))
 
 
 def test_pausing_twice_keeps_the_first_pause_time(phrases: dict[str, str]) -> None:
@@ -468,7 +521,7 @@ def test_pausing_twice_keeps_the_first_pause_time(phrases: dict[str, str]) -> No
     assert replies(again) == ["Already paused. Say resume when you're ready."]
     assert states(again) == []
     player.handle("resume", {}, 30.0)
-    assert player.next_deadline() == pytest.approx(23.0 + 10.0)
+    assert player.next_deadline() == pytest.approx(25.0 + 10.0)  # "Halfway.", 10 s late
 
 
 def test_resume_when_not_paused_changes_nothing(phrases: dict[str, str]) -> None:
@@ -485,8 +538,8 @@ def test_resume_when_not_paused_changes_nothing(phrases: dict[str, str]) -> None
 
 def test_resume_says_what_is_left(phrases: dict[str, str]) -> None:
     player = started(phrases)
-    run_to(player, 44.2)
-    player.handle("pause", {}, 44.2)
+    run_to(player, 46.2)
+    player.handle("pause", {}, 46.2)
     out = player.handle("resume", {}, 50.0)
     assert replies(out) == ["Resuming. 6 seconds of rest."]
     assert states(out) == [(50.0, State.REST, 2, None)]
@@ -496,7 +549,10 @@ def test_resume_during_intro(phrases: dict[str, str]) -> None:
     player = started(phrases)
     player.handle("pause", {}, 2.0)
     assert replies(player.handle("resume", {}, 9.0)) == ["Resuming."]
-    assert player.next_deadline() == pytest.approx(15.0)
+    assert player.next_deadline() == pytest.approx(6.7 + 7.0)  # the set-up line
+    out = run_to(player, 17.0)
+    assert says(out) == [(13.7, "March on the spot.", "how"), (17.0, GO_1, "start")]
+    assert states(out) == [(17.0, State.EXERCISE, 1, None)]
 
 
 # --- speech never overlaps; cues give way, the clock does not ------------------------
@@ -506,103 +562,113 @@ def test_cue_due_during_a_reply_is_dropped_and_the_clock_is_not(
     phrases: dict[str, str],
 ) -> None:
     player = started(phrases)
-    run_to(player, 12.0)
-    out = player.handle("time_left", {}, 12.0)
-    # 14 words: spoken from 12.0 to 17.6, over the 12.5 cue but not the 18.0 one.
-    assert replies(out) == [
-        "26 seconds of marching in place, about 1 minute left in the test warm-up."
-    ]
-    after = says(run_to(player, 40.0))
-    assert (12.5, "Swing your arms.", "cue") not in after
-    assert after == [row for row in GOLDEN_SAYS if 12.5 < row[0] <= 40.0]
+    run_to(player, 13.0)
+    out = player.handle("time_left", {}, 13.0)
+    # 14 words: spoken from 13.0 to 18.6, over the 13.4 cue but not the 20.0 one.
+    assert replies(out) == [TIME_LEFT_AT_13]
+    after = says(run_to(player, 42.0))
+    assert (13.4, "Swing your arms.", "cue") not in after
+    assert after == [row for row in GOLDEN_SAYS if 13.4 < row[0] <= 42.0]
 
 
 def test_countdown_and_transitions_are_never_dropped(phrases: dict[str, str]) -> None:
     player = started(phrases)
     run_to(player, 22.0)
     player.handle("help", {}, 22.0)  # about 15 s of speech: over halfway, 10 s and 3-2-1
-    after = says(run_to(player, 38.0))
-    assert after == [row for row in GOLDEN_SAYS if 22.0 < row[0] <= 38.0]
+    after = says(run_to(player, 40.0))
+    assert after == [row for row in GOLDEN_SAYS if 22.0 < row[0] <= 40.0]
     assert [row[2] for row in after] == ["halfway", "ten", "count", "count", "count", "rest"]
 
 
-@pytest.mark.parametrize(("reply_at", "cue_said"), [(16.0, True), (16.9, False)])
+@pytest.mark.parametrize(("reply_at", "cue_said"), [(18.0, True), (18.7, True), (18.9, False)])
 def test_cue_is_said_only_once_the_reply_has_ended(
     reply_at: float, cue_said: bool, phrases: dict[str, str]
 ) -> None:
     player = started(phrases)
     run_to(player, reply_at)
     player.handle("resume", {}, reply_at)  # "We're not paused.": 3 words, 1.2 s
-    assert ((18.0, "Chest up.", "cue") in says(run_to(player, 19.0))) is cue_said
+    assert ((20.0, "Chest up.", "cue") in says(run_to(player, 21.0))) is cue_said
 
 
 def test_a_reply_waits_for_the_line_being_spoken(phrases: dict[str, str]) -> None:
     player = started(phrases)
-    run_to(player, 51.0)
-    # "Leg swings, left side. Go." runs 50.0 - 52.0, so the reply runs 52.0 - 53.2
-    # and the 52.3 cue gives way.
-    player.handle("resume", {}, 51.0)
-    assert says(run_to(player, 62.0)) == [r for r in GOLDEN_SAYS if 52.3 < r[0] <= 62.0]
+    run_to(player, 53.0)
+    # "Go! Leg swings, left side, 12 seconds." runs 52.0 - 54.8, so the reply runs
+    # 54.8 - 56.0 and the 55.1 cue gives way.
+    player.handle("resume", {}, 53.0)
+    assert says(run_to(player, 64.0)) == [r for r in GOLDEN_SAYS if 55.1 < r[0] <= 64.0]
 
 
 # --- next, previous, repeat, finish, stop ---------------------------------------------
+
+
+GO_2_RIGHT = "Switch sides: right side. Go!"
+GO_3 = "Go! Hip hinge, 4 reps."
 
 
 def test_next_starts_the_next_exercise_now(phrases: dict[str, str]) -> None:
     player = started(phrases)
     run_to(player, 13.0)
     out = player.handle("next", {}, 13.0)
-    assert says(out) == [
-        (13.0, "Skipping ahead.", "reply"),
-        (13.0, "Leg swings, left side. Go.", "start"),
-    ]
+    assert says(out) == [(13.0, GO_2_LEFT, "start")]
     assert states(out) == [(13.0, State.EXERCISE, 2, Side.LEFT)]
-    assert player.next_deadline() == pytest.approx(13.0 + 2.3)  # the cue, slid past "Go"
+    assert player.next_deadline() == pytest.approx(13.0 + 3.1)  # the cue, slid past "Go"
+    # The left side plays in full from 13.0; the skipped rest's set-up line is not said.
+    left_side = [row for row in GOLDEN_SAYS if 52.0 < row[0] <= 64.0]
+    assert says(run_to(player, 25.0)) == shifted(left_side, after=52.0, by=13.0 - 52.0)
 
 
 def test_next_goes_side_by_side_then_past_the_rest(phrases: dict[str, str]) -> None:
     player = started(phrases)
-    run_to(player, 9.0)
+    run_to(player, 11.0)
     steps = []
-    for now in (10.0, 11.0, 12.0, 13.0):
+    for now in (12.0, 13.0, 14.0, 15.0):
         out = player.handle("next", {}, now)
-        steps.append([(o.state, o.step, o.side) for o in out if isinstance(o, StateChanged)])
+        steps.append((says(out), states(out)))
     assert steps == [
-        [(State.EXERCISE, 2, Side.LEFT)],
-        [(State.EXERCISE, 2, Side.RIGHT)],
-        [(State.EXERCISE, 3, None)],
-        [(State.FINISHED, None, None)],
+        ([(12.0, GO_2_LEFT, "start")], [(12.0, State.EXERCISE, 2, Side.LEFT)]),
+        ([(13.0, GO_2_RIGHT, "start")], [(13.0, State.EXERCISE, 2, Side.RIGHT)]),
+        ([(14.0, GO_3, "start")], [(14.0, State.EXERCISE, 3, None)]),
+        ([(15.0, "Nice work.", "finish")], [(15.0, State.FINISHED, None, None)]),
     ]
-    assert says(player.tick(14.0)) == []
+    assert says(player.tick(16.0)) == []
 
 
 def test_next_on_the_last_exercise_finishes(phrases: dict[str, str]) -> None:
     player = started(phrases)
     run_to(player, 85.0)
     out = player.handle("next", {}, 85.0)
-    assert says(out) == [(85.0, "Skipping ahead.", "reply"), (85.0, "Nice work.", "finish")]
+    assert says(out) == [(85.0, "Nice work.", "finish")]
     assert player.state is State.FINISHED
     assert player.segment is None
 
 
 @pytest.mark.parametrize(
-    ("now", "expected"),
+    ("now", "expected", "first_line"),
     [
-        (3.0, (State.INTRO, 1, None)),  # nothing before the intro: it starts again
-        (13.0, (State.EXERCISE, 1, None)),  # the first exercise restarts
-        (40.0, (State.EXERCISE, 1, None)),  # from a rest: the one just finished
-        (55.0, (State.EXERCISE, 1, None)),  # from the first side: the exercise before
-        (65.0, (State.EXERCISE, 2, Side.LEFT)),  # from the second side: the first side
-        (85.0, (State.EXERCISE, 2, Side.RIGHT)),
+        # nothing before the intro: it starts again
+        (3.0, (State.INTRO, 1, None), (SMALL_INTRO, "intro")),
+        # the first exercise restarts
+        (13.0, (State.EXERCISE, 1, None), (GO_1, "start")),
+        # from a rest: the one just finished
+        (42.0, (State.EXERCISE, 1, None), (GO_1, "start")),
+        # from the first side: the exercise before
+        (55.0, (State.EXERCISE, 1, None), (GO_1, "start")),
+        # from the second side: the first side
+        (67.0, (State.EXERCISE, 2, Side.LEFT), (GO_2_LEFT, "start")),
+        (85.0, (State.EXERCISE, 2, Side.RIGHT), (GO_2_RIGHT, "start")),
     ],
 )
 def test_previous(
-    now: float, expected: tuple[State, int, Side | None], phrases: dict[str, str]
+    now: float,
+    expected: tuple[State, int, Side | None],
+    first_line: tuple[str, str],
+    phrases: dict[str, str],
 ) -> None:
     player = started(phrases)
     run_to(player, now)
     out = player.handle("previous", {}, now)
-    assert replies(out) == ["Going back."]
+    assert says(out) == [(now, *first_line)]
     assert [(o.state, o.step, o.side) for o in out if isinstance(o, StateChanged)] == [expected]
     segment = player.segment
     assert segment is not None
@@ -610,31 +676,48 @@ def test_previous(
 
 
 @pytest.mark.parametrize(
-    ("now", "expected"),
+    ("now", "expected", "first_line"),
     [
-        (3.0, (State.INTRO, 1, None)),
-        (20.0, (State.EXERCISE, 1, None)),
-        (40.0, (State.EXERCISE, 1, None)),
-        (65.0, (State.EXERCISE, 2, Side.RIGHT)),
+        (3.0, (State.INTRO, 1, None), (SMALL_INTRO, "intro")),
+        (20.0, (State.EXERCISE, 1, None), (GO_1, "start")),
+        (42.0, (State.EXERCISE, 1, None), (GO_1, "start")),
+        (67.0, (State.EXERCISE, 2, Side.RIGHT), (GO_2_RIGHT, "start")),
+        (85.0, (State.EXERCISE, 3, None), (GO_3, "start")),
     ],
 )
 def test_repeat_restarts_the_exercise_from_its_first_second(
-    now: float, expected: tuple[State, int, Side | None], phrases: dict[str, str]
+    now: float,
+    expected: tuple[State, int, Side | None],
+    first_line: tuple[str, str],
+    phrases: dict[str, str],
 ) -> None:
     player = started(phrases)
     run_to(player, now)
     out = player.handle("repeat", {}, now)
-    assert replies(out) == ["Once more."]
+    assert says(out) == [(now, *first_line)]
     assert [(o.state, o.step, o.side) for o in out if isinstance(o, StateChanged)] == [expected]
+    segment = player.segment
+    assert segment is not None
+    assert player.remaining(now)[0] == pytest.approx(segment.seconds)
 
 
-def test_repeat_replays_the_exercise_lines_shifted(phrases: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("now", "segment_start", "segment_end"),
+    [
+        (20.0, 10.0, 40.0),  # its set-up line was said in the intro: not again
+        (90.0, 82.0, 98.0),  # its set-up line is its own: said again
+        (5.0, 0.0, 10.0),  # the intro again, set-up line and all
+    ],
+)
+def test_repeat_replays_the_segment_lines_shifted(
+    now: float, segment_start: float, segment_end: float, phrases: dict[str, str]
+) -> None:
     player = started(phrases)
-    run_to(player, 20.0)
-    player.handle("repeat", {}, 20.0)
-    replay = says(run_to(player, 49.99))
-    first_exercise = [row for row in GOLDEN_SAYS if 8.0 < row[0] < 38.0]
-    assert replay == shifted(first_exercise, after=8.0, by=12.0)
+    run_to(player, now)
+    player.handle("repeat", {}, now)
+    replay = says(run_to(player, now + segment_end - segment_start - 0.01))
+    lines = [row for row in GOLDEN_SAYS if segment_start < row[0] < segment_end]
+    assert replay == shifted(lines, after=segment_start, by=now - segment_start)
 
 
 def test_finishing_says_the_outro_once_and_then_stays_quiet(phrases: dict[str, str]) -> None:
@@ -695,11 +778,12 @@ def test_unknown_routine_keeps_the_running_one_on_time(phrases: dict[str, str]) 
 
 def test_switching_routines_midway(phrases: dict[str, str]) -> None:
     player = started(phrases)
-    run_to(player, 20.0)
-    out = player.handle("start_routine", {"routine": STRETCH.id}, 20.0)
+    # After "Chest up." (20.0 - 20.8): the reply and the new intro queue behind nothing.
+    run_to(player, 21.0)
+    out = player.handle("start_routine", {"routine": STRETCH.id}, 21.0)
     out += run_to(player, 500.0)
-    fresh = timeline(STRETCH, phrases, speech_seconds, start=20.0)
-    assert says(out) == [(20.0, "Stopping the test warm-up.", "reply"), *says(fresh)]
+    fresh = timeline(STRETCH, phrases, speech_seconds, start=21.0)
+    assert says(out) == [(21.0, "Stopping the test warm-up.", "reply"), *says(fresh)]
     assert states(out) == states(fresh)
     assert all(o.routine == STRETCH.id for o in out if isinstance(o, StateChanged))
 
@@ -751,7 +835,7 @@ def test_pain_while_paused_keeps_the_pause_time(phrases: dict[str, str]) -> None
     assert states(out) == []
     assert replies(out) == [phrases["pain"], phrases["pain_paused"]]
     player.handle("resume", {}, 30.0)
-    assert player.remaining(30.0)[0] == pytest.approx(38.0 - 20.0)
+    assert player.remaining(30.0)[0] == pytest.approx(40.0 - 20.0)
 
 
 # --- what the replies say -------------------------------------------------------------
@@ -783,11 +867,10 @@ def test_time_left_has_the_shape_of_the_example(phrases: dict[str, str]) -> None
 
 def test_time_left_rounds_a_part_second_up(phrases: dict[str, str]) -> None:
     player = started(phrases)
-    run_to(player, 36.2)
-    text = replies(player.handle("time_left", {}, 36.2))[0]
-    assert re.fullmatch(
-        r"2 seconds of marching in place, under a minute left in the test warm-up\.", text
-    )
+    run_to(player, 38.2)  # 1.8 s of the exercise left, 59.8 s of the routine
+    assert replies(player.handle("time_left", {}, 38.2)) == [
+        "2 seconds of marching in place, under a minute left in the test warm-up."
+    ]
 
 
 def test_whats_next_on_the_first_side_names_the_other_side(phrases: dict[str, str]) -> None:

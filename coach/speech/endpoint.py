@@ -345,6 +345,7 @@ class UtteranceSegmenter:
         self._open_start: int | None = None
         self._onset = 0
         self._consumed = 0
+        self._origin = 0  # stream sample of the state machine's frame 0 (moves on flush)
 
     @property
     def position(self) -> int:
@@ -374,7 +375,7 @@ class UtteranceSegmenter:
         return _merge_audio(events)
 
     def flush(self) -> list[SegmenterEvent]:
-        """End of stream: close the open utterance, if any."""
+        """End of stream: close the open utterance, if any. Audio pushed later goes on from here."""
         events: list[SegmenterEvent] = []
         if self._open_start is not None and len(self._pending):
             events.append(SpeechAudio(self._pending))
@@ -385,7 +386,16 @@ class UtteranceSegmenter:
         for decision in self._machine.close(CloseReason.FLUSH):
             # speech running into the end of the stream keeps the partial frame too
             events.append(self._apply(decision, stream_end if voiced_to_end else None))
+        self._restart(stream_end)
         return events
+
+    def _restart(self, origin: int) -> None:
+        """A flushed stream may go on: frames count again from `origin`."""
+        self._machine = EndpointStateMachine(self.settings)
+        self._origin = origin
+        self._kept = np.zeros(0, np.int16)
+        self._kept_from = origin
+        self.classifier.reset()
 
     def close_now(self) -> list[SegmenterEvent]:
         """Early decision: close the open utterance at its last voiced frame."""
@@ -393,7 +403,7 @@ class UtteranceSegmenter:
 
     @property
     def _frame_position(self) -> int:
-        return self._machine.frames_seen * self.settings.frame_samples
+        return self._origin + self._machine.frames_seen * self.settings.frame_samples
 
     def _push_frame(self, frame: Pcm) -> list[SegmenterEvent]:
         probability = self.classifier(frame)
@@ -409,13 +419,13 @@ class UtteranceSegmenter:
     def _apply(self, decision: Decision, end_sample: int | None = None) -> SegmenterEvent:
         size = self.settings.frame_samples
         if isinstance(decision, Opened):
-            self._open_start = decision.start_frame * size
-            self._onset = decision.onset_frame * size
+            self._open_start = self._origin + decision.start_frame * size
+            self._onset = self._origin + decision.onset_frame * size
             return SpeechStarted(self._open_start, self.open_audio())
         if isinstance(decision, Paused):
             return SpeechPaused(self._frame_position)
         start = self._open_start if self._open_start is not None else 0
-        end = end_sample if end_sample is not None else decision.end_frame * size
+        end = end_sample if end_sample is not None else self._origin + decision.end_frame * size
         segment = Segment(
             start=max(start, min(self._onset, end)),
             end=end,

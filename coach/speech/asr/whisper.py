@@ -254,11 +254,12 @@ class WhisperDecoder:
         padded = np.zeros((1, features.shape[0], window), np.float32)
         padded[0, :, : features.shape[1]] = features  # zero padding, as pad_or_trim does
         encoded = self._model.model.encode(ctranslate2.StorageView.from_array(padded))
+        prompt_tokens = self._prompt_tokens(prompt)
         result = self._model.model.generate(
             encoded,
-            [self._prompt_tokens(prompt)],
+            [prompt_tokens],
             beam_size=1,
-            max_length=self.settings.max_tokens,
+            max_length=len(prompt_tokens) + self.settings.max_tokens,  # the prompt counts too
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,

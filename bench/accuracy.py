@@ -1,0 +1,182 @@
+"""Spoken command and FAQ accuracy per engine and condition, and decision latency."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bench.audio import NOISE_KINDS, Voice
+from bench.streams import (
+    Condition,
+    Fed,
+    Outcome,
+    SpokenCase,
+    Timed,
+    blocks_round_robin,
+    feed,
+    score_utterances,
+)
+from bench.text_eval import CommandCase, FaqCase
+from coach.speech.asr.base import Recognizer
+from coach.understanding import Understanding
+
+__all__ = [
+    "VOICES",
+    "AccuracyResult",
+    "all_conditions",
+    "command_cases",
+    "faq_cases",
+    "percentile",
+    "run_accuracy",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+VOICES = tuple(
+    Voice(name, wpm)
+    for name in ("en-us", "en-gb", "en-us+f3", "en-us+m7")
+    for wpm in (150, 175)
+)
+"""Speakers of the spoken test set: four espeak-ng voices at two rates."""
+SNRS = (20.0, 10.0, 5.0)
+
+
+def all_conditions() -> list[Condition]:
+    """Clean, then every noise kind at every SNR."""
+    return [Condition(None, None)] + [Condition(k, s) for k in NOISE_KINDS for s in SNRS]
+
+
+def command_cases(commands: Sequence[CommandCase], count: int, seed: int = 3) -> list[SpokenCase]:
+    """`count` held-out commands covering every intent (round-robin over intents), each
+    with a voice and speed; order shuffled so a budget cut keeps the mix."""
+    rng = random.Random(seed)
+    by_intent: dict[str, list[CommandCase]] = defaultdict(list)
+    for case in commands:
+        by_intent[case.intent].append(case)
+    for group in by_intent.values():
+        rng.shuffle(group)
+    chosen: list[CommandCase] = []
+    depth = 0
+    while len(chosen) < count and depth < max(len(g) for g in by_intent.values()):
+        for intent in sorted(by_intent):
+            group = by_intent[intent]
+            if depth < len(group) and len(chosen) < count:
+                chosen.append(group[depth])
+        depth += 1
+    rng.shuffle(chosen)
+    return [
+        SpokenCase(case.text, VOICES[index % len(VOICES)], case.intent, dict(case.slots))
+        for index, case in enumerate(chosen)
+    ]
+
+
+def faq_cases(questions: Sequence[FaqCase], count: int, seed: int = 5) -> list[SpokenCase]:
+    rng = random.Random(seed)
+    chosen = list(questions)
+    rng.shuffle(chosen)
+    return [
+        SpokenCase(q.text, VOICES[index % len(VOICES)], "question", ids=q.ids)
+        for index, q in enumerate(chosen[:count])
+    ]
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
+
+
+@dataclass
+class AccuracyResult:
+    """Accuracy per condition, latencies and cost of one engine on one spoken set."""
+
+    engine: str
+    per_condition: dict[str, dict[str, float | int]] = field(default_factory=dict)
+    latency_audio: list[float] = field(default_factory=list)
+    latency_compute: list[float] = field(default_factory=list)
+    audio_seconds: float = 0.0
+    compute_seconds: float = 0.0
+    stray: int = 0
+    misses: list[dict[str, object]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        decision = [a + c for a, c in zip(self.latency_audio, self.latency_compute, strict=True)]
+        return {
+            "engine": self.engine,
+            "conditions": self.per_condition,
+            "audio_seconds": round(self.audio_seconds, 1),
+            "compute_seconds": round(self.compute_seconds, 1),
+            "rtf": round(self.compute_seconds / self.audio_seconds, 3)
+            if self.audio_seconds
+            else None,
+            "latency_audio_p50": percentile(self.latency_audio, 50),
+            "latency_audio_p95": percentile(self.latency_audio, 95),
+            "decode_wall_p50": percentile(self.latency_compute, 50),
+            "decode_wall_p95": percentile(self.latency_compute, 95),
+            "decision_latency_p50": percentile(decision, 50),
+            "decision_latency_p95": percentile(decision, 95),
+            "stray_transcripts": self.stray,
+            "misses": self.misses[:40],
+        }
+
+
+def run_accuracy(
+    engine: str,
+    recognizer: Recognizer,
+    understanding: Understanding,
+    cases: Sequence[SpokenCase],
+    conditions: Sequence[Condition],
+    noise_sentences: Sequence[str],
+    budget_seconds: float,
+    block_size: int = 4,
+) -> AccuracyResult:
+    """Feed blocks round-robin over conditions until the budget is spent; score."""
+    fed = Fed()
+    spans: list[tuple[float, float]] = []
+    spoken: list[SpokenCase] = []
+    keys: list[str] = []
+    started = time.perf_counter()
+    for block in blocks_round_robin(cases, conditions, block_size, noise_sentences):
+        if time.perf_counter() - started > budget_seconds:
+            _LOGGER.info("%s: budget spent after %d utterances", engine, len(spoken))
+            break
+        offset = fed.audio_seconds
+        feed(recognizer, block.pcm, 0.0, fed)
+        spans.extend((offset + s, offset + e) for s, e in block.spans)
+        spoken.extend(block.cases)
+        keys.extend([block.condition.key] * len(block.cases))
+    fed.transcripts.extend(_flush(recognizer))
+    outcomes, stray = score_utterances(
+        spoken, keys, spans, fed.transcripts, understanding.interpret
+    )
+    return _summarise(engine, outcomes, fed, len(stray))
+
+
+def _flush(recognizer: Recognizer) -> list[Timed]:
+    began = time.perf_counter()
+    found = recognizer.flush()
+    spent = time.perf_counter() - began
+    return [Timed(t, spent) for t in found]
+
+
+def _summarise(engine: str, outcomes: Sequence[Outcome], fed: Fed, stray: int) -> AccuracyResult:
+    result = AccuracyResult(engine, audio_seconds=fed.audio_seconds,
+                            compute_seconds=fed.compute_seconds, stray=stray)
+    grouped: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        grouped[outcome.condition].append(outcome)
+        if outcome.right and outcome.latency is not None and outcome.compute is not None:
+            result.latency_audio.append(outcome.latency)
+            result.latency_compute.append(outcome.compute)
+        elif not outcome.right:
+            result.misses.append({"condition": outcome.condition, "text": outcome.case.text,
+                                  "voice": str(outcome.case.voice), "heard": outcome.heard})
+    for key, group in grouped.items():
+        right = sum(o.right for o in group)
+        result.per_condition[key] = {"n": len(group), "right": right,
+                                     "accuracy": right / len(group)}
+    return result

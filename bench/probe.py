@@ -1,0 +1,70 @@
+"""Run in a fresh process: load an engine, listen to a WAV at real-time pace, report cost.
+
+    python -m bench.probe --engine whisper --wav F.wav --seconds 60 --spawned EPOCH
+
+Prints one JSON line: start-up time (process spawn to first audio accepted), CPU share of one
+core while listening (process CPU time / wall time), peak resident memory (ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main"]
+
+_CHUNK_SECONDS = 0.1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.probe")
+    parser.add_argument("--engine", required=True)
+    parser.add_argument("--wav", type=Path)
+    parser.add_argument("--seconds", type=float, default=0.0)
+    parser.add_argument("--spawned", type=float, required=True, help="time.time() at spawn")
+    parser.add_argument("--routines", type=Path, default=Path("routines"))
+    args = parser.parse_args(argv)
+
+    from coach.content.loader import load_content
+    from coach.speech.asr.select import make_recognizer
+    from coach.understanding import Understanding
+
+    content, _errors = load_content([args.routines])
+    understanding = Understanding(content.commands, content.faq)
+    recognizer = make_recognizer(args.engine, None, understanding.phrases())
+    step = round(recognizer.sample_rate * _CHUNK_SECONDS)
+    recognizer.accept(np.zeros(step, np.int16))
+    startup = time.time() - args.spawned
+    report: dict[str, object] = {"engine": args.engine, "startup_seconds": round(startup, 3)}
+    if args.wav is not None and args.seconds > 0:
+        report.update(_listen(recognizer, args.wav, args.seconds, step))
+    report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(report), flush=True)
+    return 0
+
+
+def _listen(recognizer: object, wav: Path, seconds: float, step: int) -> dict[str, object]:
+    from bench.audio import RATE, read_wav_16k
+
+    pcm = read_wav_16k(wav)
+    total = min(len(pcm), round(seconds * RATE))
+    accept = recognizer.accept  # type: ignore[attr-defined]
+    heard = 0
+    cpu_start, wall_start = time.process_time(), time.monotonic()
+    for offset in range(0, total, step):
+        heard += len(accept(pcm[offset : offset + step]))
+        due = wall_start + (offset + step) / RATE
+        time.sleep(max(0.0, due - time.monotonic()))
+    cpu, wall = time.process_time() - cpu_start, time.monotonic() - wall_start
+    return {"listen_seconds": round(wall, 2), "cpu_share": round(cpu / wall, 4),
+            "utterances_heard": heard}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

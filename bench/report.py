@@ -1,0 +1,257 @@
+"""results.json, the accuracy-vs-SNR plot and RESULTS.md (targets beside measured values)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.audio import NOISE_KINDS
+
+__all__ = ["Row", "false_trigger_rate", "target_rows", "write_outputs"]
+
+_LOGGER = logging.getLogger(__name__)
+
+SNR_AXIS = (20.0, 10.0, 5.0)
+CLEAN_X = 30.0
+"""Where "clean" sits on the plot's SNR axis."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One target and what was measured for it."""
+
+    target: str
+    measured: float | None
+    shown: str
+    passed: bool | None
+    """None: not measured."""
+
+
+def _get(data: Any, *path: str | int) -> Any:
+    for key in path:
+        in_mapping = isinstance(data, Mapping) and key in data
+        in_list = isinstance(data, list) and isinstance(key, int) and key < len(data)
+        if in_mapping or in_list:
+            data = data[key]
+        else:
+            return None
+    return data
+
+
+def _row(target: str, value: Any, ok: Callable[[float], bool], fmt: str,
+         n: Any = None) -> Row:
+    if not isinstance(value, (int, float)):
+        return Row(target, None, "not measured", None)
+    shown = fmt.format(value) + (f" (n={n})" if n is not None else "")
+    return Row(target, float(value), shown, ok(float(value)))
+
+
+def false_trigger_rate(sources: Sequence[Mapping[str, Any]]) -> tuple[float | None, float]:
+    """Triggers per 10 min over all non-command sources except the coach's own voice."""
+    chosen = [s for s in sources if not str(s.get("source", "")).startswith("coach's own")]
+    seconds = sum(float(s.get("audio_seconds") or 0.0) for s in chosen)
+    triggers = sum(int(s.get("triggers") or 0) for s in chosen)
+    return (triggers * 600 / seconds if seconds else None), seconds
+
+
+def _engine_rows(engine: str, data: Mapping[str, Any]) -> list[Row]:
+    cond = _get(data, "commands", "conditions") or {}
+
+    def acc(key: str, target: str, minimum: float) -> Row:
+        return _row(f"{engine}: {target}", _get(cond, key, "accuracy"),
+                    lambda v: v >= minimum, "{:.0%}", _get(cond, key, "n"))
+
+    rows = [
+        acc("clean", "commands, clean >= 90%", 0.9),
+        acc("music@10dB", "commands, 10 dB music >= 80%", 0.8),
+        acc("pink@10dB", "commands, 10 dB pink noise >= 80%", 0.8),
+        acc("babble@10dB", "commands, 10 dB chatter >= 60%", 0.6),
+    ]
+    rows += [acc(f"{kind}@5dB", f"commands, 5 dB {kind} >= 60%", 0.6) for kind in NOISE_KINDS]
+    faq = _get(data, "faq", "conditions", "clean")
+    rows.append(_row(f"{engine}: FAQ, clean >= 85%", _get(faq, "accuracy"),
+                     lambda v: v >= 0.85, "{:.0%}", _get(faq, "n")))
+    sources = _get(data, "false_triggers") or []
+    rate, seconds = false_trigger_rate(sources)
+    rows.append(_row(f"{engine}: false triggers <= 1 per 10 min", rate, lambda v: v <= 1.0,
+                     "{:.2f} per 10 min" + f" ({seconds / 60:.1f} min of audio)"))
+    own = [s for s in sources if str(s.get("source", "")).startswith("coach's own")]
+    rows.append(_row(f"{engine}: triggers from the coach's own voice = 0",
+                     _get(own, 0, "triggers"), lambda v: v == 0,
+                     "{:.0f}" + f" ({float(_get(own, 0, 'audio_seconds') or 0) / 60:.1f} min)"))
+    rows.append(_row(f"{engine}: decision latency p95 <= 600 ms",
+                     _ms(_get(data, "commands", "decision_latency_p95")), lambda v: v <= 600,
+                     "{:.0f} ms"))
+    return rows
+
+
+def _ms(seconds: Any) -> float | None:
+    return 1000 * float(seconds) if isinstance(seconds, (int, float)) else None
+
+
+def target_rows(results: Mapping[str, Any]) -> list[Row]:
+    """Every target with its measured value, engine by engine, then the shared ones."""
+    rows: list[Row] = []
+    for engine, data in (results.get("engines") or {}).items():
+        rows += _engine_rows(engine, data)
+    device = results.get("device") or {}
+    rows.append(_row(f"reply starts <= 800 ms after speech, p95 ({device.get('engine')})",
+                     _ms(device.get("reply_latency_p95")), lambda v: v <= 800,
+                     "{:.0f} ms", f"{device.get('replied')}/{device.get('commands')}"))
+    rows.append(_row("announcement drift <= 20 ms (real clock, max)",
+                     _get(results, "drift_real", "drift_ms_max"), lambda v: v <= 20,
+                     "{:.1f} ms", _get(results, "drift_real", "announcements")))
+    for engine, cost in (results.get("cost") or {}).items():
+        share = _get(cost, "listening", "cpu_share")
+        rows.append(_row(f"{engine}: listening CPU <= 50% of one core",
+                         None if share is None else 100 * share, lambda v: v <= 50, "{:.1f}%"))
+        rows.append(_row(f"{engine}: peak memory <= 400 MB",
+                         _get(cost, "listening", "peak_rss_mb"), lambda v: v <= 400,
+                         "{:.0f} MB"))
+        rows.append(_row(f"{engine}: start-up to listening <= 3 s",
+                         _get(cost, "startup_seconds_median"), lambda v: v <= 3.0, "{:.2f} s"))
+    return rows
+
+
+def _verdict(row: Row) -> str:
+    return "n/a" if row.passed is None else ("pass" if row.passed else "MISS")
+
+
+def _markdown(results: Mapping[str, Any]) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Mode: {results.get('mode')}; wall time {results.get('wall_seconds')} s. "
+        "Produced by `python -m bench.run` (see bench/README.md for method); raw figures in "
+        "bench/out/results.json, plot in bench/out/accuracy_vs_snr.png.",
+        "",
+        "| target | measured | verdict |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {r.target} | {r.shown} | {_verdict(r)} |" for r in target_rows(results)]
+    lines += ["", "## Other figures", ""]
+    lines += _other_figures(results)
+    lines += ["", "## Accuracy per condition", ""]
+    lines += _condition_table(results)
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value: Any, unit: str = "", scale: float = 1.0, digits: int = 0) -> str:
+    if not isinstance(value, (int, float)):
+        return "n/a"
+    return f"{value * scale:.{digits}f}{unit}"
+
+
+def _other_figures(results: Mapping[str, Any]) -> list[str]:
+    out = []
+    vosk = results.get("vosk") or {}
+    if not vosk.get("measured"):
+        out.append(f"- vosk: not measured ({vosk.get('reason')}).")
+    for engine, data in (results.get("engines") or {}).items():
+        commands = data.get("commands") or {}
+        out.append(
+            f"- {engine}: real-time factor {_fmt(commands.get('rtf'), digits=3)} "
+            f"({_fmt(commands.get('audio_seconds'), ' s')} of audio); latency p50/p95: "
+            f"audio (`at` - end) {_fmt(commands.get('latency_audio_p50'), ' ms', 1000)}/"
+            f"{_fmt(commands.get('latency_audio_p95'), ' ms', 1000)}, decode wall "
+            f"{_fmt(commands.get('decode_wall_p50'), ' ms', 1000)}/"
+            f"{_fmt(commands.get('decode_wall_p95'), ' ms', 1000)}, decision "
+            f"{_fmt(commands.get('decision_latency_p50'), ' ms', 1000)}/"
+            f"{_fmt(commands.get('decision_latency_p95'), ' ms', 1000)}; model load "
+            f"{_fmt(data.get('load_seconds'), ' s', digits=2)}."
+        )
+        for source in data.get("false_triggers") or []:
+            raw = source.get("raw_triggers")
+            extra = "" if raw is None else f", {raw} without the echo filter"
+            out.append(f"  - {source['source']}: {source['triggers']} triggers in "
+                       f"{_fmt(source.get('audio_seconds'), ' s')}{extra}"
+                       f" {source.get('examples') or ''}")
+    device = results.get("device") or {}
+    out.append(f"- device path ({device.get('engine')}): reply latency p50 "
+               f"{_fmt(device.get('reply_latency_p50'), ' ms', 1000)}, replies "
+               f"{device.get('replied')}/{device.get('commands')}, `coach` start-up to Ready "
+               f"{_fmt(device.get('startup_seconds'), ' s', digits=2)}"
+               f"{'; error: ' + str(device.get('error')) if device.get('error') else ''}.")
+    for key in ("drift_real", "drift_scaled"):
+        drift = results.get(key) or {}
+        out.append(f"- drift, {drift.get('label', key)}: {drift.get('announcements')} "
+                   f"announcements over {drift.get('routine_seconds')} s, wall p50/p95/max "
+                   f"{drift.get('drift_ms_p50')}/{drift.get('drift_ms_p95')}/"
+                   f"{drift.get('drift_ms_max')} ms; time-left answers "
+                   f"{drift.get('time_left_questions')}, error mean/max "
+                   f"{drift.get('time_left_error_s_mean')}/{drift.get('time_left_error_s_max')} s"
+                   f"{'; error: ' + str(drift.get('error')) if drift.get('error') else ''}.")
+    tts = results.get("tts") or {}
+    out.append(f"- TTS synthesis of a reply: uncached {tts.get('uncached_ms_median')} ms, "
+               f"cached {tts.get('cached_ms_median')} ms (medians of {tts.get('runs')}).")
+    for engine, cost in (results.get("cost") or {}).items():
+        listening = cost.get("listening") or {}
+        problem = listening.get("error")
+        out.append(f"- {engine} cost: start-up runs {cost.get('startup_runs')} s; listening "
+                   f"{listening.get('listen_seconds')} s at real-time pace: CPU "
+                   f"{_fmt(listening.get('cpu_share'), '%', 100, 1)}, peak RSS "
+                   f"{listening.get('peak_rss_mb')} MB"
+                   f"{'; error: ' + str(problem) if problem else ''}.")
+    return out
+
+
+def _condition_table(results: Mapping[str, Any]) -> list[str]:
+    engines = results.get("engines") or {}
+    keys = ["clean"] + [f"{k}@{s:g}dB" for k in NOISE_KINDS for s in SNR_AXIS]
+    out = ["| condition | " + " | ".join(engines) + " |",
+           "|---" * (len(engines) + 1) + "|"]
+    for key in keys:
+        cells = []
+        for data in engines.values():
+            cell = _get(data, "commands", "conditions", key)
+            cells.append("n/a" if cell is None else f"{cell['accuracy']:.0%} ({cell['n']})")
+        out.append(f"| {key} | " + " | ".join(cells) + " |")
+    return out
+
+
+def plot(results: Mapping[str, Any], path: Path) -> None:
+    """Accuracy against SNR, one panel per engine, one line per noise kind."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    engines = results.get("engines") or {}
+    figure, axes = plt.subplots(1, max(1, len(engines)), figsize=(5 * max(1, len(engines)), 4),
+                                squeeze=False)
+    for axis, (engine, data) in zip(axes[0], engines.items(), strict=False):
+        conditions = _get(data, "commands", "conditions") or {}
+        clean = _get(conditions, "clean", "accuracy")
+        for kind in NOISE_KINDS:
+            xs, ys = ([CLEAN_X], [clean]) if clean is not None else ([], [])
+            for snr in SNR_AXIS:
+                value = _get(conditions, f"{kind}@{snr:g}dB", "accuracy")
+                if value is not None:
+                    xs.append(snr)
+                    ys.append(value)
+            axis.plot(xs, [100 * y for y in ys], marker="o", label=kind)
+        axis.set_title(f"{engine}: spoken commands")
+        axis.set_xlabel("SNR (dB, active speech span); 30 = clean")
+        axis.set_ylabel("intent + slots right (%)")
+        axis.set_ylim(0, 100)
+        axis.invert_xaxis()
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def write_outputs(results: Mapping[str, Any], out_dir: Path, markdown: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n",
+                                          encoding="utf-8")
+    try:
+        plot(results, out_dir / "accuracy_vs_snr.png")
+    except ImportError:
+        _LOGGER.warning("matplotlib missing (pip install 'coach[bench]'): no plot")
+    markdown.write_text(_markdown(results), encoding="utf-8")

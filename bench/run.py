@@ -1,0 +1,298 @@
+"""The coach as users judge it: accuracy in noise, false triggers, latency, timing, cost.
+
+    python -m bench.run [--quick] [--engines whisper,pocketsphinx] [--out bench/out]
+
+Writes bench/out/results.json, bench/out/accuracy_vs_snr.png and bench/RESULTS.md.
+The full run takes under 15 minutes on 2 cores: the 10-minute real-clock routine runs in a
+background thread while the accuracy benches run, and every accuracy bench stops feeding
+audio when its time budget is spent (the number of utterances measured is reported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bench.accuracy import all_conditions, command_cases, faq_cases, run_accuracy
+from bench.audio import RATE, write_wav
+from bench.false_triggers import (
+    coach_voice_audio,
+    count_triggers,
+    echo_judge,
+    noise_sources,
+    recordings,
+    unrelated_speech,
+)
+from bench.report import write_outputs
+from bench.streams import Condition, SpokenCase, build_block
+from bench.text_eval import load_heldout
+from bench.timing import run_drift
+from coach.content.loader import load_content
+from coach.content.model import Content
+from coach.intents import Intent
+from coach.speech.asr.base import Recognizer, Transcript
+from coach.speech.asr.select import make_recognizer
+from coach.understanding import Understanding
+
+__all__ = ["Plan", "main"]
+
+_LOGGER = logging.getLogger("bench.run")
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINES = ("whisper", "pocketsphinx")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much of everything to measure (sizes and time budgets, seconds)."""
+
+    commands: int
+    command_budget: float
+    faq: int
+    faq_budget: float
+    unrelated_budget: float
+    recordings_budget: float
+    noise_seconds: float
+    noise_budget: float
+    coach_voice_seconds: float
+    coach_voice_budget: float
+    drift_seconds: float
+    scaled_seconds: float
+    scale: float
+    time_left_questions: int
+    device_commands: int
+    device_gap: float
+    cpu_seconds: float
+    startup_runs: int
+    tts_runs: int
+
+
+FULL = Plan(commands=72, command_budget=150, faq=60, faq_budget=35, unrelated_budget=35,
+            recordings_budget=12, noise_seconds=60, noise_budget=10, coach_voice_seconds=420,
+            coach_voice_budget=45, drift_seconds=600, scaled_seconds=1800, scale=10.0,
+            time_left_questions=12, device_commands=10, device_gap=6.0, cpu_seconds=60,
+            startup_runs=3, tts_runs=7)
+QUICK = Plan(commands=24, command_budget=35, faq=12, faq_budget=12, unrelated_budget=8,
+             recordings_budget=8, noise_seconds=15, noise_budget=5, coach_voice_seconds=90,
+             coach_voice_budget=12, drift_seconds=60, scaled_seconds=300, scale=10.0,
+             time_left_questions=4, device_commands=4, device_gap=6.0, cpu_seconds=15,
+             startup_runs=1, tts_runs=3)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a subset, a few minutes")
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--no-device", action="store_true", help="skip the PulseAudio path")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    for noisy in ("faster_whisper", "numba", "ctranslate2"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    plan = QUICK if args.quick else FULL
+    results = run_all(plan, [e for e in args.engines.split(",") if e], not args.no_device)
+    results["mode"] = "quick" if args.quick else "full"
+    write_outputs(results, args.out, ROOT / "bench" / "RESULTS.md")
+    _LOGGER.info("wrote %s and %s", args.out / "results.json", ROOT / "bench" / "RESULTS.md")
+    return 0
+
+
+class _Background:
+    """A function run in a thread; its result (or error) collected later."""
+
+    def __init__(self, name: str, work: Callable[[], object]) -> None:
+        self.value: object = None
+        self.error: str | None = None
+        self._work = work
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.value = self._work()
+        except Exception as exc:
+            _LOGGER.exception("background bench failed")
+            self.error = repr(exc)
+
+    def result(self, timeout: float) -> object:
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            return {"error": f"did not finish within {timeout:.0f} s"}
+        return self.value if self.error is None else {"error": self.error}
+
+
+def run_all(plan: Plan, engines: Sequence[str], device: bool) -> dict[str, object]:
+    started = time.monotonic()
+    content, errors = load_content([ROOT / "routines"])
+    if errors:
+        _LOGGER.warning("content errors: %s", errors)
+    understanding = Understanding(content.commands, content.faq)
+    commands, unrelated, questions = load_heldout()
+    drift = _Background("bench-drift", lambda: run_drift(
+        content, plan.drift_seconds, 1.0, "real clock").summary())
+    scaled = _Background("bench-scaled", lambda: run_drift(
+        content, plan.scaled_seconds, plan.scale, f"clock x{plan.scale:g}",
+        plan.time_left_questions).summary())
+    cost = _Background("bench-cost", lambda: _cost(plan, engines, commands_wav(
+        command_cases(commands, 12), unrelated)))
+    results: dict[str, object] = {"engines": {}, "plan": plan.__dict__}
+    if device:
+        from bench.device import DEVICE_COMMANDS, run_device_bench
+
+        results["device"] = run_device_bench(
+            engines[0], DEVICE_COMMANDS[: plan.device_commands], plan.device_gap).summary()
+    cases = command_cases(commands, plan.commands)
+    spoken_faq = faq_cases(questions, plan.faq)
+    vosk_model = _english_vosk_model()
+    results["vosk"] = {"measured": vosk_model is not None, "model": str(vosk_model),
+                       "reason": None if vosk_model else "no English Vosk model on this machine"}
+    if vosk_model is not None and "vosk" not in engines:
+        engines = [*engines, "vosk"]
+    engine_results: dict[str, object] = {}
+    for engine in engines:
+        model = vosk_model if engine == "vosk" else None
+        engine_results[engine] = _engine_bench(engine, plan, content, understanding, cases,
+                                               spoken_faq, unrelated, model)
+    results["engines"] = engine_results
+    results["tts"] = _tts(plan.tts_runs)
+    results["cost"] = cost.result(timeout=600)
+    results["drift_scaled"] = scaled.result(timeout=900)
+    results["drift_real"] = drift.result(timeout=900)
+    results["wall_seconds"] = round(time.monotonic() - started, 1)
+    return results
+
+
+def _engine_bench(
+    engine: str,
+    plan: Plan,
+    content: Content,
+    understanding: Understanding,
+    cases: Sequence[SpokenCase],
+    spoken_faq: Sequence[SpokenCase],
+    unrelated: Sequence[str],
+    model: Path | None,
+) -> dict[str, object]:
+    _LOGGER.info("engine %s: loading", engine)
+    began = time.perf_counter()
+    recognizer = make_recognizer(engine, model, understanding.phrases())
+    load_seconds = time.perf_counter() - began
+    out: dict[str, object] = {"load_seconds": round(load_seconds, 2)}
+    _LOGGER.info("engine %s: commands", engine)
+    out["commands"] = run_accuracy(engine, recognizer, understanding, cases,
+                                   all_conditions(), unrelated, plan.command_budget).summary()
+    _LOGGER.info("engine %s: faq", engine)
+    out["faq"] = run_accuracy(engine, recognizer, understanding, spoken_faq,
+                              [Condition(None, None)], unrelated, plan.faq_budget).summary()
+    _LOGGER.info("engine %s: false triggers", engine)
+    out["false_triggers"] = _false_triggers(recognizer, plan, content, understanding, unrelated)
+    return out
+
+
+def _false_triggers(
+    recognizer: Recognizer,
+    plan: Plan,
+    content: Content,
+    understanding: Understanding,
+    unrelated: Sequence[str],
+) -> list[dict[str, object]]:
+    def decide(t: Transcript) -> Intent:
+        return understanding.interpret(t.text)
+
+    sources = {"espeak unrelated sentences": (unrelated_speech(unrelated), plan.unrelated_budget),
+               "pocketsphinx-testdata recordings": (recordings(), plan.recordings_budget)}
+    for name, pcm in noise_sources(plan.noise_seconds, unrelated).items():
+        sources[name] = (pcm, plan.noise_budget)
+    found = [count_triggers(name, recognizer, pcm, decide, budget).summary()
+             for name, (pcm, budget) in sources.items() if len(pcm)]
+    voice = coach_voice_audio(content, "warm-up", plan.coach_voice_seconds)
+    judge = echo_judge(voice, understanding.interpret, tail=0.35)
+    found.append(count_triggers(f"coach's own voice ({voice.routine})", recognizer, voice.pcm,
+                                judge, plan.coach_voice_budget, raw=decide).summary())
+    return found
+
+
+def commands_wav(cases: Sequence[SpokenCase], sentences: Sequence[str]) -> Path:
+    """A WAV of clean commands with silence between, for the listening-cost probe."""
+    block = build_block(cases, Condition(None, None), sentences, seed=0)
+    silence = np.zeros(3 * RATE, np.int16)
+    path = Path(tempfile.mkdtemp(prefix="bench-cost-")) / "commands.wav"
+    write_wav(path, np.concatenate([block.pcm, silence]))
+    return path
+
+
+def _probe(engine: str, wav: Path | None, seconds: float) -> dict[str, object]:
+    command = [sys.executable, "-m", "bench.probe", "--engine", engine,
+               "--spawned", repr(time.time())]
+    if wav is not None:
+        command += ["--wav", str(wav), "--seconds", str(seconds)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                          timeout=seconds + 120, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        return {"engine": engine, "error": done.stderr.strip()[-400:]}
+    report: dict[str, object] = json.loads(lines[-1])
+    return report
+
+
+def _cost(plan: Plan, engines: Sequence[str], wav: Path) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for engine in engines:
+        starts = [_probe(engine, None, 0) for _ in range(plan.startup_runs)]
+        times = [float(str(s["startup_seconds"])) for s in starts if "startup_seconds" in s]
+        listening = _probe(engine, wav, plan.cpu_seconds)
+        out[engine] = {"startup_seconds_median": statistics.median(times) if times else None,
+                       "startup_runs": times, "listening": listening}
+    return out
+
+
+def _tts(runs: int) -> dict[str, object]:
+    """Synthesis time of a reply: uncached (new text) vs cached (said before), medians."""
+    from coach.speech.tts import Pyttsx3Synth, TtsUnavailableError
+
+    try:
+        synth = Pyttsx3Synth()
+        synth.synthesize("warming up the voice", RATE)
+        uncached, cached = [], []
+        for index in range(runs):
+            text = f"{index + 12} seconds of squats, about {index + 2} minutes left."
+            began = time.perf_counter()
+            synth.synthesize(text, RATE)
+            uncached.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            synth.synthesize(text, RATE)
+            cached.append(time.perf_counter() - began)
+    except TtsUnavailableError as exc:
+        return {"error": str(exc)}
+    return {"uncached_ms_median": round(1000 * statistics.median(uncached), 2),
+            "cached_ms_median": round(1000 * statistics.median(cached), 4), "runs": runs}
+
+
+def _english_vosk_model() -> Path | None:
+    """An installed English Vosk model, if any (repository models/ or the user's data dir)."""
+    from platformdirs import user_data_dir
+
+    from coach.speech.asr.select import is_english_vosk_model
+
+    places = [ROOT / "models", Path(user_data_dir("coach")) / "models"]
+    for place in places:
+        if place.is_dir():
+            for candidate in sorted(place.iterdir()):
+                if candidate.is_dir() and is_english_vosk_model(candidate):
+                    return candidate
+    return None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

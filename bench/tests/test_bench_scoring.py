@@ -1,0 +1,99 @@
+"""Scoring of spoken utterances, reply onsets and the target table, on made-up inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bench.audio import RATE, Voice
+from bench.device import reply_onsets
+from bench.report import false_trigger_rate, target_rows
+from bench.streams import SpokenCase, Timed, assign, score_utterances
+from bench.timing import match_schedule, parse_seconds
+from coach.intents import Intent
+from coach.plan import Priority
+from coach.player import Say
+from coach.speech.asr.base import Transcript
+
+VOICE = Voice("en-us", 150)
+MEANINGS = {"pause": Intent("pause", {}, 1.0), "start the core": Intent(
+    "start_routine", {"routine": "core"}, 1.0), "stop": Intent("stop", {}, 1.0)}
+
+
+def interpret(text: str) -> Intent:
+    return MEANINGS.get(text, Intent(None))
+
+
+def heard(text: str, start: float, end: float, at: float, spent: float = 0.05) -> Timed:
+    return Timed(Transcript(start, end, at, text, 1.0), spent)
+
+
+def test_transcripts_go_to_the_utterance_they_overlap() -> None:
+    spans = [(1.0, 2.0), (5.0, 6.0)]
+    per, stray = assign([heard("a", 5.1, 5.9, 6.3), heard("b", 9.0, 9.5, 9.9)], spans)
+    assert [len(p) for p in per] == [0, 1]
+    assert [t.transcript.text for t in stray] == ["b"]
+
+
+def test_right_needs_intent_and_slots_and_no_other_command() -> None:
+    cases = [SpokenCase("pause", VOICE, "pause"),
+             SpokenCase("start the core", VOICE, "start_routine", {"routine": "warm-up"}),
+             SpokenCase("pause", VOICE, "pause")]
+    spans = [(1.0, 2.0), (5.0, 6.0), (9.0, 10.0)]
+    found = [heard("pause", 1.0, 2.0, 2.4, 0.1), heard("start the core", 5.0, 6.0, 6.4),
+             heard("pause", 9.0, 9.5, 9.9), heard("stop", 9.6, 10.0, 10.4)]
+    outcomes, _ = score_utterances(cases, ["clean"] * 3, spans, found, interpret)
+    assert [o.right for o in outcomes] == [True, False, False]
+    assert outcomes[0].latency is not None and abs(outcomes[0].latency - 0.4) < 1e-9
+    assert outcomes[0].compute == 0.1
+
+
+def test_faq_case_accepts_any_listed_entry() -> None:
+    case = SpokenCase("q", VOICE, "question", ids=("a", "b"))
+    assert case.is_right(Intent("question", {"id": "b"}, 0.8))
+    assert not case.is_right(Intent("question", {"id": "c"}, 0.8))
+
+
+def test_reply_onset_is_first_loud_sample_after_speech_end() -> None:
+    recording = np.zeros(4 * RATE, np.int16)
+    recording[int(1.3 * RATE) : int(1.8 * RATE)] = 5000  # reply to speech ending at 1.0 s
+    recording[int(2.1 * RATE) : int(2.2 * RATE)] = 5000  # reply after the next command: not it
+    onsets = reply_onsets(recording, started_at=100.0, ends=[101.0, 102.5, 103.9])
+    assert onsets[0] is not None and abs(onsets[0] - 0.3) < 1e-3
+    assert onsets[1] is None and onsets[2] is None
+
+
+def test_drift_pairs_said_lines_with_the_schedule_in_order() -> None:
+    schedule = [Say("Go.", 10.0, Priority.TRANSITION, "start"), Say("Cue.", 20.0, Priority.CUE,
+                "cue"), Say("Halfway.", 30.0, Priority.TRANSITION, "halfway")]
+    drifts = match_schedule([(10.004, "Go."), (30.012, "Halfway.")], schedule)
+    assert [round(d, 3) for d in drifts] == [0.004, 0.012]
+
+
+def test_time_left_parsing() -> None:
+    assert parse_seconds("1 minute 30 seconds of squats, about 4 minutes left") == 90
+    assert parse_seconds("45 seconds of rest, under a minute left") == 45
+    assert parse_seconds("Nothing is running.") is None
+
+
+def test_targets_pass_and_miss() -> None:
+    results = {"engines": {"whisper": {
+        "commands": {"conditions": {"clean": {"accuracy": 0.95, "n": 20},
+                                    "babble@10dB": {"accuracy": 0.5, "n": 20}},
+                     "decision_latency_p95": 0.7},
+        "false_triggers": [{"source": "noise:pink", "audio_seconds": 1200, "triggers": 1},
+                           {"source": "coach's own voice (x)", "audio_seconds": 60,
+                            "triggers": 0}]}}}
+    rows = {row.target: row for row in target_rows(results)}
+    assert rows["whisper: commands, clean >= 90%"].passed is True
+    assert rows["whisper: commands, 10 dB chatter >= 60%"].passed is False
+    assert rows["whisper: commands, 10 dB music >= 80%"].passed is None
+    assert rows["whisper: decision latency p95 <= 600 ms"].passed is False
+    assert rows["whisper: false triggers <= 1 per 10 min"].measured == 0.5
+    assert rows["whisper: triggers from the coach's own voice = 0"].passed is True
+
+
+def test_false_trigger_rate_leaves_out_the_coachs_voice() -> None:
+    rate, seconds = false_trigger_rate([
+        {"source": "a", "audio_seconds": 300, "triggers": 1},
+        {"source": "coach's own voice", "audio_seconds": 300, "triggers": 5}])
+    assert seconds == 300 and rate == 2.0

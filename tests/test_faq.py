@@ -1,0 +1,83 @@
+"""FAQ matching on inline entries and on the shipped faq.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coach.content.loader import load_content
+from coach.content.model import FaqEntry
+from coach.faq import FaqIndex, FaqMatch
+
+ENTRIES = (
+    FaqEntry("squat", ("how do i squat correctly", "what is good squat form"), "Sit back.", ""),
+    FaqEntry(
+        "soreness",
+        ("how long does muscle soreness last", "when does soreness peak"),
+        "Two or three days.",
+        "Delayed onset muscle soreness peaks after one or two days.",
+    ),
+    FaqEntry("ice", ("should i use heat or ice on my back",), "Either helps.", ""),
+)
+
+
+@pytest.fixture(scope="module")
+def index() -> FaqIndex:
+    return FaqIndex(ENTRIES, fillers=("um", "coach"))
+
+
+def _id(match: FaqMatch) -> str | None:
+    return match.entry.id if match.entry is not None else None
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        ("coach how do I squat right", "squat"),
+        ("um how many days will the soreness last", "soreness"),
+        ("whats good form for a squat", "squat"),
+        ("is ice better than heat for my back", "ice"),
+        ("what is delayed onset muscle soreness", "soreness"),
+    ],
+)
+def test_paraphrases_find_their_entry(index: FaqIndex, text: str, entry_id: str) -> None:
+    assert _id(index.best(text)) == entry_id
+
+
+@pytest.mark.parametrize("text", ["how do I bake bread", "what time is it", "nice shoes"])
+def test_unrelated_questions_are_rejected(index: FaqIndex, text: str) -> None:
+    match = index.best(text)
+    assert match.entry is None
+    assert match.score < 0.45
+
+
+def test_exact_phrasing_scores_highest(index: FaqIndex) -> None:
+    ranked = index.ranked("when does soreness peak")
+    assert ranked[0][0].id == "soreness"
+    assert ranked[0][1] > ranked[1][1]
+
+
+def test_phrases_are_spoken_forms(index: FaqIndex) -> None:
+    assert index.phrases()[0] == "how do i squat correctly"
+    assert len(index.phrases()) == 5
+
+
+@pytest.fixture(scope="module")
+def shipped() -> tuple[FaqEntry, ...]:
+    content, problems = load_content([Path(__file__).resolve().parent.parent / "routines"])
+    assert not problems, problems
+    return content.faq
+
+
+def test_every_shipped_entry_is_reached_from_each_of_its_phrasings(
+    shipped: tuple[FaqEntry, ...],
+) -> None:
+    index = FaqIndex(shipped)
+    misses = [
+        (question, entry.id, _id(index.best(question)))
+        for entry in shipped
+        for question in entry.questions
+        if _id(index.best(question)) != entry.id
+    ]
+    assert misses == []

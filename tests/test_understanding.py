@@ -1,0 +1,109 @@
+"""The combined decision, and the held-out accuracy figures over the shipped YAML."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.text_eval import Figures, evaluate, load_heldout, load_shipped
+from coach.content.model import CommandSet, FaqEntry, IntentSpec
+from coach.understanding import Understanding
+
+COMMANDS = CommandSet(
+    intents=(
+        IntentSpec("pause", ("pause", "hold on")),
+        IntentSpec("stop", ("stop [the workout]",)),
+        IntentSpec("next", ("next [exercise]",)),
+        IntentSpec("whats_next", ("what's next",)),
+        IntentSpec("pain", ("[ouch] my [lower] back hurts", "ouch", "i felt something pop")),
+    ),
+    fillers=("um", "coach"),
+)
+FAQ = (
+    FaqEntry(
+        "why-back-hurts-legs",
+        ("why does my lower back hurt when i squat", "why does my back hurt on leg day"),
+        "Form, overuse, weak core.",
+        "",
+    ),
+    FaqEntry("red-flags", ("when should i see a doctor about my back",), "Sharp pain.", ""),
+)
+
+
+@pytest.fixture(scope="module")
+def understanding() -> Understanding:
+    return Understanding(COMMANDS, FAQ)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ouch, my back hurts", "ouch my back hurts when I bend", "I felt something pop in my back"],
+)
+def test_pain_reports_are_pain(understanding: Understanding, text: str) -> None:
+    assert understanding.interpret(text).name == "pain"
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        ("why does my lower back hurt when I squat?", "why-back-hurts-legs"),
+        ("my back hurts on leg day, why is that", "why-back-hurts-legs"),
+        ("coach when should I see a doctor about my back", "red-flags"),
+    ],
+)
+def test_questions_about_pain_are_questions(
+    understanding: Understanding, text: str, entry_id: str
+) -> None:
+    intent = understanding.interpret(text)
+    assert (intent.name, intent.slots) == ("question", {"id": entry_id})
+    assert 0.0 < intent.score <= 1.0
+
+
+def test_exact_command_wins_over_question_form(understanding: Understanding) -> None:
+    assert understanding.interpret("what's next?").name == "whats_next"
+
+
+def test_nothing_for_chatter(understanding: Understanding) -> None:
+    assert understanding.interpret("did you see the game last night").name is None
+    assert understanding.interpret("um").name is None
+
+
+def test_phrases_hold_commands_and_questions(understanding: Understanding) -> None:
+    phrases = understanding.phrases()
+    assert "stop the workout" in phrases
+    assert "when should i see a doctor about my back" in phrases
+    assert len(phrases) == len(set(phrases))
+
+
+def test_barge_in_phrases_are_short_stop_pause_next(understanding: Understanding) -> None:
+    assert set(understanding.barge_in_phrases()) == {
+        "pause",
+        "hold on",
+        "stop",
+        "stop the workout",
+        "next",
+        "next exercise",
+    }
+
+
+@pytest.fixture(scope="module")
+def figures() -> Figures:
+    commands, faq = load_shipped()
+    return evaluate(Understanding(commands, faq), *load_heldout())
+
+
+def test_heldout_sets_are_large_enough(figures: Figures) -> None:
+    assert figures.commands >= 150
+    assert figures.unrelated >= 150
+    assert figures.faq >= 60
+
+
+def test_heldout_commands_are_understood(figures: Figures) -> None:
+    assert figures.understood >= 0.90, figures.misses
+
+
+def test_heldout_unrelated_sentences_are_rejected(figures: Figures) -> None:
+    assert 1.0 - figures.false_accept >= 0.95, figures.misses
+
+
+def test_heldout_faq_questions_find_their_entry(figures: Figures) -> None:
+    assert figures.faq_right >= 0.85, figures.misses
