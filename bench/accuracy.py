@@ -44,12 +44,13 @@ VOICES = tuple(
     for wpm in (150, 175)
 )
 """Speakers of the spoken test set: four espeak-ng voices at two rates."""
-SNRS = (20.0, 10.0, 5.0)
+SNRS = (10.0, 5.0, 20.0)
 
 
 def all_conditions() -> list[Condition]:
-    """Clean, then every noise kind at every SNR."""
-    return [Condition(None, None)] + [Condition(k, s) for k in NOISE_KINDS for s in SNRS]
+    """Clean, then every noise kind at every SNR, the targets' SNRs first (10 dB, 5 dB):
+    a slow engine whose budget runs out early is still measured where it matters."""
+    return [Condition(None, None)] + [Condition(k, s) for s in SNRS for k in NOISE_KINDS]
 
 
 def command_cases(commands: Sequence[CommandCase], count: int, seed: int = 3) -> list[SpokenCase]:
@@ -132,23 +133,25 @@ def run_accuracy(
     conditions: Sequence[Condition],
     noise_sentences: Sequence[str],
     budget_seconds: float,
-    block_size: int = 4,
+    block_size: int = 3,
 ) -> AccuracyResult:
     """Feed blocks round-robin over conditions until the budget is spent; score."""
     fed = Fed()
     spans: list[tuple[float, float]] = []
     spoken: list[SpokenCase] = []
     keys: list[str] = []
-    started = time.perf_counter()
+    deadline = time.perf_counter() + budget_seconds
     for block in blocks_round_robin(cases, conditions, block_size, noise_sentences):
-        if time.perf_counter() - started > budget_seconds:
+        offset = fed.audio_seconds
+        complete = feed(recognizer, block.pcm, 0.0, fed, deadline)
+        for case, (start, end) in zip(block.cases, block.spans, strict=True):
+            if offset + end <= fed.audio_seconds:  # spoken in full before the budget ran out
+                spans.append((offset + start, offset + end))
+                spoken.append(case)
+                keys.append(block.condition.key)
+        if not complete or time.perf_counter() > deadline:
             _LOGGER.info("%s: budget spent after %d utterances", engine, len(spoken))
             break
-        offset = fed.audio_seconds
-        feed(recognizer, block.pcm, 0.0, fed)
-        spans.extend((offset + s, offset + e) for s, e in block.spans)
-        spoken.extend(block.cases)
-        keys.extend([block.condition.key] * len(block.cases))
     fed.transcripts.extend(_flush(recognizer))
     outcomes, stray = score_utterances(
         spoken, keys, spans, fed.transcripts, understanding.interpret

@@ -117,6 +117,36 @@ def target_rows(results: Mapping[str, Any]) -> list[Row]:
     return rows
 
 
+METHOD = (
+    "Method, in short:",
+    "",
+    "- Spoken set: held-out sentences of tests/data (commands covering every intent; FAQ "
+    "questions), read by espeak-ng voices en-us, en-gb, en-us+f3, en-us+m7 at 150 and 175 wpm, "
+    "normalised to -23 dBFS over the active span, 0.4 s lead and 1.6 s tail, fed in 100 ms "
+    "chunks to the engine made by `make_recognizer` with `Understanding.phrases()`; decided by "
+    "`Understanding.interpret`. Right = the expected intent and slots (FAQ: entry id) decided "
+    "and no other command.",
+    "- SNR = speech power over the utterance's active span (first to last sample above 300) / "
+    "noise power over the same span. Noise: babble (5 espeak voices reading unrelated "
+    "sentences), music-like (chords + kick/hi-hat pulses at 120 bpm), pink (1/f).",
+    "- Every accuracy bench has a wall-time budget: conditions are interleaved block by block "
+    "and n (utterances measured) is shown; the slower the engine, the smaller n.",
+    "- Decision latency = (`Transcript.at` - true end of speech) + wall time of the accept() "
+    "call that returned it (decode).",
+    "- False triggers: any decision naming an intent (command, question or pain) on audio with "
+    "no command in it. The coach's own voice: the warm-up timeline synthesised with the "
+    "project's TTS at its times, judged by `EchoFilter` told the true voice windows.",
+    "- Reply latency: PulseAudio virtual mic fed in real time, hands-free `coach run` on it, "
+    "sink monitor recorded with parec; end of speech to first sample above 200.",
+    "- Drift: `run_loop` with a voice that timestamps say(), against the pure `timeline()` of "
+    "the same routine; the scaled run divides run_loop's queue waits by the scale (run_loop "
+    "takes them in clock seconds).",
+    "- Cost: fresh processes (`python -m bench.probe`): start-up = spawn to first accept(); "
+    "CPU = process CPU time / wall time while fed commands and silence at real-time pace; "
+    "peak memory = ru_maxrss. Other helpers may share the 2 cores: times are upper bounds.",
+)
+
+
 def _verdict(row: Row) -> str:
     return "n/a" if row.passed is None else ("pass" if row.passed else "MISS")
 
@@ -126,8 +156,10 @@ def _markdown(results: Mapping[str, Any]) -> str:
         "# Benchmark results",
         "",
         f"Mode: {results.get('mode')}; wall time {results.get('wall_seconds')} s. "
-        "Produced by `python -m bench.run` (see bench/README.md for method); raw figures in "
+        "Produced by `python -m bench.run` (`scripts/bench`); raw figures in "
         "bench/out/results.json, plot in bench/out/accuracy_vs_snr.png.",
+        "",
+        *METHOD,
         "",
         "| target | measured | verdict |",
         "|---|---|---|",

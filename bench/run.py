@@ -79,9 +79,9 @@ class Plan:
     tts_runs: int
 
 
-FULL = Plan(commands=72, command_budget=150, faq=60, faq_budget=35, unrelated_budget=35,
-            recordings_budget=12, noise_seconds=60, noise_budget=10, coach_voice_seconds=420,
-            coach_voice_budget=45, drift_seconds=600, scaled_seconds=1800, scale=10.0,
+FULL = Plan(commands=72, command_budget=130, faq=60, faq_budget=30, unrelated_budget=30,
+            recordings_budget=10, noise_seconds=60, noise_budget=8, coach_voice_seconds=420,
+            coach_voice_budget=40, drift_seconds=600, scaled_seconds=1800, scale=10.0,
             time_left_questions=12, device_commands=10, device_gap=6.0, cpu_seconds=60,
             startup_runs=3, tts_runs=7)
 QUICK = Plan(commands=24, command_budget=35, faq=12, faq_budget=12, unrelated_budget=8,
@@ -101,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     for noisy in ("faster_whisper", "numba", "ctranslate2"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # It lists every grammar phrase it drops, thousands of them, at each load.
+    logging.getLogger("coach.speech.asr.pocketsphinx").setLevel(logging.ERROR)
     plan = QUICK if args.quick else FULL
     results = run_all(plan, [e for e in args.engines.split(",") if e], not args.no_device)
     results["mode"] = "quick" if args.quick else "full"

@@ -6,6 +6,7 @@ budget that runs out early still leaves every condition with a share of the utte
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -119,8 +120,21 @@ def build_block(
     return Block(condition, tuple(cases), pcm, tuple(spans))
 
 
+NOISE_TRACK_SECONDS = 60.0
+"""Each noise kind is made once this long; utterances take pieces at varying offsets."""
+
+
 def _noise_piece(kind: str, samples: int, sentences: Sequence[str], seed: int) -> Floats:
-    return make_noise(kind, samples, sentences, seed)
+    track = _noise_track(kind, tuple(sentences))
+    if samples >= len(track):
+        return np.resize(track, samples)
+    start = np.random.default_rng(seed).integers(0, len(track) - samples)
+    return track[start : start + samples]
+
+
+@functools.lru_cache(maxsize=8)
+def _noise_track(kind: str, sentences: tuple[str, ...]) -> Floats:
+    return make_noise(kind, round(NOISE_TRACK_SECONDS * RATE), sentences, seed=1)
 
 
 @dataclass(frozen=True)
@@ -140,10 +154,21 @@ class Fed:
     compute_seconds: float = 0.0
 
 
-def feed(recognizer: Recognizer, pcm: Pcm, offset: float, fed: Fed) -> None:
-    """Feed `pcm` in chunks; transcripts get `offset` added to their times."""
+def feed(
+    recognizer: Recognizer,
+    pcm: Pcm,
+    offset: float,
+    fed: Fed,
+    deadline: float = float("inf"),
+) -> bool:
+    """Feed `pcm` in chunks; transcripts get `offset` added to their times.
+
+    Stops early (returns False) once time.perf_counter() passes `deadline`.
+    """
     step = round(CHUNK_SECONDS * RATE)
     for start in range(0, len(pcm), step):
+        if time.perf_counter() > deadline:
+            return False
         chunk = pcm[start : start + step]
         began = time.perf_counter()
         found = recognizer.accept(chunk)
@@ -151,6 +176,7 @@ def feed(recognizer: Recognizer, pcm: Pcm, offset: float, fed: Fed) -> None:
         fed.compute_seconds += spent
         fed.audio_seconds += len(chunk) / RATE
         fed.transcripts.extend(Timed(_shifted(t, offset), spent) for t in found)
+    return True
 
 
 def _shifted(t: Transcript, offset: float) -> Transcript:

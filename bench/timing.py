@@ -167,14 +167,15 @@ def run_drift(
     voice = RecordingVoice(clock)
     coach = Coach(bench_content, Understanding(content.commands, content.faq), voice,
                   said_events.append)
+    schedule = timeline(routine, content.phrases, start=0.0)
+    events: queue.Queue[Event] = _ScaledQueue(scale)
     start = clock()
-    schedule = timeline(routine, content.phrases, start=start)
-    lines = [o for o in schedule if isinstance(o, Say)]
-    changes = [o for o in schedule if isinstance(o, StateChanged)]
-    result = DriftResult(label, scale, changes[-1].at - start if changes else 0.0)
-    events: queue.Queue[Event] = queue.Queue()
-    asked = _ask_later(events, clock, scale, result.routine_seconds, questions, seed)
     coach.act(Intent("start_routine", {"routine": BENCH_ROUTINE}, 1.0), start)
+    lines = [dataclasses.replace(o, at=o.at + start) for o in schedule if isinstance(o, Say)]
+    changes = [dataclasses.replace(o, at=o.at + start) for o in schedule
+               if isinstance(o, StateChanged)]
+    result = DriftResult(label, scale, changes[-1].at - start if changes else 0.0)
+    asked = _ask_later(events, clock, scale, start, result.routine_seconds, questions, seed)
     run_loop(coach, events, clock, until_finished=True)
     asked.join(timeout=5.0)
     result.wall_seconds = time.monotonic() - epoch
@@ -183,16 +184,30 @@ def run_drift(
     return result
 
 
+class _ScaledQueue(queue.Queue[Event]):
+    """run_loop waits on the queue for `deadline - clock()`, a span of clock seconds; with a
+    clock running `scale` times faster, the wait must be that many times shorter."""
+
+    def __init__(self, scale: float) -> None:
+        super().__init__()
+        self._scale = scale
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Event:
+        return super().get(block, None if timeout is None else timeout / self._scale)
+
+
 def _ask_later(
     events: queue.Queue[Event],
     clock: Callable[[], float],
     scale: float,
+    start: float,
     routine_seconds: float,
     questions: int,
     seed: int,
 ) -> threading.Thread:
     rng = random.Random(seed)
-    moments = sorted(rng.uniform(20, routine_seconds - 20) for _ in range(questions))
+    span = max(0.0, routine_seconds - 40)
+    moments = sorted(start + 20 + rng.uniform(0, span) for _ in range(questions))
 
     def ask() -> None:
         for moment in moments:

@@ -39,8 +39,9 @@ def test_collapse_repeats_keeps_one_copy() -> None:
 
 
 def test_prompt_is_short_vocabulary() -> None:
-    prompt = build_prompt(["Start the warm-up", "start the core", "pause"], max_words=4)
-    assert prompt == "Start, the, warm, up."
+    phrases = ["Start the warm-up", "start the core", "start the warm up", "pause"]
+    assert build_prompt(phrases, max_words=5) == "Start the warm up. Start the core."
+    assert build_prompt(phrases, max_words=6) == "Start the warm up. Start the core. Pause."
     assert build_prompt(None) is None
 
 

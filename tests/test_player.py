@@ -971,3 +971,11 @@ def test_random_timelines_never_overlap_and_end_on_time(
     counts = [o for o in out if isinstance(o, Say) and o.kind == "count"]
     timed_sides = sum(max(1, len(e.sides)) for e in routine.exercises if e.reps is None)
     assert len(counts) >= 3 * timed_sides
+    # Set-up lines: the first exercise's always, in the intro; none more than once.
+    hows = [o for o in out if isinstance(o, Say) and o.kind == "how"]
+    first_how = routine.exercises[0].how
+    assert len(hows) <= sum(1 for e in routine.exercises if e.how)
+    if first_how:
+        assert hows[0].text == first_how
+        assert hows[0].at < exercise_start
+    assert all(o.at >= exercise_start for o in hows[1 if first_how else 0 :])

@@ -5,7 +5,8 @@ decoder as it arrives (closing costs only the final search), but live cepstral m
 starts cold and cost accuracy here ("how much time is left" -> "how"), so by default each closed
 utterance is decoded whole (full_utt, batch CMN): 30-60 ms per command on this machine.
 
-A grammar forces every sound onto some phrase, so it can optionally hold a loop of common filler words that absorbs out-of-grammar speech.
+A grammar forces every sound onto some phrase, so it can optionally hold a loop of common
+filler words that absorbs out-of-grammar speech.
 Measured here it is off by default: it made decoding 10-30x slower and swallowed real commands.
 """
 

@@ -149,8 +149,16 @@ def build_prompt(phrases: Sequence[str] | None, max_words: int = 40) -> str | No
     """A short initial prompt made of the grammar's words, to bias Whisper toward them."""
     if not phrases:
         return None
-    words = phrase_words(phrases)[:max_words]
-    return ", ".join(words).capitalize() + "." if words else None
+    # Whole phrases as short sentences: a comma-separated word list made Whisper loop on it
+    # ("start, start, start, ...") and lost every "start the ..." command.
+    chosen: list[str] = []
+    words: set[str] = set()
+    for phrase in phrases:
+        new = set(phrase_words([phrase])) - words
+        if new and len(words | new) <= max_words:
+            chosen.append(normalise_text(phrase).capitalize())
+            words |= new
+    return ". ".join(chosen) + "." if chosen else None
 
 
 def collapse_repeats(text: str) -> str:
