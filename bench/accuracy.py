@@ -6,12 +6,12 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from bench.audio import NOISE_KINDS, Voice
+from bench.audio import NOISE_KINDS, Voice, speak
 from bench.streams import (
     Condition,
     Fed,
@@ -20,6 +20,7 @@ from bench.streams import (
     Timed,
     blocks_round_robin,
     feed,
+    prepare_noise,
     score_utterances,
 )
 from bench.text_eval import CommandCase, FaqCase
@@ -134,12 +135,16 @@ def run_accuracy(
     noise_sentences: Sequence[str],
     budget_seconds: float,
     block_size: int = 3,
+    progress: Callable[[AccuracyResult], None] | None = None,
 ) -> AccuracyResult:
     """Feed blocks round-robin over conditions until the budget is spent; score."""
     fed = Fed()
     spans: list[tuple[float, float]] = []
     spoken: list[SpokenCase] = []
     keys: list[str] = []
+    prepare_noise([c.kind for c in conditions if c.kind is not None], noise_sentences)
+    for case in cases:
+        speak(case.text, case.voice)  # synthesis is not the engine's time either
     deadline = time.perf_counter() + budget_seconds
     for block in blocks_round_robin(cases, conditions, block_size, noise_sentences):
         offset = fed.audio_seconds
@@ -149,6 +154,10 @@ def run_accuracy(
                 spans.append((offset + start, offset + end))
                 spoken.append(case)
                 keys.append(block.condition.key)
+        if progress is not None:  # a snapshot, in case a later block never returns
+            scored = score_utterances(spoken, keys, spans, fed.transcripts,
+                                      understanding.interpret)
+            progress(_summarise(engine, scored[0], fed, len(scored[1])))
         if not complete or time.perf_counter() > deadline:
             _LOGGER.info("%s: budget spent after %d utterances", engine, len(spoken))
             break

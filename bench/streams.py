@@ -38,6 +38,7 @@ __all__ = [
     "assign",
     "build_block",
     "feed",
+    "prepare_noise",
     "score_utterances",
 ]
 
@@ -130,6 +131,12 @@ def _noise_piece(kind: str, samples: int, sentences: Sequence[str], seed: int) -
         return np.resize(track, samples)
     start = np.random.default_rng(seed).integers(0, len(track) - samples)
     return track[start : start + samples]
+
+
+def prepare_noise(kinds: Sequence[str], sentences: Sequence[str]) -> None:
+    """Make the noise tracks now, so their making is not charged to an engine's budget."""
+    for kind in kinds:
+        _noise_track(kind, tuple(sentences))
 
 
 @functools.lru_cache(maxsize=8)

@@ -38,6 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserFacingError as exc:
         print(f"coach: {exc}", file=sys.stderr)
         return exc.exit_code
+    except RuntimeError as exc:
+        # Our own errors (no model, no device, no engine) carry what to do about them.
+        if type(exc).__module__.startswith("coach."):
+            print(f"coach: {exc}", file=sys.stderr)
+            return 2
+        raise
     return result
 
 

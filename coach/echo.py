@@ -4,7 +4,8 @@ The coach knows what it said and when. An utterance heard while it was speaking 
 short tail for room echo and device latency) is compared with those words: what is left
 after taking out the coach's own words is what the user said over it. Only a short list
 of barge-in commands ("stop", "pause", "next") may act on such an utterance, and only
-when they are the whole of what is left.
+when they are the whole of what is left; an utterance in which none of the coach's words
+were heard is the user's alone and is understood as usual.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from dataclasses import dataclass
 
 from coach.intents import Intent
 from coach.textnorm import match_form as normalise
+from coach.understanding import BARGE_IN_INTENTS
 
-__all__ = ["BARGE_IN_INTENTS", "EchoFilter", "Spoken", "Verdict"]
+__all__ = ["EchoFilter", "Spoken", "Verdict", "remove_words"]
 
-BARGE_IN_INTENTS = frozenset({"stop", "pause", "next", "pain"})
-"""Commands that may interrupt the coach while it speaks."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,10 @@ class EchoFilter:
         if not residual:
             return Verdict(Intent(None, {}, 0.0, normalise(text)), echo=True, residual="")
         intent = self._interpret(residual)
+        if residual == normalise(text):
+            # None of the coach's words came through: the user's voice dominated (they
+            # spoke over the end of a sentence, or the coach was quiet in the room).
+            return Verdict(intent, echo=True, residual=residual)
         if intent.name not in self._barge_in or intent.score < self._min_score:
             intent = Intent(None, {}, intent.score, intent.text)
         return Verdict(intent, echo=True, residual=residual)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import sys
 import threading
@@ -44,9 +45,16 @@ class ListenError(RuntimeError):
 def make_listener(settings: Settings, understanding: Understanding) -> Recognizer:
     """The recogniser for these settings, with the grammar the coach understands."""
     from coach.speech.asr.select import make_recognizer
+    from coach.speech.models import ModelError, find_vosk_model
 
     try:
-        recognizer = make_recognizer(settings.engine, settings.model, understanding.phrases())
+        model = find_vosk_model(settings.model, os.environ)
+    except ModelError as exc:
+        raise ListenError(str(exc)) from exc
+    if settings.engine == "vosk" and model is None:
+        raise ListenError("no Vosk model found: run `coach models download`, or pass --model DIR")
+    try:
+        recognizer = make_recognizer(settings.engine, model, understanding.phrases())
     except EngineUnavailableError as exc:
         raise ListenError(str(exc)) from exc
     _LOGGER.info("recogniser: %s", recognizer.name)

@@ -32,8 +32,9 @@ QUESTION = "question"
 """Intent name for FAQ questions; slot `id` holds the entry id."""
 PAIN = "pain"
 """Intent name for pain reports."""
-BARGE_IN_INTENTS = ("stop", "pause", "next")
-"""Intents that may interrupt the coach while it speaks."""
+START_ROUTINE = "start_routine"
+BARGE_IN_INTENTS = ("stop", "pause", "next", "pain")
+"""Intents that may interrupt the coach while it speaks (a pain report always may)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Understanding:
         settings: UnderstandingSettings | None = None,
     ) -> None:
         self._settings = settings or UnderstandingSettings()
+        self._commands = commands
         self.matcher = IntentMatcher(commands)
         self.faq = FaqIndex(faq, commands.fillers)
 
@@ -92,17 +94,33 @@ class Understanding:
         return command.name is None or answer.score > command.score
 
     def phrases(self) -> list[str]:
-        """The recogniser's grammar: command phrases and FAQ phrasings, no duplicates."""
-        return list(dict.fromkeys([*self.matcher.phrases(), *self.faq.phrases()]))
+        """The recogniser's grammar: command phrases and FAQ phrasings, no duplicates.
 
-    def barge_in_phrases(self) -> list[str]:
-        """The few short phrases that may interrupt the coach while it speaks."""
-        limit = self._settings.barge_in_words
-        return [
-            phrase
-            for phrase in self.matcher.phrases()
-            if len(phrase.split()) <= limit and self.matcher.match(phrase).name in BARGE_IN_INTENTS
-        ]
+        The first ones are one short phrase per meaning: an open-vocabulary recogniser
+        (Whisper) is primed with the head of this list.
+        """
+        return list(dict.fromkeys(
+            [*self.leading_phrases(), *self.matcher.phrases(), *self.faq.phrases()]
+        ))
+
+    def leading_phrases(self) -> list[str]:
+        """The first (canonical) phrase of each intent, and of each routine to start."""
+        leaders: list[str] = []
+        for spec in self._commands.intents:
+            phrases = self.matcher.phrases_of(spec.name)
+            if spec.name != START_ROUTINE:
+                leaders.extend(phrases[:1])
+                continue
+            routines: set[str] = set()
+            wanted = set(self._commands.slots.get("routine", {}).values())
+            for phrase in phrases:
+                routine = self.matcher.match(phrase).slots.get("routine", "")
+                if routine not in routines:
+                    routines.add(routine)
+                    leaders.append(phrase)
+                if routines >= wanted:
+                    break
+        return leaders
 
 
 def _question(answer: FaqMatch, text: str) -> Intent:

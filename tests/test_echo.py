@@ -37,8 +37,15 @@ def test_only_barge_in_commands_act_over_the_coach() -> None:
     echo = EchoFilter(interpret)
     echo.spoke("Rest 15 seconds. Next up: hip circles.", 10.0, 13.0)
     assert echo.judge("rest 15 seconds stop", 10.0, 12.0).intent.name == "stop"
-    assert echo.judge("how much time is left", 11.0, 12.0).intent.name is None
-    assert echo.judge("resume", 11.0, 12.0).intent.name is None
+    assert echo.judge("rest how much time is left", 11.0, 12.0).intent.name is None
+    assert echo.judge("next up resume", 11.0, 12.0).intent.name is None
+
+
+def test_speech_with_none_of_the_coachs_words_is_the_users() -> None:
+    echo = EchoFilter(interpret)
+    echo.spoke("Paused. Say resume when you're ready.", 10.0, 12.0)
+    verdict = echo.judge("how much time is left", 11.8, 13.0)
+    assert verdict.echo and verdict.intent.name == "time_left"
 
 
 def test_ended_shortens_a_window_cut_off_early() -> None:

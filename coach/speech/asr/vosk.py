@@ -178,7 +178,10 @@ class VoskRecognizer:
         known = [p for p in grammar.phrases if not set(p.split()) & missing]
         dropped = grammar.dropped + tuple(p for p in grammar.phrases if p not in known)
         if not known:
-            raise ValueError("no phrase of the grammar is in the Vosk model")
+            raise EngineUnavailableError(
+                f"the Vosk model {self.model_path} knows none of the coach's words; is it an "
+                "English model? `coach models download` gets one"
+            )
         return VoskGrammar(tuple(known), dropped, grammar.with_unk and UNK not in missing)
 
     def _make_recognizer(self, grammar_json: str | None) -> Any:
