@@ -34,7 +34,9 @@ exercises:
 """
 
 
-def coach(*args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def coach(
+    *args: str, stdin: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [str(COACH), *args], input=stdin, capture_output=True, text=True, timeout=120,
         check=False,

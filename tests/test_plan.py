@@ -520,7 +520,10 @@ def test_random_set_up_lines_are_said_once_at_most_and_in_the_first_place_with_r
         room = -1.0 if rest is None else room_for_how(rest, exercise.how)
         # Said by the exercise's first side, if its clock leaves a gap.
         first_side = exercise.sides[0] if exercise.sides else None
-        in_exercise = ([], [(SegmentKind.EXERCISE, first_side)])
+        in_exercise: tuple[list[tuple[SegmentKind, Side | None]], ...] = (
+            [],
+            [(SegmentKind.EXERCISE, first_side)],
+        )
         if step == 1:
             assert where == [(SegmentKind.INTRO, None)]
         elif room >= MILLISECOND:

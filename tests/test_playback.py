@@ -16,7 +16,6 @@ from coach.speech.pulse import SinkRecorder, VirtualAudio
 from coach.speech.tts import Pyttsx3Synth, SoundDeviceSpeaker, VoiceSettings
 
 pytestmark = pytest.mark.audio
-pytest_plugins = ["tests.audio_fixtures"]
 
 LONG_PHRASE = (
     "Stand with your feet hip width apart, brace your core, and push your hips back "

@@ -1,0 +1,112 @@
+"""A whole session from a WAV file: `coach run --input`, the clock is the audio position.
+
+Real speech (espeak-ng), the real built-in recogniser, the real intent layer; the coach's
+voice is virtual. Every said event is checked against the routine's own timeline: before
+the pause it is the dry-run timeline shifted to the start command, after the resume the
+same shifted by exactly the time spent paused.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.speech_fixtures import Pcm, espeak_available, speak
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not espeak_available(), reason="needs espeak-ng: scripts/setup"),
+]
+
+COACH = Path(sys.executable).parent / "coach"
+RATE = 16000
+
+SCRIPT = [  # (second the words start, words)
+    (0.5, "start the core"),
+    (30.0, "pause"),
+    (34.0, "how much time is left"),
+    (39.0, "why does my lower back hurt when I squat"),
+    (46.0, "resume"),
+    (80.0, "stop"),
+]
+
+
+def build_session(path: Path) -> None:
+    audio = np.zeros(int(84.0 * RATE), np.int16)
+    for start, words in SCRIPT:
+        pcm: Pcm = speak(words)
+        first = int(start * RATE)
+        audio[first : first + len(pcm)] = pcm
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(audio.tobytes())
+
+
+def run(*args: str) -> list[dict[str, object]]:
+    result = subprocess.run([str(COACH), *args], capture_output=True, text=True, timeout=300,
+                            check=True)
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, object]]:
+    wav = tmp_path_factory.mktemp("session") / "session.wav"
+    build_session(wav)
+    return run("--engine", "whisper", "run", "--input", str(wav), "--json")
+
+
+def heard(events: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [e for e in events if e["type"] == "heard"]
+
+
+def test_every_command_is_heard_in_order(session: list[dict[str, object]]) -> None:
+    got = [(e["intent"], e["slots"]) for e in heard(session)]
+    assert got[0] == ("start_routine", {"routine": "core"})
+    assert [name for name, _ in got] == [
+        "start_routine", "pause", "time_left", "question", "resume", "stop",
+    ]
+    for event, (start, _) in zip(heard(session), SCRIPT, strict=True):
+        assert abs(float(event["start"]) - start) < 0.4  # type: ignore[arg-type]
+        assert float(event["at"]) >= float(event["end"])  # type: ignore[arg-type]
+
+
+def test_said_events_follow_the_routine_timeline_exactly(
+    session: list[dict[str, object]],
+) -> None:
+    dry = [e for e in run("play", "core", "--dry-run", "--json") if e["type"] == "said"]
+    start, pause, _, _, resume, stop = (float(e["at"]) for e in heard(session))  # type: ignore[arg-type]
+    said = [e for e in session if e["type"] == "said" and e["kind"] not in ("reply", "answer")]
+    before = [(e["text"], round(float(e["at"]) - start, 3)) for e in said  # type: ignore[arg-type]
+              if float(e["at"]) <= pause]  # type: ignore[arg-type]
+    expected_before = [(e["text"], e["at"]) for e in dry if float(e["at"]) + start <= pause]  # type: ignore[arg-type]
+    assert before == expected_before
+    shift = start + (resume - pause)
+    after = [(e["text"], round(float(e["at"]) - shift, 3), e["kind"]) for e in said  # type: ignore[arg-type]
+             if resume <= float(e["at"]) < stop]  # type: ignore[arg-type]
+    expected_after = [(e["text"], e["at"], e["kind"]) for e in dry
+                      if resume <= float(e["at"]) + shift < stop]  # type: ignore[arg-type]
+    # The clock's lines all come, on their shifted second; a form cue may give way to the
+    # "Resuming" reply, never the other way round.
+    assert [a for a in after if a[2] != "cue"] == [e for e in expected_after if e[2] != "cue"]
+    assert {a for a in after if a[2] == "cue"} <= {e for e in expected_after if e[2] == "cue"}
+    assert len(after) >= 3  # the clock went on after the resume
+
+
+def test_replies_come_at_the_decision_time(session: list[dict[str, object]]) -> None:
+    replies = [e for e in session if e["type"] == "said" and e["kind"] in ("reply", "answer")]
+    by_time = {float(e["at"]): str(e["text"]) for e in replies}  # type: ignore[arg-type]
+    decisions = [float(e["at"]) for e in heard(session)]  # type: ignore[arg-type]
+    assert by_time[decisions[1]].startswith("Paused.")
+    assert "of dead bug" in by_time[decisions[2]]  # time left names the exercise
+    assert "Say tell me more" in by_time[decisions[3]]
+    assert by_time[decisions[5]].startswith("Stopped the core")
+    states = [e["state"] for e in session if e["type"] == "state"]
+    assert states[-1] == "idle"
