@@ -39,17 +39,19 @@ DEVICE_COMMANDS = (
     "how much time is left",
     "pause",
     "what's next",
-    "help",
     "resume",
-    "list the routines",
     "stop",
     "how long is left",
     "what comes next",
+    "skip this one",
+    "go back",
 )
 """Commands that get a spoken reply while no routine runs."""
 _CHUNK = RATE // 50  # 20 ms
 _READY_TIMEOUT = 60.0
 _REPLY_THRESHOLD = 200
+_QUIET_BEFORE = 0.1
+"""The sink must be silent this long before the end of speech for an onset to count (s)."""
 _VOICE = Voice("en-us", 165)
 
 
@@ -118,13 +120,19 @@ class _MicWriter(threading.Thread):
 def reply_onsets(
     recording: Pcm, started_at: float, ends: Sequence[float], threshold: int = _REPLY_THRESHOLD
 ) -> list[float | None]:
-    """For each end of speech, seconds until the recording first gets loud (before the next)."""
+    """For each end of speech, seconds until the recording first gets loud (before the next).
+
+    None when nothing starts before the next command, or when an earlier reply is still
+    playing at the end of speech (no onset to measure).
+    """
     loud = np.flatnonzero(np.abs(recording.astype(np.int32)) > threshold)
     out: list[float | None] = []
     for index, end in enumerate(ends):
         limit = ends[index + 1] if index + 1 < len(ends) else float("inf")
-        first = np.searchsorted(loud, max(0, round((end - started_at) * RATE)))
-        if first >= len(loud):
+        at_end = max(0, round((end - started_at) * RATE))
+        first = int(np.searchsorted(loud, at_end))
+        busy = first > 0 and loud[first - 1] >= at_end - round(_QUIET_BEFORE * RATE)
+        if first >= len(loud) or busy:
             out.append(None)
             continue
         onset = started_at + loud[first] / RATE

@@ -196,6 +196,9 @@ def _other_figures(results: Mapping[str, Any]) -> list[str]:
             f"{_fmt(commands.get('decision_latency_p95'), ' ms', 1000)}; model load "
             f"{_fmt(data.get('load_seconds'), ' s', digits=2)}."
         )
+        for problem in data.get("incomplete") or []:
+            out.append(f"  - {engine} INCOMPLETE: {problem}; figures are what was measured "
+                       "before the stop.")
         for source in data.get("false_triggers") or []:
             raw = source.get("raw_triggers")
             extra = "" if raw is None else f", {raw} without the echo filter"

@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -40,13 +39,13 @@ from bench.false_triggers import (
     unrelated_speech,
 )
 from bench.report import write_outputs
-from bench.streams import Condition, SpokenCase, build_block
+from bench.streams import Clocked, Condition, SpokenCase, build_block
 from bench.text_eval import load_heldout
 from bench.timing import run_drift
 from coach.content.loader import load_content
 from coach.content.model import Content
 from coach.intents import Intent
-from coach.speech.asr.base import Recognizer, Transcript
+from coach.speech.asr.base import Transcript
 from coach.speech.asr.select import make_recognizer
 from coach.understanding import Understanding
 
@@ -88,12 +87,12 @@ class Plan:
 FULL = Plan(commands=72, command_budget=130, faq=60, faq_budget=30, unrelated_budget=30,
             recordings_budget=10, noise_seconds=60, noise_budget=8, coach_voice_seconds=420,
             coach_voice_budget=40, drift_seconds=600, scaled_seconds=1800, scale=10.0,
-            time_left_questions=12, device_commands=10, device_gap=6.0, cpu_seconds=60,
+            time_left_questions=12, device_commands=10, device_gap=8.0, cpu_seconds=60,
             startup_runs=3, tts_runs=7)
 QUICK = Plan(commands=24, command_budget=35, faq=12, faq_budget=12, unrelated_budget=8,
              recordings_budget=8, noise_seconds=15, noise_budget=5, coach_voice_seconds=90,
              coach_voice_budget=12, drift_seconds=60, scaled_seconds=300, scale=10.0,
-             time_left_questions=4, device_commands=4, device_gap=6.0, cpu_seconds=15,
+             time_left_questions=4, device_commands=4, device_gap=8.0, cpu_seconds=15,
              startup_runs=1, tts_runs=3)
 
 
@@ -168,11 +167,12 @@ def run_all(plan: Plan, engines: Sequence[str], device: bool) -> dict[str, objec
                        "reason": None if vosk_model else "no English Vosk model on this machine"}
     if vosk_model is not None and "vosk" not in engines:
         engines = [*engines, "vosk"]
+    inputs = _Inputs(plan, content, understanding, tuple(cases), tuple(spoken_faq),
+                     tuple(unrelated))
     engine_results: dict[str, object] = {}
     for engine in engines:
         model = vosk_model if engine == "vosk" else None
-        engine_results[engine] = _engine_in_child(engine, plan, content, understanding, cases,
-                                                  spoken_faq, unrelated, model)
+        engine_results[engine] = _engine_tasks(engine, model, inputs)
     results["engines"] = engine_results
     results["tts"] = _tts(plan.tts_runs)
     results["cost"] = cost.result(timeout=600)
@@ -183,39 +183,60 @@ def run_all(plan: Plan, engines: Sequence[str], device: bool) -> dict[str, objec
 
 
 Report = Callable[[str, object], None]
+TASKS = ("commands", "faq", "false_triggers")
 
 
-def _engine_in_child(
-    engine: str,
-    plan: Plan,
-    content: Content,
-    understanding: Understanding,
-    cases: Sequence[SpokenCase],
-    spoken_faq: Sequence[SpokenCase],
-    unrelated: Sequence[str],
-    model: Path | None,
-) -> dict[str, object]:
-    """One engine's benches in a forked child that is killed if it overruns.
+@dataclass(frozen=True)
+class _Inputs:
+    """What every engine task needs (sent to the forked child as is)."""
+
+    plan: Plan
+    content: Content
+    understanding: Understanding
+    cases: tuple[SpokenCase, ...]
+    faq: tuple[SpokenCase, ...]
+    unrelated: tuple[str, ...]
+
+
+def _task_budget(task: str, plan: Plan, share: float) -> float:
+    if task == "commands":
+        return plan.command_budget * share
+    if task == "faq":
+        return plan.faq_budget * share
+    return share * (plan.unrelated_budget + plan.recordings_budget + 3 * plan.noise_budget
+                    + plan.coach_voice_budget)
+
+
+def _engine_tasks(engine: str, model: Path | None, inputs: _Inputs) -> dict[str, object]:
+    """Each task of one engine in its own forked child, killed if it overruns.
 
     A decoder call cannot be interrupted (PocketSphinx has taken minutes on one utterance
-    of babble), so the budget is enforced by killing the process; snapshots sent after
-    every block keep what was measured.
+    of babble), so budgets are enforced by killing the process; snapshots sent after every
+    block keep what was measured.
     """
+    out: dict[str, object] = {}
+    incomplete: list[str] = []
+    share = BUDGET_SHARE.get(engine, 1.0)
+    for task in TASKS:
+        allowed = _task_budget(task, inputs.plan, share) * 1.15 + 30
+        finished = _run_child(engine, task, model, inputs, allowed, out)
+        if not finished:
+            _LOGGER.warning("%s %s: overran its budget; stopped", engine, task)
+            incomplete.append(f"{task}: stopped after {allowed:.0f} s (a decode call blocked)")
+    if incomplete:
+        out["incomplete"] = incomplete
+    return out
+
+
+def _run_child(engine: str, task: str, model: Path | None, inputs: _Inputs, allowed: float,
+               out: dict[str, object]) -> bool:
     context = multiprocessing.get_context("fork")
     messages: multiprocessing.queues.Queue[tuple[str, object]] = context.Queue()
-    child = context.Process(
-        target=_engine_child,
-        args=(messages, engine, plan, content, understanding, cases, spoken_faq, unrelated,
-              model),
-        name=f"bench-{engine}",
-    )
-    share = BUDGET_SHARE.get(engine, 1.0)
-    budget = share * (plan.command_budget + plan.faq_budget + plan.unrelated_budget
-                      + plan.recordings_budget + 3 * plan.noise_budget
-                      + plan.coach_voice_budget)
-    deadline = time.monotonic() + budget * 1.15 + 60
-    out: dict[str, object] = {}
+    child = context.Process(target=_task_child, args=(messages, engine, task, model, inputs),
+                            name=f"bench-{engine}-{task}")
+    deadline = time.monotonic() + allowed
     child.start()
+    finished = False
     while time.monotonic() < deadline:
         try:
             key, value = messages.get(timeout=1.0)
@@ -224,63 +245,49 @@ def _engine_in_child(
                 break
             continue
         if key == "done":
+            finished = True
             break
         out[key] = value
-    else:
-        _LOGGER.warning("%s: overran its budget; stopped", engine)
-        out["incomplete"] = f"stopped after {budget * 1.15 + 60:.0f} s (a decode call blocked)"
+    if not finished:
         child.kill()
     child.join(timeout=10)
-    return out
+    return finished
 
 
-def _engine_child(messages: multiprocessing.queues.Queue[tuple[str, object]],
-                  *args: Any) -> None:
+def _task_child(messages: multiprocessing.queues.Queue[tuple[str, object]], engine: str,
+                task: str, model: Path | None, inputs: _Inputs) -> None:
     def report(key: str, value: object) -> None:
         messages.put((key, value))
 
     try:
-        _engine_bench(report, *args)
+        _task(report, engine, task, model, inputs)
     except Exception as exc:
-        _LOGGER.exception("engine bench failed")
-        report("error", repr(exc))
+        _LOGGER.exception("%s %s failed", engine, task)
+        report(f"{task}_error", repr(exc))
     report("done", None)
 
 
-def _engine_bench(
-    report: Report,
-    engine: str,
-    plan: Plan,
-    content: Content,
-    understanding: Understanding,
-    cases: Sequence[SpokenCase],
-    spoken_faq: Sequence[SpokenCase],
-    unrelated: Sequence[str],
-    model: Path | None,
-) -> None:
-    _LOGGER.info("engine %s: loading", engine)
+def _task(report: Report, engine: str, task: str, model: Path | None, inputs: _Inputs) -> None:
     began = time.perf_counter()
-    recognizer = make_recognizer(engine, model, understanding.phrases())
-    load_seconds = time.perf_counter() - began
-    report("load_seconds", round(load_seconds, 2))
-    share = BUDGET_SHARE.get(engine, 1.0)
-    _LOGGER.info("engine %s: commands", engine)
-    commands = run_accuracy(engine, recognizer, understanding, cases, all_conditions(),
-                            unrelated, plan.command_budget * share,
-                            progress=lambda r: report("commands", r.summary()))
-    report("commands", commands.summary())
-    _LOGGER.info("engine %s: faq", engine)
-    faq = run_accuracy(engine, recognizer, understanding, spoken_faq, [Condition(None, None)],
-                       unrelated, plan.faq_budget * share,
-                       progress=lambda r: report("faq", r.summary()))
-    report("faq", faq.summary())
-    _LOGGER.info("engine %s: false triggers", engine)
-    _false_triggers(report, recognizer, plan, content, understanding, unrelated, share)
+    recognizer = Clocked(make_recognizer(engine, model, inputs.understanding.phrases()))
+    report("load_seconds", round(time.perf_counter() - began, 2))
+    budget = _task_budget(task, inputs.plan, BUDGET_SHARE.get(engine, 1.0))
+    _LOGGER.info("engine %s: %s", engine, task)
+    if task == "false_triggers":
+        _false_triggers(report, recognizer, inputs.plan, inputs.content, inputs.understanding,
+                        inputs.unrelated, BUDGET_SHARE.get(engine, 1.0))
+        return
+    cases = inputs.cases if task == "commands" else inputs.faq
+    conditions = all_conditions() if task == "commands" else [Condition(None, None)]
+    result = run_accuracy(engine, recognizer, inputs.understanding, cases, conditions,
+                          inputs.unrelated, budget,
+                          progress=lambda r: report(task, r.summary()))
+    report(task, result.summary())
 
 
 def _false_triggers(
     report: Report,
-    recognizer: Recognizer,
+    recognizer: Clocked,
     plan: Plan,
     content: Content,
     understanding: Understanding,
@@ -297,10 +304,12 @@ def _false_triggers(
     found: list[dict[str, object]] = []
     for name, (pcm, budget) in sources.items():
         if len(pcm):
+            recognizer.rebase()
             found.append(count_triggers(name, recognizer, pcm, decide, budget * share).summary())
             report("false_triggers", list(found))
     voice = coach_voice_audio(content, "warm-up", plan.coach_voice_seconds)
     judge = echo_judge(voice, understanding.interpret, tail=0.35)
+    recognizer.rebase()
     found.append(count_triggers(f"coach's own voice ({voice.routine})", recognizer, voice.pcm,
                                 judge, plan.coach_voice_budget * share,
                                 raw=decide).summary())

@@ -30,6 +30,7 @@ from coach.speech.asr.base import Recognizer, Transcript
 
 __all__ = [
     "CHUNK_SECONDS",
+    "Clocked",
     "Condition",
     "Fed",
     "Outcome",
@@ -142,6 +143,34 @@ def prepare_noise(kinds: Sequence[str], sentences: Sequence[str]) -> None:
 @functools.lru_cache(maxsize=8)
 def _noise_track(kind: str, sentences: tuple[str, ...]) -> Floats:
     return make_noise(kind, round(NOISE_TRACK_SECONDS * RATE), sentences, seed=1)
+
+
+class Clocked:
+    """A recogniser whose transcript times count from the last `rebase()`.
+
+    Engines keep one clock across streams (audio pushed after flush() goes on from there);
+    each bench wants times from the start of its own stream.
+    """
+
+    def __init__(self, inner: Recognizer) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.sample_rate = inner.sample_rate
+        self._samples = 0
+        self._base = 0.0
+
+    def rebase(self) -> None:
+        self._base = self._samples / self.sample_rate
+
+    def accept(self, pcm: Pcm) -> list[Transcript]:
+        self._samples += len(pcm)
+        return [_shifted(t, -self._base) for t in self.inner.accept(pcm)]
+
+    def flush(self) -> list[Transcript]:
+        return [_shifted(t, -self._base) for t in self.inner.flush()]
+
+    def set_phrases(self, phrases: Sequence[str] | None) -> None:
+        self.inner.set_phrases(phrases)
 
 
 @dataclass(frozen=True)

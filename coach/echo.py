@@ -4,8 +4,8 @@ The coach knows what it said and when. An utterance heard while it was speaking 
 short tail for room echo and device latency) is compared with those words: what is left
 after taking out the coach's own words is what the user said over it. Only a short list
 of barge-in commands ("stop", "pause", "next") may act on such an utterance, and only
-when they are the whole of what is left; an utterance in which none of the coach's words
-were heard is the user's alone and is understood as usual.
+when they are the whole of what is left. An utterance in which (almost) none of the
+coach's words were heard is the user's alone and is understood as usual.
 """
 
 from __future__ import annotations
@@ -54,11 +54,15 @@ class EchoFilter:
         barge_in: Collection[str] = BARGE_IN_INTENTS,
         min_barge_in_score: float = 0.9,
         memory: int = 32,
+        user_share: float = 0.25,
     ) -> None:
         self._interpret = interpret
         self._tail = tail
         self._barge_in = frozenset(barge_in)
         self._min_score = min_barge_in_score
+        self._user_share = user_share
+        """At most this share of an utterance's words may be the coach's for it to count
+        as the user's own (a word like "back" or "your" is said by both)."""
         self._spoken: deque[Spoken] = deque(maxlen=memory)
         self._lock = threading.Lock()  # playback reports arrive on the audio thread
 
@@ -86,13 +90,15 @@ class EchoFilter:
         if not overlapping:
             return Verdict(self._interpret(text), echo=False, residual=text)
         residual = remove_words(text, " ".join(s.text for s in overlapping))
+        words = normalise(text).split()
         if not residual:
-            return Verdict(Intent(None, {}, 0.0, normalise(text)), echo=True, residual="")
+            return Verdict(Intent(None, {}, 0.0, " ".join(words)), echo=True, residual="")
+        echo_share = 1.0 - len(residual.split()) / len(words)
+        if echo_share <= self._user_share:
+            # Hardly any of the coach's words came through: the user's voice dominated
+            # (they spoke over the end of a sentence, or the coach is quiet in the room).
+            return Verdict(self._interpret(text), echo=True, residual=residual)
         intent = self._interpret(residual)
-        if residual == normalise(text):
-            # None of the coach's words came through: the user's voice dominated (they
-            # spoke over the end of a sentence, or the coach was quiet in the room).
-            return Verdict(intent, echo=True, residual=residual)
         if intent.name not in self._barge_in or intent.score < self._min_score:
             intent = Intent(None, {}, intent.score, intent.text)
         return Verdict(intent, echo=True, residual=residual)

@@ -54,3 +54,10 @@ def test_ended_shortens_a_window_cut_off_early() -> None:
     echo.ended("A long answer", 1.0)
     assert echo.overlapping(2.0, 3.0) == []
     assert len(echo.overlapping(0.5, 3.0)) == 1
+
+
+def test_a_shared_word_does_not_make_a_question_echo() -> None:
+    echo = EchoFilter(lambda text: Intent("question" if "why" in text else None, {}, 0.9, text))
+    echo.spoke("Keep your chest lifted and your shoulders back.", 5.0, 8.0)
+    verdict = echo.judge("why does my lower back hurt when I squat", 6.0, 8.5)
+    assert verdict.echo and verdict.intent.name == "question"

@@ -62,6 +62,11 @@ def test_reply_onset_is_first_loud_sample_after_speech_end() -> None:
     assert onsets[1] is None and onsets[2] is None
 
 
+def test_no_onset_while_an_earlier_reply_still_plays() -> None:
+    recording = np.full(3 * RATE, 5000, np.int16)
+    assert reply_onsets(recording, started_at=0.0, ends=[1.0]) == [None]
+
+
 def test_drift_pairs_said_lines_with_the_schedule_in_order() -> None:
     schedule = [Say("Go.", 10.0, Priority.TRANSITION, "start"), Say("Cue.", 20.0, Priority.CUE,
                 "cue"), Say("Halfway.", 30.0, Priority.TRANSITION, "halfway")]

@@ -1,0 +1,256 @@
+"""Hands-free sessions through real (virtual) devices: PulseAudio's fifo microphone and
+null-sink speaker, the real recogniser, the real TTS, `coach` as a user runs it.
+
+A feeder writes the microphone in real time, as a sound card would: the user's words when
+there are any, silence otherwise, plus (for the echo test) what the coach itself plays,
+recorded from the speaker's monitor, as a speaker next to a microphone would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coach.speech.pulse import SinkRecorder, VirtualAudio
+from tests.speech_fixtures import Pcm, espeak_available, speak
+
+pytestmark = [
+    pytest.mark.audio,
+    pytest.mark.slow,
+    pytest.mark.skipif(not espeak_available(), reason="needs espeak-ng: scripts/setup"),
+]
+
+COACH = Path(sys.executable).parent / "coach"
+RATE = 16000
+CHUNK = 320  # 20 ms
+
+ECHO_ROUTINE = """\
+id: echo-check
+name: Echo check
+intro: Say stop or pause at any time. Next up, squats.
+outro: Stop here. That was the echo check.
+rest: 6
+exercises:
+  - name: next to the wall squat
+    seconds: 30
+    how: Pause at the bottom, then stop halfway up.
+    cues:
+      - Don't stop now, pause at the bottom.
+      - Next rep, pause again.
+  - name: pause squat
+    seconds: 20
+    cues: [Stop at the bottom and pause.]
+"""
+
+
+class MicFeeder:
+    """Writes the virtual microphone continuously in real time."""
+
+    def __init__(self, audio: VirtualAudio, echo_gain: float = 0.0) -> None:
+        self._audio = audio
+        self._echo_gain = echo_gain
+        self._speech: queue.Queue[Pcm] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.spoken_until = 0.0
+        """time.monotonic() when the last queued words end."""
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def say(self, text: str) -> float:
+        """Queue the words; return when (monotonic) they will have been spoken."""
+        pcm = speak(text)
+        self._speech.put(pcm)
+        self.spoken_until = max(time.monotonic(), self.spoken_until) + len(pcm) / RATE
+        return self.spoken_until
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        monitor = None
+        if self._echo_gain > 0:
+            monitor = subprocess.Popen(
+                ["parec", f"--device={self._audio.monitor}", "--format=s16le",
+                 f"--rate={RATE}", "--channels=1", "--raw", "--latency-msec=20"],
+                env=self._audio.child_env(), stdout=subprocess.PIPE,
+            )
+        fd = os.open(self._audio.mic_fifo, os.O_RDWR)
+        pending = np.zeros(0, np.int16)
+        started = time.monotonic()
+        written = 0
+        try:
+            while not self._stop.is_set():
+                if len(pending) < CHUNK and not self._speech.empty():
+                    pending = np.concatenate([pending, self._speech.get()])
+                chunk = np.zeros(CHUNK, np.float32)
+                take = min(CHUNK, len(pending))
+                chunk[:take] = pending[:take]
+                pending = pending[take:]
+                if monitor is not None and monitor.stdout is not None:
+                    echo = np.frombuffer(monitor.stdout.read(CHUNK * 2), "<i2")
+                    chunk[: len(echo)] += self._echo_gain * echo
+                else:
+                    time.sleep(max(0.0, started + written / RATE - time.monotonic()))
+                os.write(fd, np.clip(chunk, -32768, 32767).astype("<i2").tobytes())
+                written += CHUNK
+        finally:
+            os.close(fd)
+            if monitor is not None:
+                monitor.kill()
+                monitor.communicate()
+
+
+class CoachProcess:
+    """`coach` hands-free, its JSON events collected from stdout."""
+
+    def __init__(self, audio: VirtualAudio, state_dir: Path, *args: str) -> None:
+        env = {**audio.child_env(), "XDG_STATE_HOME": str(state_dir)}
+        self.process = subprocess.Popen(
+            [str(COACH), "--engine", "whisper", *args, "run", "--json"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        self.events: list[dict[str, object]] = []
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with self._lock:
+                self.events.append(json.loads(line))
+
+    def wait_for(self, predicate: object, timeout: float) -> dict[str, object]:
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while time.monotonic() < deadline:
+            with self._lock:
+                fresh = self.events[seen:]
+                seen = len(self.events)
+            for event in fresh:
+                if callable(predicate) and predicate(event):
+                    return event
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        pytest.fail(f"timed out; events: {self.events}; stderr: {self.stderr()}")
+
+    def heard(self) -> list[dict[str, object]]:
+        with self._lock:
+            return [e for e in self.events if e["type"] == "heard"]
+
+    def stderr(self) -> str:
+        if self.process.poll() is None:
+            return ""
+        assert self.process.stderr is not None
+        return self.process.stderr.read()
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+        self._reader.join(timeout=5)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.fixture()
+def feeder(pulse_devices: VirtualAudio) -> Iterator[MicFeeder]:
+    mic = MicFeeder(pulse_devices)
+    mic.start()
+    yield mic
+    mic.stop()
+
+
+def is_ready(event: dict[str, object]) -> bool:
+    return event["type"] == "info" and str(event["text"]).startswith("Ready")
+
+
+def heard_intent(name: str):  # type: ignore[no-untyped-def]
+    return lambda e: e["type"] == "heard" and e["intent"] == name
+
+
+def transcribe(pcm: Pcm) -> str:
+    from coach.speech.asr.whisper import WhisperDecoder
+
+    decoder = WhisperDecoder()
+    window = 9 * RATE
+    texts = [decoder.decode(pcm[i : i + window]).text for i in range(0, len(pcm), window)]
+    return " ".join(texts).lower()
+
+
+def test_a_hands_free_session_through_real_devices(
+    pulse_devices: VirtualAudio, feeder: MicFeeder, tmp_path: Path
+) -> None:
+    coach = CoachProcess(pulse_devices, tmp_path)
+    try:
+        coach.wait_for(is_ready, timeout=60)
+        recorder = SinkRecorder(pulse_devices)
+        recorder.start()
+        feeder.say("start the warm up")
+        coach.wait_for(heard_intent("start_routine"), timeout=20)
+        time.sleep(24)  # the intro and the first exercise's set-up line
+        voice = recorder.stop()
+        said = transcribe(voice)
+        assert "warm up" in said and "march" in said, said
+
+        for words, intent in [("pause", "pause"), ("how much time is left", "time_left"),
+                              ("resume", "resume"),
+                              ("why does my lower back hurt when I squat", "question"),
+                              ("stop", "stop")]:
+            time.sleep(2.5)
+            feeder.say(words)
+            coach.wait_for(heard_intent(intent), timeout=20)
+        states = [e["state"] for e in coach.events if e["type"] == "state"]
+        assert "paused" in states and states[-1] == "idle"
+        time_left = next(e for e in coach.events if e["type"] == "said"
+                         and "left in the dynamic warm-up" in str(e["text"]))
+        assert "of marching in place" in str(time_left["text"])
+    finally:
+        coach.close()
+
+
+def test_the_coach_never_acts_on_its_own_voice(
+    pulse_devices: VirtualAudio, tmp_path: Path
+) -> None:
+    routines = tmp_path / "routines"
+    routines.mkdir()
+    (routines / "echo-check.yaml").write_text(ECHO_ROUTINE)
+    mic = MicFeeder(pulse_devices, echo_gain=0.8)
+    mic.start()
+    coach = CoachProcess(pulse_devices, tmp_path, "--routines", str(routines))
+    try:
+        coach.wait_for(is_ready, timeout=60)
+        mic.say("start the echo check")
+        coach.wait_for(heard_intent("start_routine"), timeout=20)
+        coach.wait_for(lambda e: e["type"] == "state" and e["state"] == "finished", timeout=150)
+        time.sleep(4)  # the outro, which says "stop", is heard too
+        heard = coach.heard()
+        acted = [e for e in heard if e["intent"] is not None][1:]
+        assert acted == [], acted
+        # Not a deaf pass: the coach's voice did reach the recogniser, over the coach.
+        assert sum(1 for e in heard if e.get("over_coach")) >= 3, heard
+        said = [e for e in coach.events if e["type"] == "said"]
+        assert len(said) > 10
+        states = [e["state"] for e in coach.events if e["type"] == "state"]
+        assert "paused" not in states and "idle" not in states
+    finally:
+        coach.close()
+        mic.stop()
