@@ -226,8 +226,10 @@ def _other_figures(results: Mapping[str, Any]) -> list[str]:
     for engine, cost in (results.get("cost") or {}).items():
         listening = cost.get("listening") or {}
         problem = listening.get("error")
-        out.append(f"- {engine} cost: start-up runs {cost.get('startup_runs')} s; listening "
-                   f"{listening.get('listen_seconds')} s at real-time pace: CPU "
+        out.append(f"- {engine} cost: start-up runs {cost.get('startup_runs')} s; listening to "
+                   f"{listening.get('audio_seconds')} s of audio at real-time pace took "
+                   f"{listening.get('listen_seconds')} s (kept up: {listening.get('kept_up')}): "
+                   "CPU per audio second "
                    f"{_fmt(listening.get('cpu_share'), '%', 100, 1)}, peak RSS "
                    f"{listening.get('peak_rss_mb')} MB"
                    f"{'; error: ' + str(problem) if problem else ''}.")

@@ -55,7 +55,7 @@ _LOGGER = logging.getLogger("bench.run")
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINES = ("whisper", "pocketsphinx")
-BUDGET_SHARE = {"whisper": 1.3, "pocketsphinx": 0.7}
+BUDGET_SHARE = {"whisper": 1.3, "pocketsphinx": 0.5}
 """Share of each accuracy budget per engine: the default engine gets the larger sample."""
 
 
@@ -84,10 +84,10 @@ class Plan:
     tts_runs: int
 
 
-FULL = Plan(commands=72, command_budget=130, faq=60, faq_budget=30, unrelated_budget=30,
+FULL = Plan(commands=72, command_budget=120, faq=60, faq_budget=30, unrelated_budget=25,
             recordings_budget=10, noise_seconds=60, noise_budget=8, coach_voice_seconds=420,
-            coach_voice_budget=40, drift_seconds=600, scaled_seconds=1800, scale=10.0,
-            time_left_questions=12, device_commands=10, device_gap=8.0, cpu_seconds=60,
+            coach_voice_budget=35, drift_seconds=600, scaled_seconds=1800, scale=10.0,
+            time_left_questions=12, device_commands=10, device_gap=7.0, cpu_seconds=60,
             startup_runs=3, tts_runs=7)
 QUICK = Plan(commands=24, command_budget=35, faq=12, faq_budget=12, unrelated_budget=8,
              recordings_budget=8, noise_seconds=15, noise_budget=5, coach_voice_seconds=90,
@@ -218,7 +218,7 @@ def _engine_tasks(engine: str, model: Path | None, inputs: _Inputs) -> dict[str,
     incomplete: list[str] = []
     share = BUDGET_SHARE.get(engine, 1.0)
     for task in TASKS:
-        allowed = _task_budget(task, inputs.plan, share) * 1.15 + 30
+        allowed = _task_budget(task, inputs.plan, share) * 1.1 + 30
         finished = _run_child(engine, task, model, inputs, allowed, out)
         if not finished:
             _LOGGER.warning("%s %s: overran its budget; stopped", engine, task)

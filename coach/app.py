@@ -95,6 +95,8 @@ class Coach:
         self._wake_word = wake_word.lower() if wake_word else None
         self._adjust_voice = adjust_voice
         self._last_answer: FaqEntry | None = None
+        self._last_said = ""
+        """The last line worth repeating (not a count), for "say that again"."""
         self._echo = echo
 
     # --- input ------------------------------------------------------------------------
@@ -159,6 +161,9 @@ class Coach:
             self._answer(intent.slots.get("id", ""), now)
         elif name == "more":
             self._more(now)
+        elif name == "repeat":
+            text = self._last_said or self._phrases["nothing_to_repeat"]
+            self._perform([Say(text, now, Priority.REPLY, "reply")])
         elif name in _VOLUME_INTENTS:
             if self._adjust_voice is not None:
                 self._adjust_voice(name)
@@ -207,6 +212,8 @@ class Coach:
             return
         self._sink({"type": "said", "at": round(line.at, 3), "text": line.text,
                     "kind": line.kind})
+        if line.kind not in ("count", "rep"):
+            self._last_said = line.text
         if self._voice is not None:
             # The clock and safety lines cut off whatever is still playing; replies queue.
             interrupt = line.priority >= Priority.TRANSITION or line.kind == "answer"

@@ -162,7 +162,7 @@ class Player:
             "resume": lambda _s, now: self._resume(now),
             "next": lambda _s, now: self._jump(now, self._next_exercise_index),
             "previous": lambda _s, now: self._jump(now, self._previous_index),
-            "repeat": lambda _s, now: self._jump(now, self._repeat_index),
+            "restart": lambda _s, now: self._jump(now, self._repeat_index),
             "time_left": lambda _s, now: self._time_left(now),
             "whats_next": lambda _s, now: self._whats_next(now),
             "form": lambda _s, now: self._form(now),

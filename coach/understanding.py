@@ -103,6 +103,15 @@ class Understanding:
             [*self.leading_phrases(), *self.matcher.phrases(), *self.faq.phrases()]
         ))
 
+    def barge_in_phrases(self) -> list[str]:
+        """The few short phrases that may interrupt the coach while it speaks."""
+        limit = self._settings.barge_in_words
+        return [
+            phrase
+            for phrase in self.matcher.phrases()
+            if len(phrase.split()) <= limit and self.matcher.match(phrase).name in BARGE_IN_INTENTS
+        ]
+
     def leading_phrases(self) -> list[str]:
         """The first (canonical) phrase of each intent, and of each routine to start."""
         leaders: list[str] = []

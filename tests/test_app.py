@@ -162,3 +162,18 @@ def test_virtual_voice_queues_and_interrupts() -> None:
     assert voice.is_speaking()
     clock[0] = 3.5
     assert not voice.is_speaking()
+
+
+def test_say_that_again_repeats_the_last_line_and_restart_redoes_the_exercise() -> None:
+    coach, events = make_coach()
+    coach.typed("say that again", 0.0)
+    content, _ = shipped()
+    assert said(events)[-1] == content.phrases["nothing_to_repeat"]
+    coach.typed("start the warm up", 1.0)
+    coach.tick(60.0)
+    last = said(events)[-1]
+    coach.typed("what did you say", 60.5)
+    assert said(events)[-1] == last
+    coach.typed("do that one again", 61.0)
+    assert said(events)[-1].startswith("Go! Marching in place")
+    assert coach.player.state.value == "exercise"

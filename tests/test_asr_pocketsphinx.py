@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from speech_fixtures import concat, espeak_available, pink_noise, silence, speak
+from tests.speech_fixtures import concat, espeak_available, pink_noise, silence, speak
 
 from coach.speech.asr.base import Transcript
 from coach.speech.asr.pocketsphinx import PocketSphinxRecognizer, plan_grammar

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from speech_fixtures import concat, espeak_available, silence, speak
+from tests.speech_fixtures import concat, espeak_available, silence, speak
 
 from coach.speech.asr.base import Transcript
 from coach.speech.asr.vosk import (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from speech_fixtures import concat, espeak_available, pink_noise, silence, speak, with_gaps
+from tests.speech_fixtures import concat, espeak_available, pink_noise, silence, speak, with_gaps
 
 from coach.speech.asr.base import Transcript, normalise_text
 from coach.speech.asr.whisper import (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from speech_fixtures import (
+from tests.speech_fixtures import (
     concat,
     espeak_available,
     mix_at_snr,

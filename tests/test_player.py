@@ -149,7 +149,7 @@ GOLDEN_STATES: list[StateRow] = [
 SMALL_END = 98.0
 
 COMMANDS = (
-    "start_routine", "pause", "resume", "next", "previous", "repeat", "time_left",
+    "start_routine", "pause", "resume", "next", "previous", "restart", "time_left",
     "whats_next", "form", "stop", "help", "list_routines", "pain",
 )  # fmt: skip
 
@@ -279,7 +279,7 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "resume": (State.IDLE, NOTHING),
         "next": (State.IDLE, NOTHING),
         "previous": (State.IDLE, NOTHING),
-        "repeat": (State.IDLE, NOTHING),
+        "restart": (State.IDLE, NOTHING),
         "time_left": (State.IDLE, NOTHING),
         "whats_next": (State.IDLE, NOTHING),
         "form": (State.IDLE, NOTHING),
@@ -294,7 +294,7 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "resume": (State.INTRO, "We're not paused."),
         "next": (State.EXERCISE, GO_1),
         "previous": (State.INTRO, SMALL_INTRO),
-        "repeat": (State.INTRO, SMALL_INTRO),
+        "restart": (State.INTRO, SMALL_INTRO),
         "time_left": (State.INTRO, "The test warm-up takes about 2 minutes."),
         "whats_next": (State.INTRO, "Next up: marching in place, 30 seconds."),
         "form": (State.INTRO, FORM_1),
@@ -309,7 +309,7 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "resume": (State.EXERCISE, "We're not paused."),
         "next": (State.EXERCISE, GO_2_LEFT),
         "previous": (State.EXERCISE, GO_1),
-        "repeat": (State.EXERCISE, GO_1),
+        "restart": (State.EXERCISE, GO_1),
         "time_left": (State.EXERCISE, TIME_LEFT_AT_13),
         "whats_next": (State.EXERCISE, NEXT_FROM_1),
         "form": (State.EXERCISE, FORM_1),
@@ -324,7 +324,7 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "resume": (State.REST, "We're not paused."),
         "next": (State.EXERCISE, GO_2_LEFT),
         "previous": (State.EXERCISE, GO_1),
-        "repeat": (State.EXERCISE, GO_1),
+        "restart": (State.EXERCISE, GO_1),
         "time_left": (
             State.REST,
             "10 seconds of rest, under a minute left in the test warm-up.",
@@ -342,7 +342,7 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "resume": (State.EXERCISE, "Resuming. 27 seconds of marching in place."),
         "next": (State.EXERCISE, GO_2_LEFT),
         "previous": (State.EXERCISE, GO_1),
-        "repeat": (State.EXERCISE, GO_1),
+        "restart": (State.EXERCISE, GO_1),
         "time_left": (State.PAUSED, TIME_LEFT_AT_13),
         "whats_next": (State.PAUSED, NEXT_FROM_1),
         "form": (State.PAUSED, FORM_1),
@@ -357,7 +357,7 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "resume": (State.FINISHED, NOTHING),
         "next": (State.FINISHED, NOTHING),
         "previous": (State.FINISHED, NOTHING),
-        "repeat": (State.FINISHED, NOTHING),
+        "restart": (State.FINISHED, NOTHING),
         "time_left": (State.FINISHED, NOTHING),
         "whats_next": (State.FINISHED, NOTHING),
         "form": (State.FINISHED, NOTHING),
@@ -406,7 +406,7 @@ def test_every_command_in_every_state(state: State, command: str, phrases: dict[
         assert changes[-1].at == now
 
 
-JUMPS = ("next", "previous", "repeat")
+JUMPS = ("next", "previous", "restart")
 
 
 @pytest.mark.parametrize("state", [State.INTRO, State.EXERCISE, State.REST, State.PAUSED])
@@ -693,7 +693,7 @@ def test_repeat_restarts_the_exercise_from_its_first_second(
 ) -> None:
     player = started(phrases)
     run_to(player, now)
-    out = player.handle("repeat", {}, now)
+    out = player.handle("restart", {}, now)
     assert says(out) == [(now, *first_line)]
     assert [(o.state, o.step, o.side) for o in out if isinstance(o, StateChanged)] == [expected]
     segment = player.segment
@@ -714,7 +714,7 @@ def test_repeat_replays_the_segment_lines_shifted(
 ) -> None:
     player = started(phrases)
     run_to(player, now)
-    player.handle("repeat", {}, now)
+    player.handle("restart", {}, now)
     replay = says(run_to(player, now + segment_end - segment_start - 0.01))
     lines = [row for row in GOLDEN_SAYS if segment_start < row[0] < segment_end]
     assert replay == shifted(lines, after=segment_start, by=now - segment_start)
