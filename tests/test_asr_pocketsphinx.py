@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.speech_fixtures import concat, espeak_available, pink_noise, silence, speak
 
 from coach.speech.asr.base import Transcript
 from coach.speech.asr.pocketsphinx import PocketSphinxRecognizer, plan_grammar
+from tests.speech_fixtures import concat, espeak_available, pink_noise, silence, speak
 
 COMMANDS = ["pause", "resume", "stop", "next exercise", "how much time is left", "repeat that"]
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.speech_fixtures import concat, espeak_available, silence, speak
 
 from coach.speech.asr.base import Transcript
 from coach.speech.asr.vosk import (
@@ -18,6 +17,7 @@ from coach.speech.asr.vosk import (
     missing_words_from_log,
     read_model_words,
 )
+from tests.speech_fixtures import concat, espeak_available, silence, speak
 
 KOREAN = {"정지": "stop", "다음": "next", "일시 정지": "pause", "계속": "resume"}
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.speech_fixtures import concat, espeak_available, pink_noise, silence, speak, with_gaps
 
 from coach.speech.asr.base import Transcript, normalise_text
 from coach.speech.asr.whisper import (
@@ -23,6 +22,7 @@ from coach.speech.asr.whisper import (
 )
 from coach.speech.endpoint import UtteranceSegmenter
 from coach.speech.wavsource import read_wav
+from tests.speech_fixtures import concat, espeak_available, pink_noise, silence, speak, with_gaps
 
 COMMANDS = ["pause", "resume", "stop", "start the warm up", "how much time is left", "next"]
 TESTDATA = Path("/usr/share/pocketsphinx/test/data")

@@ -7,15 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.speech_fixtures import (
-    concat,
-    espeak_available,
-    mix_at_snr,
-    pink_noise,
-    silence,
-    speak,
-    with_gaps,
-)
 
 from coach.speech.endpoint import (
     Closed,
@@ -32,6 +23,15 @@ from coach.speech.endpoint import (
     UtteranceSegmenter,
 )
 from coach.speech.wavsource import read_wav, to_mono_16k
+from tests.speech_fixtures import (
+    concat,
+    espeak_available,
+    mix_at_snr,
+    pink_noise,
+    silence,
+    speak,
+    with_gaps,
+)
 
 SETTINGS = EndpointSettings()  # 512-sample (32 ms) frames
 FRAME_S = SETTINGS.frame_samples / SETTINGS.sample_rate
