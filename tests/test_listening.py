@@ -1,0 +1,75 @@
+"""The audio thread: a lost microphone is reported, retried, and the session goes on."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+import numpy as np
+
+from coach.app import EndOfInput, Event, Heard
+from coach.listening import _listen_forever
+from coach.speech.asr.base import Transcript
+from coach.speech.microphone import MicrophoneLost
+
+
+class FlakyMicrophone:
+    """Delivers a block, loses the device, fails to reopen once, then works again."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.reopen_calls = 0
+
+    def read(self, timeout: float = 2.0) -> np.ndarray:
+        self.reads += 1
+        if self.reads == 2:
+            raise MicrophoneLost("device unplugged")
+        time.sleep(0.01)
+        return np.zeros(480, np.int16)
+
+    def reopen(self, attempts: int = 1, wait: float = 1.0) -> bool:
+        self.reopen_calls += 1
+        return self.reopen_calls >= 2
+
+
+class OneWordRecognizer:
+    name = "fake"
+    sample_rate = 16000
+
+    def __init__(self) -> None:
+        self.blocks = 0
+
+    def accept(self, pcm: np.ndarray) -> list[Transcript]:
+        self.blocks += 1
+        if self.blocks == 3:  # the third block after the loss: audio flows again
+            return [Transcript(0.1, 0.5, 0.6, "pause", 0.9)]
+        return []
+
+    def flush(self) -> list[Transcript]:
+        return []
+
+    def set_phrases(self, phrases: object) -> None:
+        pass
+
+
+def test_lost_microphone_is_reported_retried_and_listening_resumes() -> None:
+    events: queue.Queue[Event] = queue.Queue()
+    notices: list[str] = []
+    stop = threading.Event()
+    microphone = FlakyMicrophone()
+    worker = threading.Thread(
+        target=_listen_forever,
+        args=(microphone, OneWordRecognizer(), events, time.monotonic, stop,
+              lambda e: notices.append(str(e["text"]))),
+        daemon=True,
+    )
+    worker.start()
+    heard = events.get(timeout=10)
+    stop.set()
+    worker.join(timeout=5)
+    assert isinstance(heard, Heard) and heard.text == "pause"
+    assert notices[0].startswith("Microphone lost (device unplugged). Your place is kept")
+    assert notices[1] == "Microphone is back. Listening."
+    assert microphone.reopen_calls == 2
+    assert isinstance(events.get(timeout=5), EndOfInput)
