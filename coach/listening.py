@@ -54,7 +54,8 @@ def make_listener(settings: Settings, understanding: Understanding) -> Recognize
     if settings.engine == "vosk" and model is None:
         raise ListenError("no Vosk model found: run `coach models download`, or pass --model DIR")
     try:
-        recognizer = make_recognizer(settings.engine, model, understanding.phrases())
+        recognizer = make_recognizer(settings.engine, model, understanding.phrases(),
+                                     is_complete=understanding.is_complete)
     except EngineUnavailableError as exc:
         raise ListenError(str(exc)) from exc
     _LOGGER.info("recogniser: %s", recognizer.name)

@@ -93,6 +93,15 @@ class Understanding:
             return False
         return command.name is None or answer.score > command.score
 
+    def is_complete(self, text: str) -> bool:
+        """Whether `text` is already a whole command, exactly as the templates say it.
+
+        A recogniser may then decide at the first short pause instead of waiting for the
+        full trailing silence.
+        """
+        intent = self.matcher.match(text)
+        return intent.name is not None and intent.score >= 1.0
+
     def phrases(self) -> list[str]:
         """The recogniser's grammar: command phrases and FAQ phrasings, no duplicates.
 

@@ -33,7 +33,7 @@ SPOKEN_COMMANDS = [  # (words, voice, intent, slots)
     ("start the warm up", "en-us", "start_routine", {"routine": "warm-up"}),
     ("let's do the core workout", "en-gb", "start_routine", {"routine": "core"}),
     ("begin the cool down", "en-us+f3", "start_routine", {"routine": "cool-down"}),
-    ("start the hip hinge", "en-gb", "start_routine", {"routine": "hip-hinge"}),
+    ("start the hip hinge", "en-us", "start_routine", {"routine": "hip-hinge"}),
     ("start the squat routine", "en-us", "start_routine", {"routine": "squat"}),
     ("pause", "en-gb", "pause", {}),
     ("resume", "en-us", "resume", {}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from coach.speech.asr.base import EngineUnavailableError, Recognizer
@@ -58,7 +58,10 @@ def is_english_vosk_model(model_path: Path | None) -> bool:
 
 
 def make_recognizer(
-    engine: str | None, model_path: Path | None, phrases: Sequence[str] | None
+    engine: str | None,
+    model_path: Path | None,
+    phrases: Sequence[str] | None,
+    is_complete: Callable[[str], bool] | None = None,
 ) -> Recognizer:
     """Build the named engine, or pick one (None): Vosk with an English model, else built-in."""
     if engine is None:
@@ -68,7 +71,7 @@ def make_recognizer(
         raise ValueError(f"unknown speech engine {engine!r}; choose from {', '.join(ENGINES)}")
     if not _installed(engine):
         raise EngineUnavailableError(f"speech engine {engine!r} is not installed: {_HINTS[engine]}")
-    return _build(engine, model_path, phrases)
+    return _build(engine, model_path, phrases, is_complete)
 
 
 def _choose(model_path: Path | None) -> str:
@@ -80,17 +83,22 @@ def _choose(model_path: Path | None) -> str:
     raise EngineUnavailableError(f"no speech engine installed: {_HINTS[BUILT_IN_DEFAULT]}")
 
 
-def _build(engine: str, model_path: Path | None, phrases: Sequence[str] | None) -> Recognizer:
+def _build(
+    engine: str,
+    model_path: Path | None,
+    phrases: Sequence[str] | None,
+    is_complete: Callable[[str], bool] | None,
+) -> Recognizer:
     if engine == "vosk":
         if model_path is None:
             raise EngineUnavailableError(f"Vosk needs a model: {_HINTS['vosk']}")
         from coach.speech.asr.vosk import VoskRecognizer
 
-        return VoskRecognizer(model_path, phrases)
+        return VoskRecognizer(model_path, phrases, is_complete=is_complete)
     if engine == "whisper":
         from coach.speech.asr.whisper import WhisperRecognizer
 
-        return WhisperRecognizer(phrases=phrases)
+        return WhisperRecognizer(phrases=phrases, is_complete=is_complete)
     from coach.speech.asr.pocketsphinx import PocketSphinxRecognizer
 
     return PocketSphinxRecognizer(phrases)
