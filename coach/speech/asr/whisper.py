@@ -7,7 +7,7 @@ Two decode paths on the same model:
 - `window_seconds=None`: faster-whisper's `transcribe()` (the encoder always sees 30 s of audio,
   about 1 s per utterance on two cores);
 - `window_seconds=6` (default): the same features, encoder and greedy decoder called directly on a
-  10 s window, about five times faster. Utterances are capped at a few seconds, so nothing is lost.
+  6 s window, several times faster. Utterances are capped at a few seconds, so nothing is lost.
 """
 
 from __future__ import annotations
