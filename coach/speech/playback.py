@@ -36,7 +36,10 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
-NO_OUTPUT_HINT = "no audio output device: run `coach devices`; use --text to print instead"
+NO_OUTPUT_HINT = (
+    "no audio output device: connect speakers or headphones and run `coach devices`, "
+    "or add --silent to print what the coach says instead"
+)
 _BLOCK_SECONDS = 0.01
 _LATENCY_SECONDS = 0.05
 """Requested output latency. PortAudio's "low" (~20 ms) stalls on ALSA's pulse plugin."""
