@@ -100,6 +100,8 @@ class AccuracyResult:
     per_condition: dict[str, dict[str, float | int]] = field(default_factory=dict)
     latency_audio: list[float] = field(default_factory=list)
     latency_compute: list[float] = field(default_factory=list)
+    latency_clean: list[float] = field(default_factory=list)
+    """Decision latency (audio + decode) of utterances without noise."""
     audio_seconds: float = 0.0
     compute_seconds: float = 0.0
     stray: int = 0
@@ -121,6 +123,8 @@ class AccuracyResult:
             "decode_wall_p95": percentile(self.latency_compute, 95),
             "decision_latency_p50": percentile(decision, 50),
             "decision_latency_p95": percentile(decision, 95),
+            "decision_latency_clean_p50": percentile(self.latency_clean, 50),
+            "decision_latency_clean_p95": percentile(self.latency_clean, 95),
             "stray_transcripts": self.stray,
             "misses": self.misses[:40],
         }
@@ -184,6 +188,8 @@ def _summarise(engine: str, outcomes: Sequence[Outcome], fed: Fed, stray: int) -
         if outcome.right and outcome.latency is not None and outcome.compute is not None:
             result.latency_audio.append(outcome.latency)
             result.latency_compute.append(outcome.compute)
+            if outcome.condition == "clean":
+                result.latency_clean.append(outcome.latency + outcome.compute)
         elif not outcome.right:
             result.misses.append({"condition": outcome.condition, "text": outcome.case.text,
                                   "voice": str(outcome.case.voice), "heard": outcome.heard})

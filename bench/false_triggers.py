@@ -169,7 +169,8 @@ def count_triggers(
         decision = decide(transcript)
         if decision.name is not None:
             result.triggers += 1
-            result.examples.append(f"{transcript.text!r} -> {decision.name}{decision.slots}")
+            result.examples.append(f"{transcript.start:.2f}-{transcript.end:.2f} s "
+                                   f"{transcript.text!r} -> {decision.name}{decision.slots}")
         if raw is not None and result.raw_triggers is not None and raw(transcript).name:
             result.raw_triggers += 1
     return result

@@ -53,8 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _listen(recognizer: object, wav: Path, seconds: float, step: int) -> dict[str, object]:
     from bench.audio import RATE, read_wav_16k
 
-    pcm = read_wav_16k(wav)
-    total = min(len(pcm), round(seconds * RATE))
+    total = round(seconds * RATE)
+    pcm = np.resize(read_wav_16k(wav), total)  # the commands again and again, for `seconds`
     accept = recognizer.accept  # type: ignore[attr-defined]
     heard = 0
     cpu_start, wall_start = time.process_time(), time.monotonic()

@@ -193,7 +193,9 @@ def _other_figures(results: Mapping[str, Any]) -> list[str]:
             f"{_fmt(commands.get('decode_wall_p50'), ' ms', 1000)}/"
             f"{_fmt(commands.get('decode_wall_p95'), ' ms', 1000)}, decision "
             f"{_fmt(commands.get('decision_latency_p50'), ' ms', 1000)}/"
-            f"{_fmt(commands.get('decision_latency_p95'), ' ms', 1000)}; model load "
+            f"{_fmt(commands.get('decision_latency_p95'), ' ms', 1000)} (clean only "
+            f"{_fmt(commands.get('decision_latency_clean_p50'), ' ms', 1000)}/"
+            f"{_fmt(commands.get('decision_latency_clean_p95'), ' ms', 1000)}); model load "
             f"{_fmt(data.get('load_seconds'), ' s', digits=2)}."
         )
         for problem in data.get("incomplete") or []:
