@@ -38,6 +38,7 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
+_SYNTH_ATTEMPTS = 3
 _SYNTH_TIMEOUT = 30.0
 _CACHE_SIZE = 256
 _TRIM_THRESHOLD = 0.02
@@ -218,13 +219,21 @@ def _synthesize_with(
     driver.setProperty("rate", settings.rate)
     # No espeak-ng volume: setting it makes later rate changes ineffective (seen with
     # espeak-ng 1.51); volume is a gain on the PCM instead (`_apply_volume`).
-    wav_path.unlink(missing_ok=True)
-    engine.save_to_file(request.text, str(wav_path))
-    engine.runAndWait()
-    if not finished.wait(_SYNTH_TIMEOUT) or not wav_path.exists():
-        raise TtsUnavailableError(f"espeak-ng wrote no audio for {request.text!r}")
-    _wait_until_espeak_idle()
-    return _apply_volume(_read_wav(wav_path), settings.volume)
+    for _attempt in range(_SYNTH_ATTEMPTS):
+        finished.clear()
+        wav_path.unlink(missing_ok=True)
+        engine.save_to_file(request.text, str(wav_path))
+        engine.runAndWait()
+        if not finished.wait(_SYNTH_TIMEOUT) or not wav_path.exists():
+            raise TtsUnavailableError(f"espeak-ng wrote no audio for {request.text!r}")
+        _wait_until_espeak_idle()
+        pcm = _read_wav(wav_path)
+        # Under load the driver has been seen to report "finished" over a WAV with no
+        # frames yet: a cue that says nothing is worse than one synthesised twice.
+        if len(pcm.samples) or not request.text.strip():
+            return _apply_volume(pcm, settings.volume)
+        _LOGGER.debug("empty synthesis of %r; retrying", request.text)
+    raise TtsUnavailableError(f"espeak-ng wrote no audio for {request.text!r}")
 
 
 def _apply_volume(pcm: Pcm, volume: float) -> Pcm:
