@@ -4,8 +4,10 @@ The coach knows what it said and when. An utterance heard while it was speaking 
 short tail for room echo and device latency) is compared with those words: what is left
 after taking out the coach's own words is what the user said over it. Only a short list
 of barge-in commands ("stop", "pause", "next") may act on such an utterance, and only
-when they are the whole of what is left. An utterance in which (almost) none of the
-coach's words were heard is the user's alone and is understood as usual.
+when they are the whole of what is left. An utterance that began before the coach spoke
+or went on after it stopped, and in which (almost) none of the coach's words were heard,
+is the user's and is understood as usual; one wholly inside the coach's speech is not
+(recognisers invent words from a voice, e.g. "do it again").
 """
 
 from __future__ import annotations
@@ -94,7 +96,8 @@ class EchoFilter:
         if not residual:
             return Verdict(Intent(None, {}, 0.0, " ".join(words)), echo=True, residual="")
         echo_share = 1.0 - len(residual.split()) / len(words)
-        if echo_share <= self._user_share:
+        inside = any(s.start <= start and end <= s.end + self._tail for s in overlapping)
+        if not inside and echo_share <= self._user_share:
             # Hardly any of the coach's words came through: the user's voice dominated
             # (they spoke over the end of a sentence, or the coach is quiet in the room).
             return Verdict(self._interpret(text), echo=True, residual=residual)

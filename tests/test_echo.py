@@ -61,3 +61,10 @@ def test_a_shared_word_does_not_make_a_question_echo() -> None:
     echo.spoke("Keep your chest lifted and your shoulders back.", 5.0, 8.0)
     verdict = echo.judge("why does my lower back hurt when I squat", 6.0, 8.5)
     assert verdict.echo and verdict.intent.name == "question"
+
+
+def test_words_wholly_inside_the_coachs_speech_only_barge_in() -> None:
+    echo = EchoFilter(interpret)
+    echo.spoke("Go! Leg swings, left side, 40 seconds.", 20.0, 23.0)
+    assert echo.judge("how much time is left", 20.5, 22.0).intent.name is None
+    assert echo.judge("pause", 21.0, 21.5).intent.name == "pause"
