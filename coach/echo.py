@@ -25,6 +25,10 @@ __all__ = ["EchoFilter", "Spoken", "Verdict", "remove_words"]
 
 
 
+BREATH = 0.5
+"""A pause between two of the coach's lines short enough to speak over neither (seconds)."""
+
+
 @dataclass(frozen=True)
 class Spoken:
     """Something the coach said, on the recogniser's audio clock (seconds)."""
@@ -96,7 +100,7 @@ class EchoFilter:
         if not residual:
             return Verdict(Intent(None, {}, 0.0, " ".join(words)), echo=True, residual="")
         echo_share = 1.0 - len(residual.split()) / len(words)
-        inside = any(s.start <= start and end <= s.end + self._tail for s in overlapping)
+        inside = any(first <= start and end <= last for first, last in self._spans(overlapping))
         if not inside and echo_share <= self._user_share:
             # Hardly any of the coach's words came through: the user's voice dominated
             # (they spoke over the end of a sentence, or the coach is quiet in the room).
@@ -105,6 +109,18 @@ class EchoFilter:
         if intent.name not in self._barge_in or intent.score < self._min_score:
             intent = Intent(None, {}, intent.score, intent.text)
         return Verdict(intent, echo=True, residual=residual)
+
+
+    def _spans(self, spoken: list[Spoken]) -> list[tuple[float, float]]:
+        """The coach's speech as continuous spans: lines a breath apart count as one."""
+        spans: list[tuple[float, float]] = []
+        for item in sorted(spoken, key=lambda s: s.start):
+            end = item.end + self._tail
+            if spans and item.start <= spans[-1][1] + BREATH:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+            else:
+                spans.append((item.start, end))
+        return spans
 
 
 def remove_words(heard: str, said: str) -> str:

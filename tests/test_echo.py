@@ -68,3 +68,10 @@ def test_words_wholly_inside_the_coachs_speech_only_barge_in() -> None:
     echo.spoke("Go! Leg swings, left side, 40 seconds.", 20.0, 23.0)
     assert echo.judge("how much time is left", 20.5, 22.0).intent.name is None
     assert echo.judge("pause", 21.0, 21.5).intent.name == "pause"
+
+
+def test_back_to_back_lines_count_as_one_span_of_coach_speech() -> None:
+    echo = EchoFilter(interpret)
+    echo.spoke("Halfway.", 180.0, 181.0)
+    echo.spoke("Keep your chest lifted.", 181.3, 183.5)
+    assert echo.judge("how much time is left", 180.5, 183.0).intent.name is None

@@ -40,6 +40,7 @@ from coach.speech.endpoint import (
     SegmenterEvent,
     SpeechEnded,
     SpeechPaused,
+    SpeechStarted,
     UtteranceSegmenter,
 )
 
@@ -83,6 +84,11 @@ JUNK_TRANSCRIPTS = frozenset(
     }
 )
 """Texts Whisper is known to invent on noise or silence (normalised)."""
+
+
+OPEN_CHECKS_S = (1.5, 2.5)
+"""Lengths of a still-open utterance at which it is decoded to see if it is already a whole
+command (seconds): music or chatter may never leave the 400 ms of silence that closes it."""
 
 
 @dataclass(frozen=True)
@@ -312,6 +318,7 @@ class WhisperRecognizer:
         self.segmenter = segmenter or UtteranceSegmenter()
         self.is_complete = is_complete
         self.stats = _Stats()
+        self._checks_done = 0
         self._prompt: str | None = None
         self.set_phrases(phrases)
 
@@ -332,13 +339,29 @@ class WhisperRecognizer:
     def _handle(self, events: list[SegmenterEvent]) -> list[Transcript]:
         found: list[Transcript] = []
         for event in events:
-            if isinstance(event, SpeechPaused) and self.is_complete is not None:
+            if isinstance(event, SpeechStarted):
+                self._checks_done = 0
+            elif isinstance(event, SpeechPaused) and self.is_complete is not None:
                 found.extend(self._try_early())
             elif isinstance(event, SpeechEnded):
                 transcript = self.transcribe_segment(event.segment)
                 if transcript is not None:
                     found.append(transcript)
+        if not found and self._check_due():
+            found.extend(self._try_early())
         return found
+
+    def _check_due(self) -> bool:
+        """In noise that never falls silent, look at the open utterance a few times anyway."""
+        if self.is_complete is None or not self.segmenter.is_open:
+            return False
+        if self._checks_done >= len(OPEN_CHECKS_S):
+            return False
+        open_s = len(self.segmenter.open_audio()) / SAMPLE_RATE
+        if open_s < OPEN_CHECKS_S[self._checks_done]:
+            return False
+        self._checks_done += 1
+        return True
 
     def _try_early(self) -> list[Transcript]:
         decoded = self._decode(self.segmenter.open_audio())
