@@ -33,7 +33,7 @@ QUESTION = "question"
 PAIN = "pain"
 """Intent name for pain reports."""
 START_ROUTINE = "start_routine"
-BARGE_IN_INTENTS = ("stop", "pause", "next", "pain")
+BARGE_IN_INTENTS = ("stop", "pause", "resume", "next", "pain")
 """Intents that may interrupt the coach while it speaks (a pain report always may)."""
 
 

@@ -79,7 +79,7 @@ def test_barge_in_phrases_are_short_stop_pause_next(understanding: Understanding
     assert {"pause", "hold on", "stop", "stop the workout", "next", "next exercise"} <= phrases
     for phrase in phrases:
         assert len(phrase.split()) <= 3
-        assert understanding.interpret(phrase).name in ("stop", "pause", "next", "pain")
+        assert understanding.interpret(phrase).name in ("stop", "pause", "resume", "next", "pain")
     assert "how much time is left" not in phrases
 
 
