@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -229,6 +230,16 @@ def _state_event(change: StateChanged) -> dict[str, object]:
     return event
 
 
+WAKE_EARLY = 0.02
+"""Wake this long before a deadline and sleep the rest in small steps (seconds): on a busy
+machine a long wait can overshoot by tens of milliseconds, a short one hardly does."""
+
+
+def _sleep_until(deadline: float, clock: Callable[[], float]) -> None:
+    while (left := deadline - clock()) > 0:
+        time.sleep(min(left, 0.002))
+
+
 def run_loop(
     coach: Coach,
     events: queue.Queue[Event],
@@ -238,11 +249,13 @@ def run_loop(
     """Drive `coach` on a real clock until input ends (or, optionally, the routine finishes)."""
     while True:
         deadline = coach.player.next_deadline()
-        timeout = 0.5 if deadline is None else min(0.5, max(0.0, deadline - clock()))
+        timeout = 0.5 if deadline is None else min(0.5, max(0.0, deadline - clock() - WAKE_EARLY))
         try:
             event: Event | None = events.get(timeout=timeout)
         except queue.Empty:
             event = None
+            if deadline is not None and deadline - clock() <= WAKE_EARLY:
+                _sleep_until(deadline, clock)
         now = clock()
         coach.tick(now)
         if isinstance(event, Typed):
