@@ -22,7 +22,7 @@ from coach.player import Output, Player, Say, StateChanged
 from coach.spoken import estimate_seconds
 from coach.understanding import Understanding
 
-__all__ = ["Coach", "EndOfInput", "Heard", "Typed", "Voice", "run_loop"]
+__all__ = ["Coach", "EndOfInput", "Heard", "Typed", "Voice", "output_event", "run_loop"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ class Coach:
     def _perform(self, outputs: list[Output]) -> None:
         for output in outputs:
             if isinstance(output, StateChanged):
-                self._sink(_state_event(output))
+                self._sink(output_event(output))
             else:
                 self._speak(output)
 
@@ -211,8 +211,7 @@ class Coach:
         if speaking and line.priority <= Priority.CUE:
             _LOGGER.debug("dropped cue %r: still speaking", line.text)
             return
-        self._sink({"type": "said", "at": round(line.at, 3), "text": line.text,
-                    "kind": line.kind})
+        self._sink(output_event(line))
         if line.kind not in ("count", "rep"):
             self._last_said = line.text
         if self._voice is not None:
@@ -221,12 +220,16 @@ class Coach:
             self._voice.say(line.text, interrupt=interrupt and speaking)
 
 
-def _state_event(change: StateChanged) -> dict[str, object]:
-    event: dict[str, object] = {"type": "state", "at": round(change.at, 3),
-                                "state": change.state.value, "routine": change.routine,
-                                "step": change.step}
-    if change.side is not None:
-        event["side"] = change.side.value
+def output_event(output: Output) -> dict[str, object]:
+    """The JSON event line of something the player said or a state it entered."""
+    if isinstance(output, Say):
+        return {"type": "said", "at": round(output.at, 3), "text": output.text,
+                "kind": output.kind}
+    event: dict[str, object] = {"type": "state", "at": round(output.at, 3),
+                                "state": output.state.value, "routine": output.routine,
+                                "step": output.step}
+    if output.side is not None:
+        event["side"] = output.side.value
     return event
 
 

@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from coach.app import Coach, EndOfInput, Event, Typed, Voice, run_loop
+from coach.app import Coach, EndOfInput, Event, Typed, Voice, output_event, run_loop
 from coach.content.model import Content, Routine
-from coach.player import Say, StateChanged, timeline
+from coach.player import timeline
 from coach.settings import Settings
 from coach.understanding import Understanding
 
@@ -98,18 +98,6 @@ def voice_adjuster(voice: SoundDeviceSpeaker | None) -> Callable[[str], None] | 
     return adjust
 
 
-def _say_event(output: Say | StateChanged) -> dict[str, object]:
-    if isinstance(output, Say):
-        return {"type": "said", "at": round(output.at, 3), "text": output.text,
-                "kind": output.kind}
-    event: dict[str, object] = {"type": "state", "at": round(output.at, 3),
-                                "state": output.state.value, "routine": output.routine,
-                                "step": output.step}
-    if output.side is not None:
-        event["side"] = output.side.value
-    return event
-
-
 def play_routine(
     content: Content,
     routine: Routine,
@@ -123,7 +111,7 @@ def play_routine(
     printer = EventPrinter(as_json)
     if dry_run:
         for output in timeline(routine, content.phrases):
-            printer(_say_event(output))
+            printer(output_event(output))
         return 0
     voice = open_voice(settings, silent)
     coach = _make_coach(content, voice, printer)

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from coach.speech.devices import choose_device
+
 __all__ = [
     "InputDevice",
     "Microphone",
@@ -92,18 +94,11 @@ def resolve_input_device(device: str | int | None) -> InputDevice:
     devices = list_input_devices()
     if not devices:
         raise NoMicrophoneError(f"no microphone found: {NO_MIC_HINT}")
-    if device is None:
-        return next((d for d in devices if d.is_default), devices[0])
-    if isinstance(device, int):
-        found = [d for d in devices if d.index == device]
-    else:
-        found = [d for d in devices if d.name == device] or [
-            d for d in devices if device.lower() in d.name.lower()
-        ]
-    if not found:
+    found = choose_device(devices, device)
+    if found is None:
         names = "; ".join(f"{d.index}: {d.name}" for d in devices)
         raise NoMicrophoneError(f"no microphone {device!r} (have {names}); {NO_MIC_HINT}")
-    return found[0]
+    return found
 
 
 class Microphone:

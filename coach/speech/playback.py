@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from coach.speech.devices import choose_device
+
 __all__ = [
     "NO_OUTPUT_HINT",
     "NoOutputDeviceError",
@@ -143,18 +145,11 @@ def resolve_output_device(device: str | int | None = None) -> OutputDevice:
     devices = list_output_devices()
     if not devices:
         raise NoOutputDeviceError(NO_OUTPUT_HINT)
-    if device is None:
-        return next((d for d in devices if d.is_default), devices[0])
-    if isinstance(device, int):
-        match = [d for d in devices if d.index == device]
-    else:
-        match = [d for d in devices if d.name == device] or [
-            d for d in devices if device.lower() in d.name.lower()
-        ]
-    if not match:
+    found = choose_device(devices, device)
+    if found is None:
         names = ", ".join(f"{d.index}: {d.name}" for d in devices)
         raise NoOutputDeviceError(f"no output device {device!r} (have {names}); {NO_OUTPUT_HINT}")
-    return match[0]
+    return found
 
 
 def _default_output_index(sd: Any) -> int:
