@@ -64,6 +64,9 @@ def _clock_text(seconds: float) -> str:
     return f"{minutes:02d}:{secs:02d}"
 
 
+OPEN_ATTEMPTS = 3
+
+
 def open_voice(settings: Settings, silent: bool) -> SoundDeviceSpeaker | None:
     """The real TTS voice, or None (print only) when asked or when no output device works."""
     if silent:
@@ -72,11 +75,17 @@ def open_voice(settings: Settings, silent: bool) -> SoundDeviceSpeaker | None:
 
     speech = settings.speech
     synth = Pyttsx3Synth(VoiceSettings(rate=speech.rate, volume=speech.volume, voice=speech.voice))
-    try:
-        speaker = SoundDeviceSpeaker(synth, settings.audio.output_device)
-    except RuntimeError as exc:  # no output device, no PortAudio, no espeak-ng
-        print(f"coach: {exc}\ncoach: printing what I say instead.", file=sys.stderr)
-        return None
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            speaker = SoundDeviceSpeaker(synth, settings.audio.output_device)
+            break
+        except RuntimeError as exc:  # no output device, no PortAudio, no espeak-ng
+            if attempt + 1 < OPEN_ATTEMPTS:
+                _LOGGER.info("opening the speaker failed (%s); trying again", exc)
+                time.sleep(0.5)  # a busy or just-plugged device often opens a moment later
+                continue
+            print(f"coach: {exc}\ncoach: printing what I say instead.", file=sys.stderr)
+            return None
     # The clock's words must start at once: synthesise them before they are due.
     threading.Thread(target=speaker.prewarm, name="coach-prewarm", daemon=True).start()
     return speaker
