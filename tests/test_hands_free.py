@@ -216,7 +216,11 @@ def test_a_hands_free_session_through_real_devices(
         voice = recorder.stop()
         said = transcribe(voice)
         loud = int(np.abs(voice.astype(np.int32)).max()) if len(voice) else 0
-        assert "warm up" in said and "march" in said, (said, loud, coach.stderr())
+        said_events = [e["text"] for e in coach.events if e["type"] == "said"][:3]
+        playing = pulse_devices.pactl("list", "short", "sink-inputs")
+        assert "warm up" in said and "march" in said, (
+            said, loud, coach.stderr(), said_events, playing
+        )
 
         for words, intent in [("pause", "pause"), ("how much time is left", "time_left"),
                               ("resume", "resume"),

@@ -134,3 +134,21 @@ def test_virtual_mic_hears_what_is_written(pulse_devices: VirtualAudio) -> None:
         data, _ = rec.communicate(timeout=5)
     heard = np.frombuffer(data, dtype="<i2")
     assert np.abs(heard.astype(np.int32)).max() > 4000
+
+
+@pytest.mark.audio
+def test_a_stalled_output_stream_is_restarted(pulse_devices: VirtualAudio) -> None:
+    player = PcmPlayer()
+    try:
+        player._stream.stop()  # what a stalled ALSA stream looks like: no more callbacks
+        deadline = time.monotonic() + 5.0
+        while player.restarts == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert player.restarts == 1
+        tone = (8000 * np.sin(np.arange(player.rate // 2) * 0.1)).astype(np.int16)
+        from coach.speech.playback import Pcm
+
+        player.play(Pcm(tone, player.rate))
+        assert player.wait(timeout=5.0)  # the restarted stream plays again
+    finally:
+        player.close()

@@ -46,6 +46,9 @@ _BLOCK_SECONDS = 0.01
 _LATENCY_SECONDS = 0.05
 """Requested output latency. PortAudio's "low" (~20 ms) stalls on ALSA's pulse plugin."""
 _POLL_SECONDS = 0.005
+_WATCH_SECONDS = 0.5
+_STALL_SECONDS = 1.0
+"""No callback for this long while open: the stream is stalled (seconds)."""
 
 
 @dataclass(frozen=True)
@@ -193,17 +196,13 @@ class PcmPlayer:
         self._dispatcher.start()
         self.latency = 0.0
         """Output latency the device reports (seconds)."""
+        self._requested_latency = latency
+        self._last_fill = time.monotonic()
+        self._closed = threading.Event()
+        self.restarts = 0
+        """How often the watchdog had to restart a stalled stream."""
         try:
-            self._stream = sd.OutputStream(
-                samplerate=self.rate,
-                blocksize=int(self.rate * _BLOCK_SECONDS),
-                device=self.device.index,
-                channels=1,
-                dtype="int16",
-                latency=latency,
-                callback=self._fill,
-            )
-            self._stream.start()
+            self._stream = self._open_stream(sd)
         except sd.PortAudioError as exc:
             self._events.put(None)
             raise NoOutputDeviceError(
@@ -213,6 +212,42 @@ class PcmPlayer:
         _LOGGER.debug(
             "playing on %r at %d Hz, latency %.3f s", self.device.name, self.rate, self.latency
         )
+        self._watchdog = threading.Thread(
+            target=self._watch, name="coach-playback-watchdog", daemon=True
+        )
+        self._watchdog.start()
+
+    def _open_stream(self, sd: Any) -> Any:
+        stream = sd.OutputStream(
+            samplerate=self.rate,
+            blocksize=int(self.rate * _BLOCK_SECONDS),
+            device=self.device.index,
+            channels=1,
+            dtype="int16",
+            latency=self._requested_latency,
+            callback=self._fill,
+        )
+        stream.start()
+        self._last_fill = time.monotonic()
+        return stream
+
+    def _watch(self) -> None:
+        """Restart the stream when PortAudio stops asking for audio.
+
+        The stream's callback runs all the time (silence included); ALSA's pulse plugin has
+        been seen to stall it without an error, which would leave the coach mute.
+        """
+        while not self._closed.wait(_WATCH_SECONDS):
+            if time.monotonic() - self._last_fill < _STALL_SECONDS:
+                continue
+            _LOGGER.warning("audio output stalled; restarting the stream")
+            try:
+                self._stream.abort()
+                self._stream.close()
+                self._stream = self._open_stream(_sounddevice())
+                self.restarts += 1
+            except Exception:  # keep watching: the device may come back
+                _LOGGER.exception("restarting the audio output failed")
 
     @property
     def playing_until(self) -> float:
@@ -260,6 +295,8 @@ class PcmPlayer:
     def close(self) -> None:
         """Stop and release the device."""
         self.stop()
+        self._closed.set()
+        self._watchdog.join(timeout=2.0)
         self._stream.abort()
         self._stream.close()
         self._events.put(None)
@@ -279,6 +316,7 @@ class PcmPlayer:
         if status:
             _LOGGER.debug("output status: %s", status)
         now = time.monotonic()
+        self._last_fill = now
         heard_at = now + self.latency
         written = 0
         with self._lock:
