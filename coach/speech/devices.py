@@ -3,9 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TypeVar
 
-__all__ = ["choose_device"]
+__all__ = ["AudioDevice", "choose_device", "query_devices"]
+
+
+@dataclass(frozen=True)
+class AudioDevice:
+    """A microphone or speaker as PortAudio lists it."""
+
+    index: int
+    name: str
+    host_api: str
+    channels: int
+    """Maximum channels in the listed direction."""
+    default_rate: int
+    """Default sample rate (hertz)."""
+    is_default: bool
+
+
+def query_devices(sd: Any, direction: Literal["input", "output"]) -> list[AudioDevice]:
+    """The devices that can record (input) or play (output), from the sounddevice module."""
+    try:
+        default_index = int(sd.default.device[0 if direction == "input" else 1])
+    except (TypeError, ValueError, IndexError):
+        default_index = -1
+    host_apis = sd.query_hostapis()
+    channels_key = f"max_{direction}_channels"
+    return [
+        AudioDevice(
+            index=int(info["index"]),
+            name=str(info["name"]),
+            host_api=str(host_apis[info["hostapi"]]["name"]),
+            channels=int(info[channels_key]),
+            default_rate=int(info["default_samplerate"]),
+            is_default=int(info["index"]) == default_index,
+        )
+        for info in sd.query_devices()
+        if info[channels_key] > 0
+    ]
 
 
 class _Device(Protocol):

@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 import queue
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from coach.speech.devices import choose_device
+from coach.speech.devices import AudioDevice, choose_device, query_devices
 
 __all__ = [
     "InputDevice",
@@ -49,14 +48,8 @@ class MicrophoneLost(RuntimeError):
     """The input device stopped delivering audio."""
 
 
-@dataclass(frozen=True)
-class InputDevice:
-    index: int
-    name: str
-    host_api: str
-    channels: int
-    default_rate: int
-    is_default: bool
+InputDevice = AudioDevice
+"""A microphone as PortAudio lists it."""
 
 
 def _sounddevice() -> Any:
@@ -70,24 +63,7 @@ def _sounddevice() -> Any:
 
 def list_input_devices() -> list[InputDevice]:
     """Input devices, for `coach devices` and `coach doctor`."""
-    sd = _sounddevice()
-    try:
-        default_index = int(sd.default.device[0])
-    except (TypeError, ValueError, IndexError):
-        default_index = -1
-    host_apis = sd.query_hostapis()
-    return [
-        InputDevice(
-            index=int(info["index"]),
-            name=str(info["name"]),
-            host_api=str(host_apis[info["hostapi"]]["name"]),
-            channels=int(info["max_input_channels"]),
-            default_rate=int(info["default_samplerate"]),
-            is_default=int(info["index"]) == default_index,
-        )
-        for info in sd.query_devices()
-        if info["max_input_channels"] > 0
-    ]
+    return query_devices(_sounddevice(), "input")
 
 
 def resolve_input_device(device: str | int | None) -> InputDevice:

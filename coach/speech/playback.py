@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from coach.speech.devices import choose_device
+from coach.speech.devices import AudioDevice, choose_device, query_devices
 
 __all__ = [
     "NO_OUTPUT_HINT",
@@ -82,18 +82,8 @@ class PlaybackEvent:
 PlaybackListener = Callable[[PlaybackEvent], None]
 
 
-@dataclass(frozen=True)
-class OutputDevice:
-    """An audio output device as PortAudio lists it."""
-
-    index: int
-    name: str
-    host_api: str
-    channels: int
-    """Maximum output channels."""
-    default_rate: int
-    """Default sample rate (hertz)."""
-    is_default: bool
+OutputDevice = AudioDevice
+"""An audio output device as PortAudio lists it."""
 
 
 class NoOutputDeviceError(RuntimeError):
@@ -123,24 +113,7 @@ def reload_portaudio() -> None:
 
 def list_output_devices() -> list[OutputDevice]:
     """Output devices, for `coach devices` and `coach doctor`."""
-    sd = _sounddevice()
-    default_index = _default_output_index(sd)
-    host_apis = sd.query_hostapis()
-    devices = []
-    for info in sd.query_devices():
-        if info["max_output_channels"] <= 0:
-            continue
-        devices.append(
-            OutputDevice(
-                index=int(info["index"]),
-                name=str(info["name"]),
-                host_api=str(host_apis[info["hostapi"]]["name"]),
-                channels=int(info["max_output_channels"]),
-                default_rate=int(info["default_samplerate"]),
-                is_default=int(info["index"]) == default_index,
-            )
-        )
-    return devices
+    return query_devices(_sounddevice(), "output")
 
 
 def resolve_output_device(device: str | int | None = None) -> OutputDevice:
@@ -153,13 +126,6 @@ def resolve_output_device(device: str | int | None = None) -> OutputDevice:
         names = ", ".join(f"{d.index}: {d.name}" for d in devices)
         raise NoOutputDeviceError(f"no output device {device!r} (have {names}); {NO_OUTPUT_HINT}")
     return found
-
-
-def _default_output_index(sd: Any) -> int:
-    try:
-        return int(sd.default.device[1])
-    except (TypeError, ValueError, IndexError):
-        return -1
 
 
 @dataclass
