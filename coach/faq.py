@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from coach.content.model import FaqEntry
-from coach.textnorm import FRAME_WORDS, content_words, drop_fillers, match_form, spoken_form
+from coach.textnorm import (
+    FRAME_WORDS,
+    content_words,
+    drop_fillers,
+    match_form,
+    sound_key,
+    spoken_form,
+)
 
 __all__ = ["FaqIndex", "FaqMatch", "FaqSettings"]
 
@@ -57,6 +64,8 @@ class FaqSettings:
     """Questions naming fewer topic words ("what time is it") must be near-verbatim."""
     verbatim: float = 0.9
     """Character similarity (0..1) from which a question counts as near-verbatim."""
+    min_sound_letters: int = 3
+    """An unknown word this long or longer may be read as the one known word it sounds like."""
 
 
 class _Weights:
@@ -105,6 +114,10 @@ class FaqIndex:
         self._entry_weights = _Weights(list(self._documents.values()))
         self._vocabulary = frozenset(self._entry_weights.idf)
         self._sorted_vocabulary = sorted(self._vocabulary)
+        self._by_sound = _words_by_sound(
+            Counter(word for phrasing in self._phrasings for word in phrasing.words),
+            self._settings.min_sound_letters,
+        )
         _LOGGER.debug("%d FAQ phrasings, %d words", len(self._phrasings), len(self._vocabulary))
 
     def _key(self, text: str) -> str:
@@ -181,6 +194,8 @@ class FaqIndex:
             similarity = fuzz.ratio(word, known)
             if similarity >= best_similarity:
                 best, best_similarity = known, similarity
+        if best == word and len(word) >= self._settings.min_sound_letters:
+            return self._by_sound.get(sound_key(word), word)
         return best
 
     def _phrasing_score(self, words: frozenset[str], phrasing: _Phrasing) -> float:
@@ -194,6 +209,25 @@ class FaqIndex:
         weights = self._entry_weights
         total = weights.mass(words)
         return weights.mass(words & self._documents[entry.id]) / total if total else 0.0
+
+
+def _words_by_sound(counts: Counter[str], min_letters: int) -> dict[str, str]:
+    """Sound key -> the known word a misheard word with that key most likely is.
+
+    Of words sharing a key the most used one wins if it is used at least three times as
+    often as the others together ("back" over "pack"); otherwise the key is ambiguous.
+    """
+    owners: dict[str, list[str]] = {}
+    for word in counts:
+        if len(word) >= min_letters:
+            owners.setdefault(sound_key(word), []).append(word)
+    chosen: dict[str, str] = {}
+    for key, words in owners.items():
+        words.sort(key=lambda word: counts[word], reverse=True)
+        rest = sum(counts[word] for word in words[1:])
+        if counts[words[0]] >= 3 * rest:
+            chosen[key] = words[0]
+    return chosen
 
 
 def _characters(key: str, phrasing: str) -> float:

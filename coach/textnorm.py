@@ -24,6 +24,7 @@ __all__ = [
     "is_question",
     "match_form",
     "number_to_words",
+    "sound_key",
     "spoken_form",
     "stem",
     "strip_dangling",
@@ -251,3 +252,28 @@ def _join_compounds(words: Sequence[str]) -> list[str]:
 def content_words(words: Sequence[str]) -> list[str]:
     """Stemmed words that carry the topic of a sentence (match-form input)."""
     return [stem(word) for word in _join_compounds(words) if word not in STOPWORDS]
+
+
+# Consonants that a recogniser confuses on a noisy or synthetic voice ("back" heard as "mac"
+# or "mag"): one letter per class of similar sounds. h, w and y are dropped.
+_SOUND_DIGRAPHS = (("ph", "f"), ("ck", "k"), ("gh", ""), ("th", "t"), ("sh", "s"),
+                   ("ch", "s"), ("qu", "kw"), ("wh", "w"))
+_SOUND_CLASSES = str.maketrans("bpmdtgkcqxvfzjsnlrhwy", "BBBTTKKKKKFFSSSNLR___")
+_VOWEL_RUN = re.compile(r"[aeiou]+")
+_VOWEL_R = re.compile(r"(?<=[aeiou])R(?![aeiou])")
+
+
+def sound_key(word: str) -> str:
+    """A rough key of how a word sounds: "back", "mac", "mag" and "mark" share "BaK".
+
+    Consonants fold into classes of sounds a recogniser mixes up, each vowel run keeps
+    its first vowel (so "back" and "big" stay apart), and an r after a vowel goes
+    (non-rhotic speech). Only for recovering words a recogniser misspelt.
+    """
+    key = word.lower()
+    for digraph, sound in _SOUND_DIGRAPHS:
+        key = key.replace(digraph, sound)
+    key = "".join(ch for ch in key if ch.isalpha())
+    key = _VOWEL_RUN.sub(lambda run: run.group()[0], key.translate(_SOUND_CLASSES))
+    key = _VOWEL_R.sub("", key.replace("_", ""))
+    return re.sub(r"(.)\1+", r"\1", key)

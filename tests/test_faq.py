@@ -81,3 +81,17 @@ def test_every_shipped_entry_is_reached_from_each_of_its_phrasings(
         if _id(index.best(question)) != entry.id
     ]
     assert misses == []
+
+
+def test_misheard_words_are_recovered_by_sound() -> None:
+    """Recognisers write "back" as "mac" or "mark"; the common word wins over "pack"."""
+    entries = (
+        FaqEntry("back", ("why does my back hurt", "is back pain normal", "back soreness"),
+                 "Often fatigue.", ""),
+        FaqEntry("ice", ("should i use an ice pack",), "Either helps.", ""),
+    )
+    index = FaqIndex(entries, fillers=())
+    assert _id(index.best("why does my mac hurt")) == "back"
+    assert _id(index.best("is mark pain normal")) == "back"
+    # "bike" sounds like no known word: it weighs against the match as any unknown word does
+    assert index.best("why does my bike hurt").score < index.best("why does my mac hurt").score

@@ -6,6 +6,7 @@ import pytest
 
 from coach.content.model import CommandSet, IntentSpec
 from coach.intents import Intent, IntentMatcher, expand_template
+from coach.textnorm import sound_key
 
 SLOTS = {"routine": {"warm up": "warm-up", "warmup": "warm-up", "core": "core"}}
 COMMANDS = CommandSet(
@@ -110,3 +111,16 @@ def test_conflicting_phrases_are_reported() -> None:
 def test_mentions_finds_a_phrase_inside_a_sentence(matcher: IntentMatcher) -> None:
     assert matcher.mentions("well hold on a second", "pause")
     assert not matcher.mentions("well hold it", "pause")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("back", "mac"), ("back", "mag"), ("back", "mark"), ("bad", "mad"), ("core", "core")],
+)
+def test_words_that_sound_alike_share_a_key(first: str, second: str) -> None:
+    assert sound_key(first) == sound_key(second)
+
+
+@pytest.mark.parametrize(("first", "second"), [("back", "big"), ("back", "neck"), ("leg", "end")])
+def test_words_that_sound_apart_keep_apart(first: str, second: str) -> None:
+    assert sound_key(first) != sound_key(second)
