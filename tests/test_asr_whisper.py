@@ -153,3 +153,48 @@ def test_pocketsphinx_testdata_recordings(decoder: WhisperDecoder) -> None:
         print(f"{name}: {texts[name]}")
     print("median decode seconds:", round(statistics.median(times), 3))
     assert "forward" in normalise_text(texts["goforward.raw"])
+
+
+@pytest.mark.slow
+@needs_espeak
+def test_forced_scores_rank_what_was_said(decoder: WhisperDecoder) -> None:
+    """The second look's scores: the spoken command outranks the others by a wide margin.
+
+    (A fragment of a sentence can outscore the sentence, since the end of the text is not
+    scored: that is why the shortlist only tries phrases of about the transcript's length.)"""
+    said = decoder.decode(concat(silence(0.3), speak("louder", "en-us+f3", 175), silence(0.4)))
+    scores = decoder.score(said, ["louder", "pause", "resume", "what's next"])
+    assert scores is not None
+    assert scores[0] > max(scores[1:]) + 4.0, scores
+
+
+@pytest.mark.slow
+@needs_espeak
+@pytest.mark.parametrize(
+    ("phrase", "voice", "speed"),
+    [("pause the workout", "en-us", 150), ("louder", "en-us+f3", 175)],
+)
+def test_second_look_recovers_misheard_commands(
+    decoder: WhisperDecoder, phrase: str, voice: str, speed: int
+) -> None:
+    """Commands Whisper alone mishears on these voices ("Slow it.", "Pause and wear a cup.")."""
+    phrases = ["pause", "pause the workout", "resume", "slower", "faster", "louder", "quieter",
+               "stop", "what's next", "skip ahead", "how much time is left"]
+
+    def is_complete(text: str) -> bool:
+        return normalise_text(text) in phrases
+
+    rec = WhisperRecognizer(decoder=decoder, phrases=phrases, is_complete=is_complete)
+    found = run(rec, concat(silence(0.5), speak(phrase, voice, speed), silence(1.0)))
+    assert [normalise_text(t.text) for t in found] == [phrase]
+
+
+@pytest.mark.slow
+@needs_espeak
+def test_second_look_leaves_unrelated_speech_alone(decoder: WhisperDecoder) -> None:
+    phrases = ["next", "what's next", "next one", "stop", "go on", "again", "repeat it"]
+    rec = WhisperRecognizer(decoder=decoder, phrases=phrases, is_complete=lambda t: False)
+    sentences = ["next week we travel to spain", "that guy is huge", "good morning"]
+    audio, _ = with_gaps([speak(s) for s in sentences], gap_s=1.0)
+    found = run(rec, audio)
+    assert rec.stats.rescored == 0, [t.text for t in found]

@@ -356,6 +356,17 @@ class UtteranceSegmenter:
     def is_open(self) -> bool:
         return self._open_start is not None
 
+    @property
+    def open_start(self) -> int | None:
+        """First sample of the open utterance's audio (pre-roll included); None when closed."""
+        return self._open_start
+
+    @property
+    def voiced_end(self) -> int:
+        """One past the last voiced sample of the open utterance (its end if it closes now)."""
+        size = self.settings.frame_samples
+        return self._origin + (self._machine.last_voiced_frame + 1) * size
+
     def open_audio(self) -> Pcm:
         """Audio of the open utterance so far (empty when none is open)."""
         if self._open_start is None:

@@ -1,0 +1,59 @@
+"""The text side of Whisper's second look: which grammar phrases are tried, and when one wins."""
+
+from __future__ import annotations
+
+import pytest
+
+from coach.speech.asr.rescore import PhraseShortlist, RescoreSettings, choose_phrase
+
+PHRASES = [
+    "pause", "pause the workout", "resume", "slower", "louder", "skip ahead", "skip",
+    "what's next", "next", "i hurt my back", "how much time is left", "start the warm up",
+]
+
+
+@pytest.fixture(scope="module")
+def shortlist() -> PhraseShortlist:
+    return PhraseShortlist(PHRASES, RescoreSettings(candidates=3))
+
+
+@pytest.mark.parametrize(
+    ("heard", "expected"),
+    [
+        ("Slow it.", "slower"),
+        ("Skip my head.", "skip ahead"),
+        ("Pause and wear it.", "pause the workout"),
+        ("I hurt my mark.", "i hurt my back"),
+        ("Loud it.", "louder"),
+    ],
+)
+def test_misheard_command_is_shortlisted(
+    shortlist: PhraseShortlist, heard: str, expected: str
+) -> None:
+    assert expected in shortlist.shortlist(heard)
+
+
+def test_shortlist_is_bounded_and_skips_the_heard_text(shortlist: PhraseShortlist) -> None:
+    found = shortlist.shortlist("pause")
+    assert len(found) <= 3
+    assert "pause" not in found
+
+
+@pytest.mark.parametrize("heard", ["Next week we travel to Spain.", "Good morning everybody."])
+def test_fragments_and_unlike_phrases_are_not_tried(shortlist: PhraseShortlist, heard: str) -> None:
+    """ "next" would explain a fifth of "next week we travel to spain": never a candidate."""
+    assert "next" not in shortlist.shortlist(heard)
+    assert "what's next" not in shortlist.shortlist(heard)
+
+
+def test_empty_inputs(shortlist: PhraseShortlist) -> None:
+    assert shortlist.shortlist("") == []
+    assert PhraseShortlist([]).shortlist("pause") == []
+
+
+def test_choose_phrase_within_margin() -> None:
+    settings = RescoreSettings(margin=4.0)
+    assert choose_phrase(-10.0, [-20.0, -13.0, -12.5], settings) == 2
+    assert choose_phrase(-10.0, [-14.5, -16.0], settings) is None
+    assert choose_phrase(-10.0, [], settings) is None
+    assert choose_phrase(-10.0, [-8.0], settings) == 0
