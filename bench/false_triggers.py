@@ -49,6 +49,7 @@ _LOGGER = logging.getLogger(__name__)
 
 TESTDATA = Path("/usr/share/pocketsphinx/test/data")
 GAP_SECONDS = 1.5
+WAKE_WORD = "coach"
 NOISE_ALONE_DBFS = SPEECH_DBFS - 5.0
 """Noise alone at the loudest level of the accuracy bench (5 dB below the speech)."""
 
@@ -63,6 +64,8 @@ class TriggerResult:
     examples: list[str] = field(default_factory=list)
     raw_triggers: int | None = None
     """For the coach's own voice: decisions without the echo filter."""
+    wake_word_triggers: int = 0
+    """Of `triggers`, those that began with the wake word (what `--wake-word coach` lets act)."""
 
     @property
     def per_hour(self) -> float | None:
@@ -76,6 +79,7 @@ class TriggerResult:
             "per_hour": None if self.per_hour is None else round(self.per_hour, 1),
             "per_10_min": None if self.per_hour is None else round(self.per_hour / 6, 2),
             "raw_triggers": self.raw_triggers,
+            "wake_word_triggers": self.wake_word_triggers,
             "examples": self.examples[:10],
         }
 
@@ -169,11 +173,18 @@ def count_triggers(
         decision = decide(transcript)
         if decision.name is not None:
             result.triggers += 1
+            result.wake_word_triggers += starts_with_wake_word(transcript.text)
             result.examples.append(f"{transcript.start:.2f}-{transcript.end:.2f} s "
                                    f"{transcript.text!r} -> {decision.name}{decision.slots}")
         if raw is not None and result.raw_triggers is not None and raw(transcript).name:
             result.raw_triggers += 1
     return result
+
+
+def starts_with_wake_word(text: str, wake_word: str = WAKE_WORD) -> bool:
+    """Whether the coach, run with `--wake-word`, would act on this utterance at all."""
+    words = text.lower().split()
+    return bool(words) and words[0].strip(",.!?") == wake_word
 
 
 def echo_judge(audio: CoachVoiceAudio, interpret: Callable[[str], Intent],

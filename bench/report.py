@@ -50,11 +50,14 @@ def _row(target: str, value: Any, ok: Callable[[float], bool], fmt: str,
     return Row(target, float(value), shown, ok(float(value)))
 
 
-def false_trigger_rate(sources: Sequence[Mapping[str, Any]]) -> tuple[float | None, float]:
-    """Triggers per 10 min over all non-command sources except the coach's own voice."""
+def false_trigger_rate(
+    sources: Sequence[Mapping[str, Any]], key: str = "triggers"
+) -> tuple[float | None, float]:
+    """Triggers per 10 min over all non-command sources except the coach's own voice
+    (`key` "wake_word_triggers": only those the wake-word mode would act on)."""
     chosen = [s for s in sources if not str(s.get("source", "")).startswith("coach's own")]
     seconds = sum(float(s.get("audio_seconds") or 0.0) for s in chosen)
-    triggers = sum(int(s.get("triggers") or 0) for s in chosen)
+    triggers = sum(int(s.get(key) or 0) for s in chosen)
     return (triggers * 600 / seconds if seconds else None), seconds
 
 
@@ -79,6 +82,10 @@ def _engine_rows(engine: str, data: Mapping[str, Any]) -> list[Row]:
     rate, seconds = false_trigger_rate(sources)
     rows.append(_row(f"{engine}: false triggers <= 1 per 10 min", rate, lambda v: v <= 1.0,
                      "{:.2f} per 10 min" + f" ({seconds / 60:.1f} min of audio)"))
+    if any("wake_word_triggers" in s for s in sources):
+        wake_rate, _ = false_trigger_rate(sources, "wake_word_triggers")
+        rows.append(_row(f"{engine}: false triggers with --wake-word coach <= 1 per 10 min",
+                         wake_rate, lambda v: v <= 1.0, "{:.2f} per 10 min"))
     own = [s for s in sources if str(s.get("source", "")).startswith("coach's own")]
     rows.append(_row(f"{engine}: triggers from the coach's own voice = 0",
                      _get(own, 0, "triggers"), lambda v: v == 0,

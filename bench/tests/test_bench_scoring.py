@@ -6,6 +6,7 @@ import numpy as np
 
 from bench.audio import RATE, Voice
 from bench.device import reply_onsets
+from bench.false_triggers import starts_with_wake_word
 from bench.report import false_trigger_rate, target_rows
 from bench.streams import SpokenCase, Timed, assign, score_utterances
 from bench.timing import match_schedule, parse_seconds
@@ -102,3 +103,11 @@ def test_false_trigger_rate_leaves_out_the_coachs_voice() -> None:
         {"source": "a", "audio_seconds": 300, "triggers": 1},
         {"source": "coach's own voice", "audio_seconds": 300, "triggers": 5}])
     assert seconds == 300 and rate == 2.0
+
+
+def test_wake_word_rate_counts_only_utterances_that_start_with_it() -> None:
+    sources = [{"source": "a", "audio_seconds": 600, "triggers": 3, "wake_word_triggers": 1}]
+    assert false_trigger_rate(sources, "wake_word_triggers") == (1.0, 600)
+    assert starts_with_wake_word("Coach, pause.")
+    assert not starts_with_wake_word("Pause, coach.")
+    assert not starts_with_wake_word("")

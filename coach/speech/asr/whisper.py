@@ -334,6 +334,8 @@ class WhisperDecoder:
 @dataclass
 class _Stats:
     decode_seconds: list[float] = field(default_factory=list)
+    rescore_seconds: list[float] = field(default_factory=list)
+    """Wall-clock time of each second look."""
     rescored: int = 0
     """Transcripts replaced by a grammar phrase."""
 
@@ -494,7 +496,7 @@ class WhisperRecognizer:
             return None
         chosen = choose_phrase(scores[0], scores[1:], settings.rescore)
         spent = time.perf_counter() - started
-        self.stats.decode_seconds[-1] += spent
+        self.stats.rescore_seconds.append(spent)
         _LOGGER.debug("second look %.0f ms: %r -> %s", 1000 * spent, decoded.text,
                       list(zip(phrases, scores[1:], strict=True)))
         if chosen is None:
