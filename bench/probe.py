@@ -38,7 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     content, _errors = load_content([args.routines])
     understanding = Understanding(content.commands, content.faq)
-    recognizer = make_recognizer(args.engine, None, understanding.phrases())
+    recognizer = make_recognizer(args.engine, None, understanding.phrases(),
+                                 is_complete=understanding.is_complete)
     step = round(recognizer.sample_rate * _CHUNK_SECONDS)
     recognizer.accept(np.zeros(step, np.int16))
     startup = time.time() - args.spawned

@@ -130,7 +130,8 @@ METHOD = (
     "- Spoken set: held-out sentences of tests/data (commands covering every intent; FAQ "
     "questions), read by espeak-ng voices en-us, en-gb, en-us+f3, en-us+m7 at 150 and 175 wpm, "
     "normalised to -23 dBFS over the active span, 0.4 s lead and 1.6 s tail, fed in 100 ms "
-    "chunks to the engine made by `make_recognizer` with `Understanding.phrases()`; decided by "
+    "chunks to the engine made by `make_recognizer` with `Understanding.phrases()` and "
+    "`Understanding.is_complete`, as `coach` makes it; decided by "
     "`Understanding.interpret`. Right = the expected intent and slots (FAQ: entry id) decided "
     "and no other command.",
     "- SNR = speech power over the utterance's active span (first to last sample above 300) / "

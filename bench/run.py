@@ -269,7 +269,9 @@ def _task_child(messages: multiprocessing.queues.Queue[tuple[str, object]], engi
 
 def _task(report: Report, engine: str, task: str, model: Path | None, inputs: _Inputs) -> None:
     began = time.perf_counter()
-    recognizer = Clocked(make_recognizer(engine, model, inputs.understanding.phrases()))
+    understanding = inputs.understanding  # built as `coach` builds it (make_listener)
+    recognizer = Clocked(make_recognizer(engine, model, understanding.phrases(),
+                                         is_complete=understanding.is_complete))
     report("load_seconds", round(time.perf_counter() - began, 2))
     budget = _task_budget(task, inputs.plan, BUDGET_SHARE.get(engine, 1.0))
     _LOGGER.info("engine %s: %s", engine, task)
