@@ -84,8 +84,8 @@ class Plan:
     tts_runs: int
 
 
-FULL = Plan(commands=72, command_budget=120, faq=60, faq_budget=30, unrelated_budget=25,
-            recordings_budget=10, noise_seconds=60, noise_budget=8, coach_voice_seconds=420,
+FULL = Plan(commands=72, command_budget=200, faq=60, faq_budget=60, unrelated_budget=50,
+            recordings_budget=15, noise_seconds=60, noise_budget=15, coach_voice_seconds=420,
             coach_voice_budget=35, drift_seconds=600, scaled_seconds=1800, scale=10.0,
             time_left_questions=12, device_commands=10, device_gap=7.0, cpu_seconds=60,
             startup_runs=3, tts_runs=7)

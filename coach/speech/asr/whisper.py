@@ -36,6 +36,7 @@ from coach.speech.asr.base import (
 )
 from coach.speech.asr.rescore import PhraseShortlist, RescoreSettings, choose_phrase
 from coach.speech.endpoint import (
+    CloseReason,
     IsComplete,
     Segment,
     SegmenterEvent,
@@ -397,9 +398,12 @@ class WhisperRecognizer:
             and early.audio_start == segment.audio_start
             and early.voiced_end == segment.end
         ):
-            decoded = self._look(early.decoded)  # no voice since the pause: the same words
+            heard = early.decoded  # no voice since the pause: the same words
         else:
-            decoded = self._look(self._decode(segment.audio))
+            heard = self._decode(segment.audio)
+        # Voice that ran into the length cap is noise or chatter (or a long sentence), not a
+        # command: forcing a command's words onto it is how chatter would trigger the coach.
+        decoded = self._look(heard, second_look=segment.reason is not CloseReason.CAP)
         return None if decoded is None else self._to_transcript(segment, decoded)
 
     def _handle(self, events: list[SegmenterEvent]) -> list[Transcript]:
@@ -460,10 +464,10 @@ class WhisperRecognizer:
         _LOGGER.debug("whisper %.0f ms: %r", 1000 * decoded.seconds, decoded)
         return decoded
 
-    def _look(self, decoded: Decoded) -> Decoded | None:
+    def _look(self, decoded: Decoded, *, second_look: bool = True) -> Decoded | None:
         """What was said: Whisper's text, a grammar phrase the audio supports as well, or
         None when it is rejected as a hallucination."""
-        rescored = self._second_look(decoded)
+        rescored = self._second_look(decoded) if second_look else None
         if rescored is not None:
             return rescored
         if is_hallucination(decoded, self.settings):
