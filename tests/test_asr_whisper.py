@@ -20,7 +20,7 @@ from coach.speech.asr.whisper import (
     is_hallucination,
     verify_tiny_en,
 )
-from coach.speech.endpoint import UtteranceSegmenter
+from coach.speech.endpoint import CloseReason, Segment, UtteranceSegmenter
 from coach.speech.wavsource import read_wav
 from tests.speech_fixtures import concat, espeak_available, pink_noise, silence, speak, with_gaps
 
@@ -198,3 +198,15 @@ def test_second_look_leaves_unrelated_speech_alone(decoder: WhisperDecoder) -> N
     audio, _ = with_gaps([speak(s) for s in sentences], gap_s=1.0)
     found = run(rec, audio)
     assert rec.stats.rescored == 0, [t.text for t in found]
+
+
+@pytest.mark.slow
+def test_a_fragment_of_voice_is_not_decoded(decoder: WhisperDecoder) -> None:
+    """Whisper invents words for a tenth of a second of sound; such fragments never reach it."""
+    rng = np.random.default_rng(3)
+    burst = (rng.standard_normal(1600) * 6000).astype(np.int16)  # 100 ms
+    rec = recognizer(decoder)
+    segment = Segment(start=8000, end=8000 + len(burst), closed_at=12000,
+                      reason=CloseReason.SILENCE, audio=burst, audio_start=8000)
+    assert rec.transcribe_segment(segment) is None
+    assert rec.stats.decode_seconds == []

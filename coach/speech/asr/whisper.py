@@ -88,9 +88,13 @@ JUNK_TRANSCRIPTS = frozenset(
 """Texts Whisper is known to invent on noise or silence (normalised)."""
 
 
-OPEN_CHECKS_S = (1.5, 2.25, 3.0)
+OPEN_CHECKS_S = (2.0, 2.75, 3.5)
 """Lengths of a still-open utterance at which it is decoded to see if it is already a whole
-command (seconds): music or chatter may never leave the 400 ms of silence that closes it."""
+command (seconds): music or chatter may never leave the 400 ms of silence that closes it.
+Not earlier: at 1.5 s "how much time is left" was still being said, and was cut."""
+
+MIN_VOICE_S = 0.2
+"""Shorter utterances are not decoded: Whisper invents words for a fragment of a syllable."""
 
 
 @dataclass(frozen=True)
@@ -393,6 +397,9 @@ class WhisperRecognizer:
     def transcribe_segment(self, segment: Segment) -> Transcript | None:
         """Decode one closed utterance; None when it is rejected as a hallucination."""
         early, self._early = self._early, None
+        if segment.end - segment.start < MIN_VOICE_S * SAMPLE_RATE:
+            _LOGGER.debug("%.2f s of voice: too short to decode", segment.end_s - segment.start_s)
+            return None
         if (
             early is not None
             and early.audio_start == segment.audio_start
