@@ -198,7 +198,10 @@ def echo_judge(audio: CoachVoiceAudio, interpret: Callable[[str], Intent],
         while pending and pending[0][1] <= transcript.end:
             text, start, end = pending.pop(0)
             echo.spoke(text, start, end)
-        return echo.judge(transcript.text, transcript.start, transcript.end).intent
+        text = transcript.text  # as the coach does: no second look over its own voice
+        if transcript.heard_as and echo.overlapping(transcript.start, transcript.end):
+            text = transcript.heard_as
+        return echo.judge(text, transcript.start, transcript.end).intent
 
     return decide
 

@@ -57,6 +57,8 @@ class Heard:
     """End of speech (seconds of audio)."""
     at: float
     """Audio consumed when it was decided (seconds)."""
+    heard_as: str = ""
+    """The recogniser's own words when `text` is a grammar phrase it put in their place."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,12 @@ class Coach:
         the coach's words may act (see coach.echo).
         """
         text = event.text
+        if event.heard_as and self._echo is not None and self._echo.overlapping(
+            event.start, event.end
+        ):
+            # Over the coach's voice, only the recogniser's own words can be told apart from
+            # the coach's; a phrase chosen for resembling them could be the coach's echo.
+            text = event.heard_as
         if self._wake_word is not None:
             words = text.lower().split()
             if not words or words[0].strip(",.!?") != self._wake_word:

@@ -177,12 +177,14 @@ def run_file(content: Content, settings: Settings, path: Path, *, as_json: bool)
         chunk = pcm[offset : offset + step]
         for transcript in recognizer.accept(chunk):
             clock.seconds = transcript.at
-            coach.heard(Heard(transcript.text, transcript.start, transcript.end, transcript.at))
+            coach.heard(Heard(transcript.text, transcript.start, transcript.end, transcript.at,
+                              transcript.heard_as))
         clock.seconds = (offset + len(chunk)) / rate
         coach.tick(clock.seconds)
     for transcript in recognizer.flush():
         clock.seconds = max(clock.seconds, transcript.at)
-        coach.heard(Heard(transcript.text, transcript.start, transcript.end, transcript.at))
+        coach.heard(Heard(transcript.text, transcript.start, transcript.end, transcript.at,
+                              transcript.heard_as))
     return 0
 
 
@@ -264,7 +266,7 @@ def _listen_forever(
             consumed += len(block)
             offset = clock() - consumed / recognizer.sample_rate
             for t in recognizer.accept(block):
-                events.put(Heard(t.text, t.start + offset, t.end + offset, clock()))
+                events.put(Heard(t.text, t.start + offset, t.end + offset, clock(), t.heard_as))
         except MicrophoneLost as exc:
             printer({"type": "info", "text": f"Microphone lost ({exc}). Your place is kept; "
                      "listening again when it is back."})

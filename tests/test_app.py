@@ -148,6 +148,23 @@ def test_echo_of_own_voice_is_ignored_but_barge_in_works(heard: str, intent: str
     assert events[0]["over_coach"] is True
 
 
+def test_a_second_look_phrase_is_not_trusted_over_the_coachs_voice() -> None:
+    """The recogniser turned the coach's "lower back down" into "go back one": judged by the
+    recogniser's own words, it is the coach's echo. Away from the coach's voice it stands."""
+    clock = [0.0]
+    _, understanding = shipped()
+    echo = EchoFilter(understanding.interpret)
+    voice = VirtualVoice(lambda: clock[0], echo)
+    coach, events = make_coach(voice=None, echo=echo)
+    voice.say("Slowly lower back down.")
+    clock[0] = 0.5
+    coach.heard(Heard("go back one", 0.1, 1.0, 1.3, heard_as="lower back down"))
+    assert events[0]["intent"] is None
+    clock[0] = 30.0
+    coach.heard(Heard("go back one", 29.0, 29.6, 30.0, heard_as="go back won"))
+    assert events[1]["intent"] == "previous"
+
+
 def test_virtual_voice_queues_and_interrupts() -> None:
     clock = [0.0]
     echo = EchoFilter(lambda text: shipped()[1].interpret(text))

@@ -42,6 +42,9 @@ class Transcript:
     """Recognised text, as the engine wrote it."""
     confidence: float
     """Engine's confidence in the text, 0..1."""
+    heard_as: str = ""
+    """The engine's own words when `text` is a grammar phrase put in their place (Whisper's
+    second look); empty when `text` is what the engine wrote."""
 
 
 @runtime_checkable

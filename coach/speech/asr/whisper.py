@@ -139,6 +139,8 @@ class Decoded:
     """The encoder's output, kept so other texts can be scored against the same audio."""
     frames: int = 0
     """Mel frames of real audio (not padding) in `encoded`."""
+    heard_as: str = ""
+    """Whisper's own text when `text` is a phrase chosen by the second look."""
 
     @property
     def compression_ratio(self) -> float:
@@ -513,7 +515,8 @@ class WhisperRecognizer:
         if chosen is None:
             return None
         self.stats.rescored += 1
-        return replace(decoded, text=phrases[chosen], seconds=decoded.seconds + spent)
+        return replace(decoded, text=phrases[chosen], heard_as=decoded.text,
+                       seconds=decoded.seconds + spent)
 
     def _to_transcript(self, segment: Segment, decoded: Decoded) -> Transcript:
         confidence = math.exp(decoded.avg_logprob) * (1.0 - 0.5 * decoded.no_speech_prob)
@@ -523,4 +526,5 @@ class WhisperRecognizer:
             at=segment.closed_at_s,
             text=decoded.text,
             confidence=min(1.0, max(0.0, confidence)),
+            heard_as=decoded.heard_as,
         )
