@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,16 +132,21 @@ def test_wake_word_required_when_set() -> None:
     assert events[0]["intent"] == "start_routine"
 
 
+def coach_with_echo() -> tuple[list[float], VirtualVoice, Coach, list[dict[str, Any]]]:
+    """A coach whose voice (on a settable clock) is known to its echo filter."""
+    clock = [0.0]
+    echo = EchoFilter(shipped()[1].interpret)
+    voice = VirtualVoice(lambda: clock[0], echo)
+    coach, events = make_coach(voice=None, echo=echo)
+    return clock, voice, coach, events
+
+
 @pytest.mark.parametrize(
     ("heard", "intent"),
     [("Marching in place. Go.", None), ("pause", "pause"), ("marching in place stop", "stop")],
 )
 def test_echo_of_own_voice_is_ignored_but_barge_in_works(heard: str, intent: str | None) -> None:
-    clock = [0.0]
-    _, understanding = shipped()
-    echo = EchoFilter(understanding.interpret)
-    voice = VirtualVoice(lambda: clock[0], echo)
-    coach, events = make_coach(voice=None, echo=echo)
+    clock, voice, coach, events = coach_with_echo()
     voice.say("Marching in place. Go.")
     clock[0] = 0.5
     coach.heard(Heard(heard, 0.1, 1.0, 1.3))
@@ -151,11 +157,7 @@ def test_echo_of_own_voice_is_ignored_but_barge_in_works(heard: str, intent: str
 def test_a_second_look_phrase_is_not_trusted_over_the_coachs_voice() -> None:
     """The recogniser turned the coach's "lower back down" into "go back one": judged by the
     recogniser's own words, it is the coach's echo. Away from the coach's voice it stands."""
-    clock = [0.0]
-    _, understanding = shipped()
-    echo = EchoFilter(understanding.interpret)
-    voice = VirtualVoice(lambda: clock[0], echo)
-    coach, events = make_coach(voice=None, echo=echo)
+    clock, voice, coach, events = coach_with_echo()
     voice.say("Slowly lower back down.")
     clock[0] = 0.5
     coach.heard(Heard("go back one", 0.1, 1.0, 1.3, heard_as="lower back down"))
