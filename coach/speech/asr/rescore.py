@@ -79,6 +79,7 @@ class PhraseShortlist:
         self._phrases = list(dict.fromkeys(p for p in phrases if normalise_text(p)))
         self._texts = [normalise_text(p) for p in self._phrases]
         self._skeletons = [_skeleton(p) for p in self._phrases]
+        self._lengths = [_letters(p) for p in self._phrases]
 
     def __len__(self) -> int:
         return len(self._phrases)
@@ -96,8 +97,9 @@ class PhraseShortlist:
                                    limit=limit)
         chosen: list[str] = []
         # Alternate the two rankings: each finds slips the other misses.
-        for _, _, index in _alternate([hit for hit in by_text if self._fits(hit[2], text)],
-                                      [hit for hit in by_sound if self._fits(hit[2], text)]):
+        fitting_text = [hit for hit in by_text if self._fits(hit[2], text, letters)]
+        fitting_sound = [hit for hit in by_sound if self._fits(hit[2], text, letters)]
+        for _, _, index in _alternate(fitting_text, fitting_sound):
             phrase = self._phrases[index]
             if phrase not in chosen:
                 chosen.append(phrase)
@@ -105,10 +107,10 @@ class PhraseShortlist:
                 break
         return chosen
 
-    def _fits(self, index: int, text: str) -> bool:
-        """A phrase of about the transcript's length that reads somewhat like it."""
+    def _fits(self, index: int, text: str, letters: int) -> bool:
+        """A phrase of about the transcript's length (`letters`) that reads somewhat like it."""
         phrase = self._texts[index]
-        ratio = _letters(phrase) / max(1, _letters(text))
+        ratio = self._lengths[index] / max(1, letters)
         return (
             phrase != text
             and self.settings.min_length_ratio <= ratio <= self.settings.max_length_ratio
