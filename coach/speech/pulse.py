@@ -25,6 +25,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,12 +160,18 @@ class VirtualAudio:
 
 
 class SinkRecorder:
-    """Records the sink's monitor with parec in the background."""
+    """Records the sink's monitor with parec in the background.
+
+    A thread drains parec's stdout as it comes: a pipe holds only 64 KiB (2 s at 16 kHz),
+    and a parec blocked on a full pipe makes the server drop everything after it.
+    """
 
     def __init__(self, audio: VirtualAudio, rate: int = MIC_RATE) -> None:
         self._audio = audio
         self.rate = rate
         self._process: subprocess.Popen[bytes] | None = None
+        self._reader: threading.Thread | None = None
+        self._chunks: list[bytes] = []
         self.started_at = 0.0
         """time.monotonic() when parec was started."""
 
@@ -179,24 +186,43 @@ class SinkRecorder:
             "--latency-msec=20",
         ]
         self.started_at = time.monotonic()
+        self._chunks = []
         self._process = subprocess.Popen(
             command,
             env=self._audio.child_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
+        self._reader = threading.Thread(
+            target=self._drain, args=(self._process,), name="sink-recorder", daemon=True
+        )
+        self._reader.start()
+
+    def _drain(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdout is not None
+        while chunk := os.read(process.stdout.fileno(), 65536):
+            self._chunks.append(chunk)
 
     def stop(self) -> npt.NDArray[np.int16]:
         """Stop recording; return everything recorded."""
-        if self._process is None:
+        if self._process is None or self._reader is None:
             raise PulseError("SinkRecorder.stop() called before start()")
         process, self._process = self._process, None
+        reader, self._reader = self._reader, None
         process.send_signal(signal.SIGINT)
         try:
-            data, errors = process.communicate(timeout=_STOP_TIMEOUT)
+            process.wait(timeout=_STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             process.kill()
-            data, errors = process.communicate(timeout=_STOP_TIMEOUT)
+            process.wait(timeout=_STOP_TIMEOUT)
+        reader.join(timeout=_STOP_TIMEOUT)
+        errors = b""
+        if process.stderr is not None:
+            errors = process.stderr.read()
+            process.stderr.close()
+        if process.stdout is not None:
+            process.stdout.close()
+        data = b"".join(self._chunks)
         if not data and errors:
             raise PulseError(f"parec failed: {errors.decode(errors='replace').strip()}")
         usable = len(data) - len(data) % 2
