@@ -57,6 +57,7 @@ class EchoFilter:
         self,
         interpret: Callable[[str], Intent],
         tail: float = 0.35,
+        lead: float = 0.25,
         barge_in: Collection[str] = BARGE_IN_INTENTS,
         min_barge_in_score: float = 0.9,
         memory: int = 32,
@@ -64,6 +65,10 @@ class EchoFilter:
     ) -> None:
         self._interpret = interpret
         self._tail = tail
+        self._lead = lead
+        """The microphone's and the speaker's clocks may disagree by a block or two (device
+        latencies are estimates): the coach's first words can reach the recogniser with
+        times slightly before the moment playback reported them audible."""
         self._barge_in = frozenset(barge_in)
         self._min_score = min_barge_in_score
         self._user_share = user_share
@@ -88,7 +93,8 @@ class EchoFilter:
 
     def overlapping(self, start: float, end: float) -> list[Spoken]:
         with self._lock:
-            return [s for s in self._spoken if start < s.end + self._tail and s.start < end]
+            return [s for s in self._spoken
+                    if start < s.end + self._tail and s.start - self._lead < end]
 
     def judge(self, text: str, start: float, end: float) -> Verdict:
         """Interpret `text`, heard from `start` to `end`, knowing what the coach said then."""
@@ -115,11 +121,11 @@ class EchoFilter:
         """The coach's speech as continuous spans: lines a breath apart count as one."""
         spans: list[tuple[float, float]] = []
         for item in sorted(spoken, key=lambda s: s.start):
-            end = item.end + self._tail
-            if spans and item.start <= spans[-1][1] + BREATH:
+            start, end = item.start - self._lead, item.end + self._tail
+            if spans and start <= spans[-1][1] + BREATH:
                 spans[-1] = (spans[-1][0], max(spans[-1][1], end))
             else:
-                spans.append((item.start, end))
+                spans.append((start, end))
         return spans
 
 

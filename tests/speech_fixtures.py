@@ -91,3 +91,26 @@ def mix_at_snr(speech: Pcm, noise: Pcm, snr_db: float) -> Pcm:
     bed *= speech_rms / noise_rms / 10 ** (snr_db / 20)
     mixed = speech.astype(np.float64) + bed
     return np.clip(mixed, -32768, 32767).astype(np.int16)
+
+
+BABBLE_LINES = (
+    ("en-us", "I think the new place on the corner does a great breakfast on Sundays."),
+    ("en-gb", "My brother finally sold his old car after trying for about three months."),
+    ("en-us+f3", "Did you see how many people turned up for the match last night?"),
+    ("en-us+m7", "We should book the tickets early this year because they always sell out."),
+    ("en-gb+f2", "The train was late again so I walked the last part of the way home."),
+)
+
+
+def babble(seconds: float, level_dbfs: float = -28.0, seed: int = 5) -> Pcm:
+    """Several people talking at once (espeak voices, each looped from a random point)."""
+    count = round(seconds * TARGET_RATE)
+    rng = np.random.default_rng(seed)
+    total = np.zeros(count)
+    for voice, line in BABBLE_LINES:
+        talk = speak(line, voice).astype(np.float64)
+        looped = np.tile(talk, -(-count // len(talk)) + 1)
+        start = int(rng.integers(0, len(talk)))
+        total += looped[start : start + count]
+    total *= 10 ** (level_dbfs / 20) / np.sqrt(np.mean(total**2)) * 32768
+    return np.clip(total, -32768, 32767).astype(np.int16)

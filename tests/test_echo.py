@@ -33,6 +33,17 @@ def test_own_words_inside_the_tail_are_echo() -> None:
     assert verdict.echo and verdict.intent.name is None and verdict.residual == ""
 
 
+def test_own_first_word_heard_just_before_playback_reported_it_is_echo() -> None:
+    # In CI the recogniser placed the coach's "Go!" 0.1 s before the speaker said it began.
+    echo = EchoFilter(interpret, lead=0.25)
+    echo.spoke("Go! Pause squat, 20 seconds.", 22.8, 25.0)
+    verdict = echo.judge("Go.", 22.38, 22.7)
+    assert verdict.echo and verdict.intent.name is None
+    strict = EchoFilter(interpret, lead=0.0)
+    strict.spoke("Go! Pause squat, 20 seconds.", 22.8, 25.0)
+    assert not strict.judge("Go.", 22.38, 22.7).echo
+
+
 def test_only_barge_in_commands_act_over_the_coach() -> None:
     echo = EchoFilter(interpret)
     echo.spoke("Rest 15 seconds. Next up: hip circles.", 10.0, 13.0)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from coach.speech.endpoint import (
+    ChatterGate,
     Closed,
     CloseReason,
     EndpointSettings,
@@ -24,12 +25,14 @@ from coach.speech.endpoint import (
 )
 from coach.speech.wavsource import read_wav, to_mono_16k
 from tests.speech_fixtures import (
+    babble,
     concat,
     espeak_available,
     mix_at_snr,
     pink_noise,
     silence,
     speak,
+    voiced_bounds,
     with_gaps,
 )
 
@@ -186,3 +189,74 @@ def test_stream_goes_on_after_flush_with_exact_positions() -> None:
         assert np.array_equal(segment.audio, stream[segment.audio_start : segment.end])
     starts = [s.start_s for s in found]
     assert np.allclose(np.diff(starts), 1.0, atol=0.07)
+
+
+# --- chatter --------------------------------------------------------------------------
+
+
+def _gate_after(frames: list[tuple[float, float]], settings: EndpointSettings = SETTINGS
+                ) -> ChatterGate:
+    gate = ChatterGate(settings)
+    for probability, level in frames:
+        gate.weigh(probability, level)
+    return gate
+
+
+def test_chatter_is_measured_from_a_room_full_of_voices() -> None:
+    rng = np.random.default_rng(1)
+    gate = _gate_after([(0.9, -33.0 + rng.normal(0, 2)) for _ in range(200)])
+    chatter = gate.chatter_db
+    assert chatter is not None and -36.5 < chatter < -33.0
+    assert gate.weigh(0.9, chatter) == 0.0  # as loud as the room: not the user
+    assert gate.weigh(0.9, chatter + 10.0) == 0.9  # clearly louder: the user
+    held = gate.weigh(0.9, chatter + 6.0)  # keeps an utterance open, never opens one
+    assert SETTINGS.silence_threshold <= held < SETTINGS.speech_threshold
+
+
+def test_music_noise_quiet_and_the_users_own_talk_are_not_chatter() -> None:
+    music = _gate_after([(0.02, -30.0)] * 200)
+    assert music.chatter_db is None and music.weigh(0.9, -30.0) == 0.9
+    # the user talking a third of the time, in a quiet room
+    talk = _gate_after([(0.9, -25.0)] * 20 + [(0.01, -70.0)] * 40 + [(0.9, -25.0)] * 20
+                       + [(0.01, -70.0)] * 40)
+    assert talk.chatter_db is None
+
+
+def test_chatter_gate_can_be_turned_off() -> None:
+    settings = EndpointSettings(chatter_gate=False)
+    gate = _gate_after([(0.9, -33.0)] * 200, settings)
+    assert gate.chatter_db is not None and gate.weigh(0.9, -33.0) == 0.9
+
+
+@pytest.fixture(scope="module")
+def room_chatter() -> np.ndarray:
+    return babble(30.0, level_dbfs=-33.0)
+
+
+@needs_espeak
+def test_chatter_alone_opens_nothing_once_the_room_is_known(
+    silero: SileroClassifier, room_chatter: np.ndarray
+) -> None:
+    found = segments_of(UtteranceSegmenter(silero), room_chatter)
+    settled = [s for s in found if s.start_s > 3.0]
+    assert settled == [], [(s.start_s, s.end_s, s.reason) for s in settled]
+    ungated = segments_of(UtteranceSegmenter(silero, EndpointSettings(chatter_gate=False)),
+                          room_chatter)
+    assert len([s for s in ungated if s.start_s > 3.0]) >= 4  # the VAD alone hears it all
+
+
+@needs_espeak
+def test_a_command_over_chatter_closes_when_the_user_stops(
+    silero: SileroClassifier, room_chatter: np.ndarray
+) -> None:
+    command = speak("how much time is left")
+    first, last = voiced_bounds(command)
+    at = 10.0
+    scene = concat(silence(at), command, silence(30.0 - at - len(command) / 16000))
+    mixed = mix_at_snr(scene, room_chatter, snr_db=10.0)
+    found = [s for s in segments_of(UtteranceSegmenter(silero), mixed) if s.start_s > 3.0]
+    assert len(found) == 1, [(s.start_s, s.end_s, s.reason) for s in found]
+    segment = found[0]
+    start, end = at + first / 16000, at + last / 16000
+    assert segment.start_s < start + 0.1 and segment.end_s > end - 0.25
+    assert segment.reason is CloseReason.SILENCE and segment.closed_at_s < end + 0.8

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -24,6 +25,7 @@ import numpy as np
 from coach.speech.asr.base import SAMPLE_RATE, Pcm
 
 __all__ = [
+    "ChatterGate",
     "CloseReason",
     "Closed",
     "EndpointSettings",
@@ -72,6 +74,19 @@ class EndpointSettings:
     """Audio kept before the first voiced frame (milliseconds)."""
     pause_ms: float = 160.0
     """Trailing silence after which an early decision may be tried (milliseconds)."""
+    chatter_gate: bool = True
+    """In chatter, only speech clearly louder than the room's voices counts (see ChatterGate)."""
+    chatter_window_s: float = 6.0
+    """How far back the room's voices are measured (seconds)."""
+    chatter_fraction: float = 0.6
+    """Share of those frames the VAD must call voice for the room to count as chatter."""
+    chatter_quantile: float = 25.0
+    """The chatter's level: this percentile of the voiced frames' levels (the user's own
+    words, louder and fewer, barely move it)."""
+    chatter_open_db: float = 7.5
+    """In chatter, a frame opens an utterance only this far above the chatter's level (dB)."""
+    chatter_hold_db: float = 5.0
+    """In chatter, an open utterance goes on only while frames stay this far above it (dB)."""
 
     def frames(self, milliseconds: float) -> int:
         """Milliseconds -> whole frames (at least one)."""
@@ -188,6 +203,55 @@ class EndpointStateMachine:
         self._voice_run = 0
         self._floor = end_frame
         return Closed(end_frame, reason)
+
+
+class ChatterGate:
+    """Tells the user's voice from the room's chatter by loudness.
+
+    Several people talking never fall silent, and the VAD rightly calls it all voice, so an
+    utterance would run to the cap and the recogniser would transcribe strangers. The user
+    is nearer the microphone than they are. Frames outside utterances measure the room; when
+    most of them are voice, the median of those is the chatter's level, and only frames
+    clearly above it count as voice. In music, noise or quiet the room is not voice and
+    nothing changes.
+
+    Pure: level in dBFS and the VAD's probability in, a probability out.
+    """
+
+    def __init__(self, settings: EndpointSettings) -> None:
+        self.settings = settings
+        self._window = settings.frames(1000.0 * settings.chatter_window_s)
+        self._levels: deque[float] = deque(maxlen=self._window)
+        self._voiced: deque[bool] = deque(maxlen=self._window)
+
+    @property
+    def chatter_db(self) -> float | None:
+        """Level of the room's chatter (dBFS), or None when the room is not chatter."""
+        if len(self._levels) < self._window // 3:
+            return None  # too little heard yet to call the room anything
+        voiced = [level for level, v in zip(self._levels, self._voiced, strict=True) if v]
+        if len(voiced) < self.settings.chatter_fraction * len(self._levels):
+            return None
+        return float(np.percentile(voiced, self.settings.chatter_quantile))
+
+    def weigh(self, probability: float, level_db: float) -> float:
+        """The frame's speech probability, lowered when it is not above the chatter."""
+        chatter = self.chatter_db
+        self._levels.append(level_db)
+        self._voiced.append(probability >= self.settings.speech_threshold)
+        if chatter is None or not self.settings.chatter_gate:
+            return probability
+        if level_db >= chatter + self.settings.chatter_open_db:
+            return probability
+        if level_db >= chatter + self.settings.chatter_hold_db:
+            # between the two: keeps an utterance open (hysteresis) but never opens one
+            below_open = (self.settings.silence_threshold + self.settings.speech_threshold) / 2
+            return min(probability, below_open)
+        return 0.0
+
+    def reset(self) -> None:
+        self._levels.clear()
+        self._voiced.clear()
 
 
 class FrameClassifier(Protocol):
@@ -339,6 +403,7 @@ class UtteranceSegmenter:
             base = _with_frame(base, self.classifier.frame_samples)
         self.settings = base
         self._machine = EndpointStateMachine(base)
+        self._gate = ChatterGate(base)
         self._pending = np.zeros(0, np.int16)  # audio not yet a whole frame
         self._kept = np.zeros(0, np.int16)  # audio from sample `_kept_from` to the frame position
         self._kept_from = 0
@@ -416,8 +481,13 @@ class UtteranceSegmenter:
     def _frame_position(self) -> int:
         return self._origin + self._machine.frames_seen * self.settings.frame_samples
 
+    @property
+    def chatter_db(self) -> float | None:
+        """Level of the room's chatter (dBFS), or None when there is none."""
+        return self._gate.chatter_db
+
     def _push_frame(self, frame: Pcm) -> list[SegmenterEvent]:
-        probability = self.classifier(frame)
+        probability = self._gate.weigh(self.classifier(frame), frame_dbfs(frame))
         self._kept = np.concatenate([self._kept, frame])
         was_open = self._open_start is not None
         events = [self._apply(d) for d in self._machine.step(probability)]
