@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 __all__ = [
     "FRAME_WORDS",
@@ -231,7 +232,18 @@ _COMPOUNDS = {
     ("warming", "up"): "warm",
     ("cool", "down"): "cool",
     ("cooling", "down"): "cool",
+    # recognisers split what people say as one word
+    ("over", "training"): "overtraining",
+    ("over", "train"): "overtraining",
+    ("over", "trained"): "overtraining",
+    ("over", "trains"): "overtraining",
+    ("dead", "lift"): "deadlift",
+    ("dead", "lifts"): "deadlifts",
+    ("dead", "lifting"): "deadlifting",
 }
+
+_NEGATIONS = frozenset(_listed("doesnt dont wont not never"))
+"""Before a pain word they turn it into prevention: "so my back doesn't hurt"."""
 
 
 def _join_compounds(words: Sequence[str]) -> list[str]:
@@ -251,7 +263,11 @@ def _join_compounds(words: Sequence[str]) -> list[str]:
 
 def content_words(words: Sequence[str]) -> list[str]:
     """Stemmed words that carry the topic of a sentence (match-form input)."""
-    return [stem(word) for word in _join_compounds(words) if word not in STOPWORDS]
+    joined = _join_compounds(words)
+    found = [stem(word) for word in joined if word not in STOPWORDS]
+    if any(a in _NEGATIONS and _FAMILY_OF.get(b) == "pain" for a, b in pairwise(joined)):
+        found.append("prevent")
+    return found
 
 
 # Consonants that a recogniser confuses on a noisy or synthetic voice ("back" heard as "mac"

@@ -95,3 +95,17 @@ def test_misheard_words_are_recovered_by_sound() -> None:
     assert _id(index.best("is mark pain normal")) == "back"
     # "bike" sounds like no known word: it weighs against the match as any unknown word does
     assert index.best("why does my bike hurt").score < index.best("why does my mac hurt").score
+
+
+@pytest.mark.parametrize(
+    ("heard", "entry_id"),
+    [
+        ("Is over training a cause of back pain.", "overuse"),  # Whisper splits the word
+        ("why do my dead lifts hurt my lower back", "squat-deadlift-pain"),
+        ("What should I do so my back doesn't hurt when I workout?", "prevent"),
+    ],
+)
+def test_how_recognisers_write_questions_is_understood(
+    shipped: tuple[FaqEntry, ...], heard: str, entry_id: str
+) -> None:
+    assert _id(FaqIndex(shipped).best(heard)) == entry_id
