@@ -28,6 +28,7 @@ from coach.speech.microphone import Microphone, MicrophoneLost, NoMicrophoneErro
 from coach.speech.playback import PlaybackEvent
 from coach.speech.tts import SoundDeviceSpeaker
 from coach.spoken import estimate_seconds
+from coach.streamclock import StreamClock
 from coach.understanding import Understanding
 
 __all__ = ["VirtualVoice", "listen_file", "make_listener", "run_file", "run_hands_free"]
@@ -260,11 +261,14 @@ def _listen_forever(
 ) -> None:
     """The audio thread: microphone -> recogniser -> events. Survives a lost device."""
     consumed = 0
+    stream_clock = StreamClock(recognizer.sample_rate)
     while not stop.is_set():
         try:
             block = microphone.read()
             consumed += len(block)
-            offset = clock() - consumed / recognizer.sample_rate
+            # when the block came, not when we got to it: a decode may have held us up
+            arrived = clock() - (time.monotonic() - microphone.arrived_at)
+            offset = stream_clock.observe(consumed, arrived)
             for t in recognizer.accept(block):
                 events.put(Heard(t.text, t.start + offset, t.end + offset, clock(), t.heard_as))
         except MicrophoneLost as exc:
@@ -273,6 +277,7 @@ def _listen_forever(
             while not stop.is_set() and not microphone.reopen(attempts=1, wait=2.0):
                 pass
             if not stop.is_set():
+                stream_clock.reset()
                 printer({"type": "info", "text": "Microphone is back. Listening."})
         except Exception as exc:  # keep listening; a silent dead audio thread is the worst case
             _LOGGER.exception("audio thread error")

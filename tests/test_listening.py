@@ -20,12 +20,14 @@ class FlakyMicrophone:
     def __init__(self) -> None:
         self.reads = 0
         self.reopen_calls = 0
+        self.arrived_at = 0.0
 
     def read(self, timeout: float = 2.0) -> np.ndarray:
         self.reads += 1
         if self.reads == 2:
             raise MicrophoneLost("device unplugged")
         time.sleep(0.01)
+        self.arrived_at = time.monotonic()
         return np.zeros(480, np.int16)
 
     def reopen(self, attempts: int = 1, wait: float = 1.0) -> bool:

@@ -82,7 +82,12 @@ class Microphone:
 
     def __init__(self, device: str | int | None = None) -> None:
         self._wanted = device
-        self._blocks: queue.Queue[npt.NDArray[np.int16] | BaseException] = queue.Queue()
+        self._blocks: queue.Queue[tuple[float, npt.NDArray[np.int16]] | BaseException] = (
+            queue.Queue()
+        )
+        self.arrived_at = 0.0
+        """time.monotonic() when the block last returned by read() came from the device
+        (the listener may read it later, when it was busy decoding)."""
         self._stream: Any = None
         self._resampler: Any = None
         self.device: InputDevice | None = None
@@ -124,7 +129,8 @@ class Microphone:
         mono = np.asarray(indata[:, 0], dtype=np.float32)
         if self._resampler is not None:
             mono = self._resampler.resample_chunk(mono)
-        self._blocks.put((np.clip(mono, -1.0, 1.0) * 32767).astype(np.int16))
+        samples = (np.clip(mono, -1.0, 1.0) * 32767).astype(np.int16)
+        self._blocks.put((time.monotonic(), samples))
 
     def read(self, timeout: float = STALL_SECONDS) -> npt.NDArray[np.int16]:
         """The next block; MicrophoneLost if the device went quiet for good."""
@@ -134,7 +140,8 @@ class Microphone:
             raise MicrophoneLost("the microphone stopped sending audio") from None
         if isinstance(block, BaseException):
             raise MicrophoneLost(str(block)) from block
-        return block
+        self.arrived_at, samples = block
+        return samples
 
     def reopen(self, attempts: int = 1, wait: float = 1.0) -> bool:
         """Close and try to open the device again; True once it works."""
