@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -244,6 +245,8 @@ def output_event(output: Output) -> dict[str, object]:
 WAKE_EARLY = 0.02
 """Wake this long before a deadline and sleep the rest in small steps (seconds): on a busy
 machine a long wait can overshoot by tens of milliseconds, a short one hardly does."""
+GIL_SWITCH_S = 0.001
+"""Longest another thread may hold the interpreter before the timeline gets it (seconds)."""
 
 
 def _sleep_until(deadline: float, clock: Callable[[], float]) -> None:
@@ -258,6 +261,9 @@ def run_loop(
     until_finished: bool = False,
 ) -> None:
     """Drive `coach` on a real clock until input ends (or, optionally, the routine finishes)."""
+    # The listener decodes in another thread of this process; a waking timeline must get
+    # the interpreter back within a millisecond or two, not the default 5 ms per hand-over.
+    sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_S))
     while True:
         deadline = coach.player.next_deadline()
         timeout = 0.5 if deadline is None else min(0.5, max(0.0, deadline - clock() - WAKE_EARLY))
