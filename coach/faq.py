@@ -66,6 +66,9 @@ class FaqSettings:
     """Character similarity (0..1) from which a question counts as near-verbatim."""
     min_sound_letters: int = 3
     """An unknown word this long or longer may be read as the one known word it sounds like."""
+    min_shared_words: int = 2
+    """Topic words (not question framing) a question must share with one of an entry's
+    phrasings, unless near-verbatim: one shared word ("long day", "my towel") is chance."""
 
 
 class _Weights:
@@ -153,14 +156,18 @@ class FaqIndex:
         if not words:
             return []
         closest: dict[str, tuple[float, float]] = {}
+        shared: Counter[str] = Counter()  # most topic words any one phrasing shares with it
         for phrasing in self._phrasings:
             scores = (self._phrasing_score(words, phrasing), _characters(key, phrasing.text))
             known = closest.get(phrasing.entry.id)
             if known is None or sum(scores) > sum(known):
                 closest[phrasing.entry.id] = scores
+            common = len((words & phrasing.words) - FRAME_WORDS)
+            shared[phrasing.entry.id] = max(shared[phrasing.entry.id], common)
         few_words = len(words - FRAME_WORDS) < self._settings.min_content_words
         ranked = [
-            (entry, self._combine(words, entry, *closest.get(entry.id, (0.0, 0.0)), few_words))
+            (entry, self._combine(words, entry, *closest.get(entry.id, (0.0, 0.0)),
+                                  shared[entry.id], few_words))
             for entry in self._entries
         ]
         return sorted(ranked, key=lambda pair: pair[1], reverse=True)
@@ -171,9 +178,11 @@ class FaqIndex:
         entry: FaqEntry,
         phrasing: float,
         characters: float,
+        shared: int,
         few_words: bool,
     ) -> float:
-        if few_words and characters < self._settings.verbatim:
+        thin = few_words or shared < self._settings.min_shared_words
+        if thin and characters < self._settings.verbatim:
             return 0.0
         settings = self._settings
         return (

@@ -100,6 +100,7 @@ _WORD_FAMILIES: dict[str, tuple[str, ...]] = {
     "deadlift": _listed("deadlift deadlifts deadlifting"),
     "bend": _listed("bend bending bent bends"),
     "hinge": _listed("hinge hinging hinges"),
+    "correct": _listed("correct correctly right properly proper"),
 }
 _FAMILY_OF = {word: head for head, words in _WORD_FAMILIES.items() for word in words}
 

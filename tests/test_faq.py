@@ -109,3 +109,13 @@ def test_how_recognisers_write_questions_is_understood(
     shipped: tuple[FaqEntry, ...], heard: str, entry_id: str
 ) -> None:
     assert _id(FaqIndex(shipped).best(heard)) == entry_id
+
+
+@pytest.mark.parametrize(
+    "heard",
+    ["it's been a long day", "have you seen my towel", "Are we wrong, humbert.",
+     "How many seconds are you doing?", "Can I matter about your talk?"],
+)
+def test_one_shared_word_is_not_a_question(shipped: tuple[FaqEntry, ...], heard: str) -> None:
+    # gym talk and misheard chatter share a word with some entry by chance
+    assert FaqIndex(shipped).best(heard).entry is None
