@@ -101,6 +101,7 @@ _WORD_FAMILIES: dict[str, tuple[str, ...]] = {
     "bend": _listed("bend bending bent bends"),
     "hinge": _listed("hinge hinging hinges"),
     "correct": _listed("correct correctly right properly proper"),
+    "need": _listed("need needs needed necessary important essential"),
 }
 _FAMILY_OF = {word: head for head, words in _WORD_FAMILIES.items() for word in words}
 
