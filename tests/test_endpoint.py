@@ -220,6 +220,9 @@ def test_music_noise_quiet_and_the_users_own_talk_are_not_chatter() -> None:
     talk = _gate_after([(0.9, -25.0)] * 20 + [(0.01, -70.0)] * 40 + [(0.9, -25.0)] * 20
                        + [(0.01, -70.0)] * 40)
     assert talk.chatter_db is None
+    # ... or asking a long question after a short silence: mostly voice, but not chatter
+    question = _gate_after([(0.01, -70.0)] * 30 + [(0.9, -25.0)] * 120)
+    assert question.chatter_db is None
 
 
 def test_chatter_gate_can_be_turned_off() -> None:

@@ -83,6 +83,8 @@ class EndpointSettings:
     chatter_quantile: float = 25.0
     """The chatter's level: this percentile of the voiced frames' levels (the user's own
     words, louder and fewer, barely move it)."""
+    chatter_gap_db: float = 15.0
+    """A room whose quietest moments fall this far below its voices is not chatter (dB)."""
     chatter_open_db: float = 7.5
     """In chatter, a frame opens an utterance only this far above the chatter's level (dB)."""
     chatter_hold_db: float = 5.0
@@ -210,10 +212,11 @@ class ChatterGate:
 
     Several people talking never fall silent, and the VAD rightly calls it all voice, so an
     utterance would run to the cap and the recogniser would transcribe strangers. The user
-    is nearer the microphone than they are. Frames outside utterances measure the room; when
-    most of them are voice, the median of those is the chatter's level, and only frames
-    clearly above it count as voice. In music, noise or quiet the room is not voice and
-    nothing changes.
+    is nearer the microphone than they are. The last few seconds measure the room: when
+    most frames are voice and none is much quieter than the voices (chatter has no pauses;
+    a user talking in a quiet room does), a low percentile of the voiced frames' levels is
+    the chatter's level, and only frames clearly above it count as voice. In music, noise
+    or quiet nothing changes.
 
     Pure: level in dBFS and the VAD's probability in, a probability out.
     """
@@ -232,7 +235,11 @@ class ChatterGate:
         voiced = [level for level, v in zip(self._levels, self._voiced, strict=True) if v]
         if len(voiced) < self.settings.chatter_fraction * len(self._levels):
             return None
-        return float(np.percentile(voiced, self.settings.chatter_quantile))
+        chatter = float(np.percentile(voiced, self.settings.chatter_quantile))
+        quietest = float(np.percentile(self._levels, 5.0))
+        if quietest < chatter - self.settings.chatter_gap_db:
+            return None  # the room fell silent in between: one person talking, not chatter
+        return chatter
 
     def weigh(self, probability: float, level_db: float) -> float:
         """The frame's speech probability, lowered when it is not above the chatter."""
