@@ -220,8 +220,9 @@ def test_music_noise_quiet_and_the_users_own_talk_are_not_chatter() -> None:
     talk = _gate_after([(0.9, -25.0)] * 20 + [(0.01, -70.0)] * 40 + [(0.9, -25.0)] * 20
                        + [(0.01, -70.0)] * 40)
     assert talk.chatter_db is None
-    # ... or asking a long question after a short silence: mostly voice, but not chatter
-    question = _gate_after([(0.01, -70.0)] * 30 + [(0.9, -25.0)] * 120)
+    # ... or asking a long question after a short silence: mostly voice, but it pauses
+    phrase = [(0.9, -25.0)] * 14 + [(0.2, -62.0)] * 2
+    question = _gate_after([(0.01, -70.0)] * 30 + phrase * 8)
     assert question.chatter_db is None
 
 
@@ -263,3 +264,16 @@ def test_a_command_over_chatter_closes_when_the_user_stops(
     start, end = at + first / 16000, at + last / 16000
     assert segment.start_s < start + 0.1 and segment.end_s > end - 0.25
     assert segment.reason is CloseReason.SILENCE and segment.closed_at_s < end + 0.8
+
+
+@needs_espeak
+def test_a_long_question_in_a_quiet_room_is_never_taken_for_chatter(
+    silero: SileroClassifier,
+) -> None:
+    question = speak("my back is sore after leg day, what should I do about it, "
+                     "and is it safe to train again tomorrow")
+    audio = concat(silence(1.0), question, silence(1.0))
+    segmenter = UtteranceSegmenter(silero)
+    for start in range(0, len(audio), 512):
+        segmenter.push(audio[start : start + 512])
+        assert segmenter.chatter_db is None, start / 16000

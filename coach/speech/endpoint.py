@@ -84,7 +84,10 @@ class EndpointSettings:
     """The chatter's level: this percentile of the voiced frames' levels (the user's own
     words, louder and fewer, barely move it)."""
     chatter_gap_db: float = 15.0
-    """A room whose quietest moments fall this far below its voices is not chatter (dB)."""
+    """A room whose quietest recent moments fall this far below its voices is not chatter
+    (dB)."""
+    chatter_gap_s: float = 3.0
+    """How recent (seconds)."""
     chatter_open_db: float = 7.5
     """In chatter, a frame opens an utterance only this far above the chatter's level (dB)."""
     chatter_hold_db: float = 5.0
@@ -224,6 +227,7 @@ class ChatterGate:
     def __init__(self, settings: EndpointSettings) -> None:
         self.settings = settings
         self._window = settings.frames(1000.0 * settings.chatter_window_s)
+        self._recent = settings.frames(1000.0 * settings.chatter_gap_s)
         self._levels: deque[float] = deque(maxlen=self._window)
         self._voiced: deque[bool] = deque(maxlen=self._window)
 
@@ -236,7 +240,8 @@ class ChatterGate:
         if len(voiced) < self.settings.chatter_fraction * len(self._levels):
             return None
         chatter = float(np.percentile(voiced, self.settings.chatter_quantile))
-        quietest = float(np.percentile(self._levels, 5.0))
+        recent = list(self._levels)[-self._recent :]
+        quietest = float(np.percentile(recent, 5.0))
         if quietest < chatter - self.settings.chatter_gap_db:
             return None  # the room fell silent in between: one person talking, not chatter
         return chatter
