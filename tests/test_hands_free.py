@@ -22,7 +22,9 @@ import numpy as np
 import pytest
 
 from coach.speech.pulse import SinkRecorder, VirtualAudio
+from coach.spoken import estimate_seconds
 from coach.textnorm import match_form
+from coach.understanding import BARGE_IN_INTENTS
 from tests.speech_fixtures import Pcm, espeak_available, speak
 
 pytestmark = [
@@ -124,6 +126,8 @@ class CoachProcess:
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.events: list[dict[str, object]] = []
+        self.speaking_until = 0.0
+        """time.monotonic() by which the coach will have said all it has said so far."""
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -139,8 +143,16 @@ class CoachProcess:
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
+            event = json.loads(line)
             with self._lock:
-                self.events.append(json.loads(line))
+                self.events.append(event)
+                if event["type"] == "said":  # lines queue one after another
+                    start = max(time.monotonic(), self.speaking_until)
+                    self.speaking_until = start + estimate_seconds(str(event["text"]))
+
+    def wait_until_quiet(self, limit: float = 20.0) -> None:
+        """Wait until the coach has (by a generous estimate) said everything it queued."""
+        time.sleep(max(0.0, min(limit, self.speaking_until - time.monotonic())) + 0.5)
 
     def wait_for(self, predicate: object, timeout: float) -> dict[str, object]:
         deadline = time.monotonic() + timeout
@@ -228,6 +240,8 @@ def test_a_hands_free_session_through_real_devices(
                               ("why does my lower back hurt when I squat", "question"),
                               ("stop", "stop")]:
             time.sleep(2.5)
+            if intent not in BARGE_IN_INTENTS:
+                coach.wait_until_quiet()  # a user asks when the coach has finished
             feeder.say(words)
             coach.wait_for(heard_intent(intent), timeout=20)
         states = [e["state"] for e in coach.events if e["type"] == "state"]
