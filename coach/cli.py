@@ -260,9 +260,10 @@ def _intent(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from coach.content.loader import check_paths, default_routine_dir
+    from coach.content.loader import check_paths
 
-    paths = list(args.paths) or [default_routine_dir()]
+    # no paths: every folder the coach would load (shipped, $COACH_ROUTINES, --routines)
+    paths = list(args.paths) or list(build_settings(args).routine_dirs)
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise UserFacingError(f"no such file or folder: {', '.join(map(str, missing))}", 1)

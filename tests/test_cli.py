@@ -116,6 +116,13 @@ def test_check_reports_file_line_column_and_exits_1(tmp_path: Path) -> None:
     assert "seconds" in result.stdout  # the nearest valid key is suggested
 
 
+def test_check_without_paths_checks_the_users_folders_too(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text(BROKEN_ROUTINE)
+    result = coach("--routines", str(tmp_path), "check", check=False)
+    assert result.returncode == 1
+    assert f"{tmp_path / 'broken.yaml'}:7:5:" in result.stdout
+
+
 def test_user_routines_load_beside_a_broken_file(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text(BROKEN_ROUTINE)
     (tmp_path / "mini.yaml").write_text(GOOD_ROUTINE)
