@@ -248,10 +248,10 @@ class ChatterGate:
 
     def weigh(self, probability: float, level_db: float) -> float:
         """The frame's speech probability, lowered when it is not above the chatter."""
-        chatter = self.chatter_db
+        chatter = self.chatter_db if self.settings.chatter_gate else None
         self._levels.append(level_db)
         self._voiced.append(probability >= self.settings.speech_threshold)
-        if chatter is None or not self.settings.chatter_gate:
+        if chatter is None:
             return probability
         if level_db >= chatter + self.settings.chatter_open_db:
             return probability
@@ -260,10 +260,6 @@ class ChatterGate:
             below_open = (self.settings.silence_threshold + self.settings.speech_threshold) / 2
             return min(probability, below_open)
         return 0.0
-
-    def reset(self) -> None:
-        self._levels.clear()
-        self._voiced.clear()
 
 
 class FrameClassifier(Protocol):
