@@ -66,14 +66,15 @@ STOPWORDS = frozenset(
     i im ive id me my mine myself you your youre we our us he she they them their his her
     whats who where can could would will shall may might must
     not no dont doesnt any some just really very much more most also too up down out off
-    get got gets make makes way thing things something one ones"""
+    get got gets make makes way thing things something one ones
+    explain describe teach tell"""
     )
 )
 """Words that carry no topic (match form); FAQ matching ignores them. Question words
 ("why", "how", "should") and time words ("after", "during") stay: they tell a cause
 from a treatment, and IDF already weighs them down where they are common."""
 
-FRAME_WORDS = frozenset(_listed("why how what which when should after during before"))
+FRAME_WORDS = frozenset(_listed("why how what which when should after during before workout"))
 """Content words that frame a question without naming its topic."""
 
 # Word families the FAQ matcher treats as one word: people say the same thing

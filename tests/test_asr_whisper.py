@@ -20,7 +20,13 @@ from coach.speech.asr.whisper import (
     is_hallucination,
     verify_tiny_en,
 )
-from coach.speech.endpoint import CloseReason, Segment, UtteranceSegmenter
+from coach.speech.endpoint import (
+    CloseReason,
+    EndpointSettings,
+    EnergyClassifier,
+    Segment,
+    UtteranceSegmenter,
+)
 from coach.speech.wavsource import read_wav
 from tests.speech_fixtures import concat, espeak_available, pink_noise, silence, speak, with_gaps
 
@@ -210,3 +216,47 @@ def test_a_fragment_of_voice_is_not_decoded(decoder: WhisperDecoder) -> None:
                       reason=CloseReason.SILENCE, audio=burst, audio_start=8000)
     assert rec.transcribe_segment(segment) is None
     assert rec.stats.decode_seconds == []
+
+
+class ScriptedDecoder:
+    """Whisper stand-in: a long utterance is "Pause.", a short one is `tail`; every phrase
+    scores as well as what was heard, so a second look would always force a phrase."""
+
+    def __init__(self, tail: str) -> None:
+        self.settings = WhisperSettings()
+        self.tail = tail
+
+    def decode(self, pcm: np.ndarray, prompt: str | None = None) -> Decoded:
+        return Decoded("Pause." if len(pcm) > 12800 else self.tail, -0.2, 0.0, 0.01)
+
+    def score(self, decoded: Decoded, texts: list[str]) -> list[float]:
+        return [0.0] * len(texts)
+
+
+def tone(seconds: float) -> np.ndarray:
+    t = np.arange(round(seconds * 16000)) / 16000
+    return (3000 * np.sin(2 * np.pi * 220 * t)).astype(np.int16)
+
+
+def tail_run(tail: str, gap_s: float) -> list[str]:
+    """An utterance decided early at a pause, then `gap_s` later a short burst of voice."""
+    rec = WhisperRecognizer(
+        decoder=ScriptedDecoder(tail),  # type: ignore[arg-type]
+        phrases=["pause", "slide", "side plank", "next"],
+        segmenter=UtteranceSegmenter(EnergyClassifier(), EndpointSettings(chatter_gate=False)),
+        is_complete=lambda text: normalise_text(text) in {"pause", "next"},
+    )
+    audio = concat(silence(0.5), tone(1.0), silence(gap_s), tone(0.35), silence(1.0))
+    return [t.text for t in run(rec, audio)]
+
+
+@pytest.mark.parametrize(
+    ("tail", "gap_s", "heard"),
+    [
+        ("Side.", 0.25, ["Pause."]),  # the rest of the words already decided: dropped
+        ("Next.", 0.25, ["Pause.", "Next."]),  # a whole command of its own still counts
+        ("Side.", 0.8, ["Pause.", "slide"]),  # after a real silence: a new utterance
+    ],
+)
+def test_voice_resuming_after_an_early_decision(tail: str, gap_s: float, heard: list[str]) -> None:
+    assert tail_run(tail, gap_s) == heard

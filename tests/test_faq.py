@@ -103,6 +103,7 @@ def test_misheard_words_are_recovered_by_sound() -> None:
         ("Is over training a cause of back pain.", "overuse"),  # Whisper splits the word
         ("why do my dead lifts hurt my lower back", "squat-deadlift-pain"),
         ("What should I do so my back doesn't hurt when I workout?", "prevent"),
+        ("tell me about delayed onset muscle soreness", "doms"),
     ],
 )
 def test_how_recognisers_write_questions_is_understood(
@@ -114,8 +115,22 @@ def test_how_recognisers_write_questions_is_understood(
 @pytest.mark.parametrize(
     "heard",
     ["it's been a long day", "have you seen my towel", "Are we wrong, humbert.",
-     "How many seconds are you doing?", "Can I matter about your talk?"],
+     "How many seconds are you doing?", "Can I matter about your talk?",
+     # "workout" is the setting of every question, not a topic: this shares only "start"
+     # with "when does soreness start after a workout"
+     "Start the exercise.", "when does the workout start"],
 )
 def test_one_shared_word_is_not_a_question(shipped: tuple[FaqEntry, ...], heard: str) -> None:
     # gym talk and misheard chatter share a word with some entry by chance
     assert FaqIndex(shipped).best(heard).entry is None
+
+
+@pytest.mark.parametrize("asking", ["explain", "describe", "tell me about", "teach me"])
+def test_asking_to_be_told_is_not_a_topic_word(
+    shipped: tuple[FaqEntry, ...], asking: str
+) -> None:
+    index = FaqIndex(shipped)
+    plain = index.best("the pipe check")
+    asked = index.best(f"{asking} the pipe check")
+    assert _id(asked) == "pipe-check"
+    assert asked.score > plain.score - 0.1

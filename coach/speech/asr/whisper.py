@@ -381,6 +381,8 @@ class WhisperRecognizer:
         self._prompt: str | None = None
         self._shortlist: PhraseShortlist | None = None
         self._early: _EarlyLook | None = None
+        self._early_closed_end: int | None = None
+        """Last voiced sample of the latest utterance closed by an early decision."""
         self.set_phrases(phrases)
 
     def set_phrases(self, phrases: Sequence[str] | None) -> None:
@@ -410,10 +412,28 @@ class WhisperRecognizer:
             heard = early.decoded  # no voice since the pause: the same words
         else:
             heard = self._decode(segment.audio)
+        if self._continues_early_close(segment):
+            # The rest of an utterance already decided ("...exer" + "cise", heard as "Side."):
+            # only a whole command in Whisper's own words is a new request.
+            if is_hallucination(heard, self.settings) or not self._complete(heard.text):
+                _LOGGER.debug("tail of an early decision dropped: %r", heard.text)
+                return None
+            return self._to_transcript(segment, heard)
         # Voice that ran into the length cap is noise or chatter (or a long sentence), not a
         # command: forcing a command's words onto it is how chatter would trigger the coach.
         decoded = self._look(heard, second_look=segment.reason is not CloseReason.CAP)
         return None if decoded is None else self._to_transcript(segment, decoded)
+
+    def _continues_early_close(self, segment: Segment) -> bool:
+        """Whether `segment` is voice that resumed so soon after an early decision that, without
+        it, both would have been one utterance (within the closing silence)."""
+        if self._early_closed_end is None:
+            return False
+        gap = segment.start - self._early_closed_end
+        return gap < self.segmenter.settings.end_silence_ms * SAMPLE_RATE / 1000
+
+    def _complete(self, text: str) -> bool:
+        return self.is_complete is not None and self.is_complete(text)
 
     def _handle(self, events: list[SegmenterEvent]) -> list[Transcript]:
         found: list[Transcript] = []
@@ -425,6 +445,7 @@ class WhisperRecognizer:
                 found.extend(self._try_early())
             elif isinstance(event, SpeechEnded):
                 transcript = self.transcribe_segment(event.segment)
+                self._early_closed_end = None
                 if transcript is not None:
                     found.append(transcript)
         if not found and self._check_due():
@@ -465,6 +486,7 @@ class WhisperRecognizer:
         for event in self.segmenter.close_now():
             if isinstance(event, SpeechEnded):
                 found.append(self._to_transcript(event.segment, decoded))
+                self._early_closed_end = event.segment.end
         return found
 
     def _decode(self, pcm: Pcm) -> Decoded:
