@@ -99,16 +99,19 @@ class AccuracyResult:
     engine: str
     per_condition: dict[str, dict[str, float | int]] = field(default_factory=dict)
     latency_audio: list[float] = field(default_factory=list)
-    latency_compute: list[float] = field(default_factory=list)
+    latency_decode: list[float] = field(default_factory=list)
+    """Seconds from `at` to the decision: decode and backlog in a real-time run."""
     latency_clean: list[float] = field(default_factory=list)
     """Decision latency (audio + decode) of utterances without noise."""
+    latency_by_condition: dict[str, list[float]] = field(default_factory=dict)
+    """Decision latency (audio + decode) of the right decisions, per condition."""
     audio_seconds: float = 0.0
     compute_seconds: float = 0.0
     stray: int = 0
     misses: list[dict[str, object]] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
-        decision = [a + c for a, c in zip(self.latency_audio, self.latency_compute, strict=True)]
+        decision = [a + c for a, c in zip(self.latency_audio, self.latency_decode, strict=True)]
         return {
             "engine": self.engine,
             "conditions": self.per_condition,
@@ -119,12 +122,16 @@ class AccuracyResult:
             else None,
             "latency_audio_p50": percentile(self.latency_audio, 50),
             "latency_audio_p95": percentile(self.latency_audio, 95),
-            "decode_wall_p50": percentile(self.latency_compute, 50),
-            "decode_wall_p95": percentile(self.latency_compute, 95),
+            "decode_delay_p50": percentile(self.latency_decode, 50),
+            "decode_delay_p95": percentile(self.latency_decode, 95),
             "decision_latency_p50": percentile(decision, 50),
             "decision_latency_p95": percentile(decision, 95),
             "decision_latency_clean_p50": percentile(self.latency_clean, 50),
             "decision_latency_clean_p95": percentile(self.latency_clean, 95),
+            "decision_latency_by_condition": {
+                key: {"p50": percentile(values, 50), "p95": percentile(values, 95)}
+                for key, values in self.latency_by_condition.items()
+            },
             "stray_transcripts": self.stray,
             "misses": self.misses[:40],
         }
@@ -187,9 +194,11 @@ def _summarise(engine: str, outcomes: Sequence[Outcome], fed: Fed, stray: int) -
         grouped[outcome.condition].append(outcome)
         if outcome.right and outcome.latency is not None and outcome.compute is not None:
             result.latency_audio.append(outcome.latency)
-            result.latency_compute.append(outcome.compute)
+            result.latency_decode.append(outcome.compute)
+            decision = outcome.latency + outcome.compute
+            result.latency_by_condition.setdefault(outcome.condition, []).append(decision)
             if outcome.condition == "clean":
-                result.latency_clean.append(outcome.latency + outcome.compute)
+                result.latency_clean.append(decision)
         elif not outcome.right:
             result.misses.append({"condition": outcome.condition, "text": outcome.case.text,
                                   "voice": str(outcome.case.voice), "heard": outcome.heard})

@@ -139,8 +139,10 @@ METHOD = (
     "sentences), music-like (chords + kick/hi-hat pulses at 120 bpm), pink (1/f).",
     "- Every accuracy bench has a wall-time budget: conditions are interleaved block by block "
     "and n (utterances measured) is shown; the slower the engine, the smaller n.",
-    "- Decision latency = (`Transcript.at` - true end of speech) + wall time of the accept() "
-    "call that returned it (decode).",
+    "- Decision latency = when the decision would be out had the audio arrived in real time "
+    "(100 ms chunks, each taken once it has arrived and the engine is done with the ones "
+    "before: decode and backlog) - true end of speech; split into audio (`Transcript.at` - "
+    "end) and decode with backlog.",
     "- False triggers: any decision naming an intent (command, question or pain) on audio with "
     "no command in it. The coach's own voice: the warm-up timeline synthesised with the "
     "project's TTS at its times, judged by `EchoFilter` told the true voice windows.",
@@ -197,15 +199,20 @@ def _other_figures(results: Mapping[str, Any]) -> list[str]:
             f"- {engine}: real-time factor {_fmt(commands.get('rtf'), digits=3)} "
             f"({_fmt(commands.get('audio_seconds'), ' s')} of audio); latency p50/p95: "
             f"audio (`at` - end) {_fmt(commands.get('latency_audio_p50'), ' ms', 1000)}/"
-            f"{_fmt(commands.get('latency_audio_p95'), ' ms', 1000)}, decode wall "
-            f"{_fmt(commands.get('decode_wall_p50'), ' ms', 1000)}/"
-            f"{_fmt(commands.get('decode_wall_p95'), ' ms', 1000)}, decision "
+            f"{_fmt(commands.get('latency_audio_p95'), ' ms', 1000)}, decode and backlog "
+            f"{_fmt(commands.get('decode_delay_p50'), ' ms', 1000)}/"
+            f"{_fmt(commands.get('decode_delay_p95'), ' ms', 1000)}, decision "
             f"{_fmt(commands.get('decision_latency_p50'), ' ms', 1000)}/"
             f"{_fmt(commands.get('decision_latency_p95'), ' ms', 1000)} (clean only "
             f"{_fmt(commands.get('decision_latency_clean_p50'), ' ms', 1000)}/"
             f"{_fmt(commands.get('decision_latency_clean_p95'), ' ms', 1000)}); model load "
             f"{_fmt(data.get('load_seconds'), ' s', digits=2)}."
         )
+        by_condition = commands.get("decision_latency_by_condition") or {}
+        if by_condition:
+            out.append("  - decision latency p50/p95 per condition: " + ", ".join(
+                f"{key} {_fmt(value.get('p50'), '', 1000)}/{_fmt(value.get('p95'), ' ms', 1000)}"
+                for key, value in by_condition.items()) + ".")
         for problem in data.get("incomplete") or []:
             out.append(f"  - {engine} INCOMPLETE: {problem}; figures are what was measured "
                        "before the stop.")

@@ -175,10 +175,13 @@ class Clocked:
 
 @dataclass(frozen=True)
 class Timed:
-    """A transcript and the wall-clock time of the accept() call that produced it."""
+    """A transcript and when a real-time run would have had it."""
 
     transcript: Transcript
-    compute_seconds: float
+    delay: float
+    """Seconds from `transcript.at` (its audio position) until the accept() call that
+    returned it would have finished, had the audio arrived in real time: the decode, and
+    any backlog that earlier decodes left."""
 
 
 @dataclass
@@ -188,6 +191,9 @@ class Fed:
     transcripts: list[Timed] = field(default_factory=list)
     audio_seconds: float = 0.0
     compute_seconds: float = 0.0
+    busy_until: float = 0.0
+    """Stream time at which the recogniser, fed in real time, would be done with the audio
+    so far."""
 
 
 def feed(
@@ -197,8 +203,11 @@ def feed(
     fed: Fed,
     deadline: float = float("inf"),
 ) -> bool:
-    """Feed `pcm` in chunks; transcripts get `offset` added to their times.
+    """Feed `pcm` in chunks as fast as the recogniser takes them; transcripts get `offset`
+    added to their times.
 
+    Each one's delay is worked out as if the chunks had arrived in real time: a chunk is
+    taken when it has arrived and the recogniser is done with the ones before.
     Stops early (returns False) once time.perf_counter() passes `deadline`.
     """
     step = round(CHUNK_SECONDS * RATE)
@@ -211,7 +220,12 @@ def feed(
         spent = time.perf_counter() - began
         fed.compute_seconds += spent
         fed.audio_seconds += len(chunk) / RATE
-        fed.transcripts.extend(Timed(_shifted(t, offset), spent) for t in found)
+        arrived = offset + fed.audio_seconds
+        fed.busy_until = max(arrived, fed.busy_until) + spent
+        fed.transcripts.extend(
+            Timed(shifted, fed.busy_until - shifted.at)
+            for shifted in (_shifted(t, offset) for t in found)
+        )
     return True
 
 
@@ -231,7 +245,8 @@ class Outcome:
     latency: float | None
     """Audio latency: `at` minus the true end of speech (seconds), when right."""
     compute: float | None
-    """Wall-clock time of the accept() call that decided it (seconds), when right."""
+    """Seconds from `at` to the decision in a real-time run (decode and backlog), when
+    right."""
 
 
 def assign(
@@ -274,7 +289,7 @@ def score_utterances(
                 right,
                 tuple(timed.transcript.text for timed in found),
                 None if first is None else first.transcript.at - end,
-                None if first is None else first.compute_seconds,
+                None if first is None else first.delay,
             )
         )
     return outcomes, stray

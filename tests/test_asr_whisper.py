@@ -42,6 +42,21 @@ def test_collapse_repeats_keeps_one_copy() -> None:
         "How much time is left?"
     )
     assert collapse_repeats("stop, stop now") == "stop, stop now"
+    assert collapse_repeats("Come again. Come again. Come again. Come again again.") == (
+        "Come again."
+    )
+    assert collapse_repeats("Pause and workout. Pause and then workout. Pause and then") == (
+        "Pause and workout."
+    )
+    assert collapse_repeats("Stop. Stop the workout.") == "Stop. Stop the workout."
+
+
+def test_transcripts_are_kept_to_what_the_audio_can_hold() -> None:
+    decoder = object.__new__(WhisperDecoder)  # the budget needs no model
+    decoder.settings = WhisperSettings(max_tokens=48, base_tokens=6, tokens_per_second=6.0)
+    assert decoder.token_budget(1.0) == 12
+    assert decoder.token_budget(0.5) == 9
+    assert decoder.token_budget(30.0) == 48
 
 
 def test_prompt_is_short_vocabulary() -> None:
@@ -178,12 +193,12 @@ def test_forced_scores_rank_what_was_said(decoder: WhisperDecoder) -> None:
 @needs_espeak
 @pytest.mark.parametrize(
     ("phrase", "voice", "speed"),
-    [("pause the workout", "en-us", 150), ("louder", "en-us+f3", 175)],
+    [("pause the workout", "en-gb", 150), ("resume", "en-gb", 175), ("louder", "en-us+f3", 175)],
 )
 def test_second_look_recovers_misheard_commands(
     decoder: WhisperDecoder, phrase: str, voice: str, speed: int
 ) -> None:
-    """Commands Whisper alone mishears on these voices ("Slow it.", "Pause and wear a cup.")."""
+    """Commands Whisper alone mishears on these voices ("Pause that workout.", "Review.")."""
     phrases = ["pause", "pause the workout", "resume", "slower", "faster", "louder", "quieter",
                "stop", "what's next", "skip ahead", "how much time is left"]
 
@@ -260,3 +275,10 @@ def tail_run(tail: str, gap_s: float) -> list[str]:
 )
 def test_voice_resuming_after_an_early_decision(tail: str, gap_s: float, heard: list[str]) -> None:
     assert tail_run(tail, gap_s) == heard
+
+
+def test_window_must_hold_the_longest_utterance() -> None:
+    segmenter = UtteranceSegmenter(EnergyClassifier(), EndpointSettings(max_utterance_s=8.0))
+    with pytest.raises(ValueError, match="cannot hold"):
+        WhisperRecognizer(decoder=ScriptedDecoder("x"),  # type: ignore[arg-type]
+                          settings=WhisperSettings(window_seconds=6.0), segmenter=segmenter)
