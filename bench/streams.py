@@ -50,6 +50,9 @@ CHUNK_SECONDS = 0.1
 LEAD_SECONDS = 0.4
 TAIL_SECONDS = 1.6
 """Noise-only audio after each utterance: room for the endpointer to close it."""
+ROOM_SECONDS = 6.0
+"""Noise alone at the start of each noisy block: a gym's music or chatter goes on for
+minutes before anyone speaks, and the endpointer measures the room over its last 6 s."""
 _MATCH_BEFORE = 0.2
 _MATCH_AFTER = 0.4
 
@@ -108,7 +111,8 @@ def build_block(
     position = 0
     for index, case in enumerate(cases):
         speech = normalise_speech(speak(case.text, case.voice))
-        lead = np.zeros(round(LEAD_SECONDS * RATE), np.int16)
+        room = ROOM_SECONDS if index == 0 and condition.kind is not None else 0.0
+        lead = np.zeros(round((LEAD_SECONDS + room) * RATE), np.int16)
         tail = np.zeros(round(TAIL_SECONDS * RATE), np.int16)
         clip = np.concatenate([lead, speech, tail])
         first, last = active_span(clip)

@@ -240,8 +240,11 @@ class ScriptedDecoder:
     def __init__(self, tail: str) -> None:
         self.settings = WhisperSettings()
         self.tail = tail
+        self.decoded: list[int] = []
+        """Length of each decoded clip (samples)."""
 
     def decode(self, pcm: np.ndarray, prompt: str | None = None) -> Decoded:
+        self.decoded.append(len(pcm))
         return Decoded("Pause." if len(pcm) > 12800 else self.tail, -0.2, 0.0, 0.01)
 
     def score(self, decoded: Decoded, texts: list[str]) -> list[float]:
@@ -275,6 +278,37 @@ def tail_run(tail: str, gap_s: float) -> list[str]:
 )
 def test_voice_resuming_after_an_early_decision(tail: str, gap_s: float, heard: list[str]) -> None:
     assert tail_run(tail, gap_s) == heard
+
+
+def look_ahead_run(settings: WhisperSettings, audio: np.ndarray) -> tuple[list[Transcript], int]:
+    decoder = ScriptedDecoder("Side.")
+    rec = WhisperRecognizer(
+        decoder=decoder,  # type: ignore[arg-type]
+        settings=settings,
+        phrases=["pause", "next"],
+        segmenter=UtteranceSegmenter(EnergyClassifier(), EndpointSettings(chatter_gate=False)),
+        is_complete=lambda text: normalise_text(text) in {"pause", "next"},
+    )
+    return run(rec, audio), len(decoder.decoded)
+
+
+def test_decode_made_as_voice_falls_quiet_serves_the_pause() -> None:
+    """The decode starts at the first short gap and the pause reuses it: one decode, and the
+    decision at the pause, as without looking ahead."""
+    audio = concat(silence(0.5), tone(1.0), silence(1.0))
+    ahead, ahead_decodes = look_ahead_run(WhisperSettings(), audio)
+    plain, plain_decodes = look_ahead_run(WhisperSettings(look_ahead_max_s=0.0), audio)
+    assert [t.text for t in ahead] == [t.text for t in plain] == ["Pause."]
+    assert ahead[0].at == plain[0].at
+    assert ahead_decodes == plain_decodes == 1
+
+
+def test_voice_after_the_look_ahead_is_decoded_again() -> None:
+    """A gap between words is not the end: the words after it are heard too."""
+    audio = concat(silence(0.5), tone(0.5), silence(0.1), tone(0.5), silence(1.0))
+    heard, decodes = look_ahead_run(WhisperSettings(), audio)
+    assert [t.text for t in heard] == ["Pause."]
+    assert decodes == 2  # the first half at the gap (too short: "Side."), then the whole
 
 
 def test_window_must_hold_the_longest_utterance() -> None:

@@ -17,6 +17,7 @@ from coach.speech.endpoint import (
     EnergyClassifier,
     Opened,
     Paused,
+    Quieted,
     Segment,
     SileroClassifier,
     SpeechEnded,
@@ -61,10 +62,18 @@ def test_voice_opens_with_pre_roll_and_closes_on_silence() -> None:
     assert closed == [Closed(40, CloseReason.SILENCE)]
 
 
-def test_pause_event_comes_before_close() -> None:
+def test_quiet_and_pause_events_come_before_close() -> None:
     decisions = run_machine([0.9] * 10 + [0.0] * 30)
     kinds = [type(d) for d in decisions]
-    assert kinds == [Opened, Paused, Closed]
+    assert kinds == [Opened, Quieted, Paused, Closed]
+
+
+def test_quiet_event_after_look_ms_of_silence_each_time_voice_stops() -> None:
+    """A recogniser decodes ahead at every short gap; voice resuming re-arms the event."""
+    look = SETTINGS.frames(SETTINGS.look_ms)
+    decisions = run_machine([0.9] * 10 + [0.0] * look + [0.9] * 5 + [0.0] * 30)
+    quiets = [d for d in decisions if isinstance(d, Quieted)]
+    assert quiets == [Quieted(9), Quieted(9 + look + 5)]
 
 
 def test_hysteresis_keeps_utterance_open_on_weak_frames() -> None:

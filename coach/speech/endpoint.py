@@ -34,12 +34,14 @@ __all__ = [
     "FrameClassifier",
     "Opened",
     "Paused",
+    "Quieted",
     "Segment",
     "SegmenterEvent",
     "SileroClassifier",
     "SpeechAudio",
     "SpeechEnded",
     "SpeechPaused",
+    "SpeechQuieted",
     "SpeechStarted",
     "UtteranceSegmenter",
     "frame_dbfs",
@@ -74,6 +76,9 @@ class EndpointSettings:
     """Audio kept before the first voiced frame (milliseconds)."""
     pause_ms: float = 160.0
     """Trailing silence after which an early decision may be tried (milliseconds)."""
+    look_ms: float = 64.0
+    """Trailing silence after which a recogniser may start decoding, ahead of the pause:
+    the decode then runs while the pause is being waited for (milliseconds)."""
     chatter_gate: bool = True
     """In chatter, only speech clearly louder than the room's voices counts (see ChatterGate)."""
     chatter_window_s: float = 6.0
@@ -124,6 +129,13 @@ class Paused:
 
 
 @dataclass(frozen=True)
+class Quieted:
+    """An open utterance has had `look_ms` of trailing silence (a pause may be coming)."""
+
+    last_voiced_frame: int
+
+
+@dataclass(frozen=True)
 class Closed:
     """The state machine closed the utterance; `end_frame` is exclusive."""
 
@@ -131,7 +143,7 @@ class Closed:
     reason: CloseReason
 
 
-Decision = Opened | Paused | Closed
+Decision = Opened | Quieted | Paused | Closed
 
 
 class EndpointStateMachine:
@@ -142,6 +154,7 @@ class EndpointStateMachine:
         self._start_frames = self.settings.frames(self.settings.start_ms)
         self._end_frames = self.settings.frames(self.settings.end_silence_ms)
         self._pause_frames = self.settings.frames(self.settings.pause_ms)
+        self._look_frames = self.settings.frames(self.settings.look_ms)
         self._cap_frames = self.settings.frames(1000.0 * self.settings.max_utterance_s)
         pre_roll_samples = self.settings.pre_roll_ms * self.settings.sample_rate / 1000
         self._pre_roll_frames = round(pre_roll_samples / self.settings.frame_samples)
@@ -201,6 +214,8 @@ class EndpointStateMachine:
             return [self._closed(index + 1, CloseReason.CAP)]
         if silent_frames == self._pause_frames:
             return [Paused(self._last_voiced)]
+        if silent_frames == self._look_frames:
+            return [Quieted(self._last_voiced)]
         return []
 
     def _closed(self, end_frame: int, reason: CloseReason) -> Closed:
@@ -390,13 +405,20 @@ class SpeechPaused:
 
 
 @dataclass(frozen=True)
+class SpeechQuieted:
+    """The open utterance has just fallen silent: a moment to decode ahead of a pause."""
+
+    position: int
+
+
+@dataclass(frozen=True)
 class SpeechEnded:
     """The utterance closed."""
 
     segment: Segment
 
 
-SegmenterEvent = SpeechStarted | SpeechAudio | SpeechPaused | SpeechEnded
+SegmenterEvent = SpeechStarted | SpeechAudio | SpeechQuieted | SpeechPaused | SpeechEnded
 
 
 class UtteranceSegmenter:
@@ -513,6 +535,8 @@ class UtteranceSegmenter:
             return SpeechStarted(self._open_start, self.open_audio())
         if isinstance(decision, Paused):
             return SpeechPaused(self._frame_position)
+        if isinstance(decision, Quieted):
+            return SpeechQuieted(self._frame_position)
         start = self._open_start if self._open_start is not None else 0
         end = end_sample if end_sample is not None else self._origin + decision.end_frame * size
         segment = Segment(

@@ -43,6 +43,7 @@ from coach.speech.endpoint import (
     SegmenterEvent,
     SpeechEnded,
     SpeechPaused,
+    SpeechQuieted,
     SpeechStarted,
     UtteranceSegmenter,
 )
@@ -112,6 +113,8 @@ class WhisperSettings:
     short commands until `tokens_per_second` capped the transcript."""
     cpu_threads: int = 2
     compute_type: str = "int8"
+    beam_size: int = 1
+    """Hypotheses kept while decoding (1: greedy)."""
     max_tokens: int = 48
     """Longest transcript (tokens); a command never needs more, a hallucination loop is cut."""
     tokens_per_second: float = 6.0
@@ -132,6 +135,9 @@ class WhisperSettings:
     )
     """Said after the command phrases in the prompt: primes the FAQ's words ("back", not
     "Mac"). Measured: +2 to +3 points on commands and FAQ questions."""
+    look_ahead_max_s: float = 3.0
+    """Open utterances up to this long are decoded as soon as they fall quiet, so the decode
+    runs while the pause that allows an early decision is awaited (seconds)."""
     rescore: RescoreSettings | None = field(default_factory=RescoreSettings)
     """Second look at transcripts that are not commands (None: off)."""
 
@@ -318,7 +324,7 @@ class WhisperDecoder:
         segments, _ = self._model.transcribe(
             audio,
             language="en",
-            beam_size=1,
+            beam_size=self.settings.beam_size,
             temperature=0.0,
             without_timestamps=True,
             condition_on_previous_text=False,
@@ -347,7 +353,7 @@ class WhisperDecoder:
         result = self._model.model.generate(
             encoded,
             [prompt_tokens],
-            beam_size=1,
+            beam_size=self.settings.beam_size,
             max_length=len(prompt_tokens) + max_tokens,  # the prompt counts too
             return_scores=True,
             return_no_speech_prob=True,
@@ -387,7 +393,8 @@ class _Stats:
 
 @dataclass(frozen=True)
 class _EarlyLook:
-    """The decode made at a pause, kept in case the utterance then closes with no more voice."""
+    """The last decode of the open utterance (when it fell quiet, at a pause or at a check),
+    kept in case no more voice comes before the pause or the close."""
 
     audio_start: int
     voiced_end: int
@@ -480,6 +487,8 @@ class WhisperRecognizer:
             if isinstance(event, SpeechStarted):
                 self._checks_done = 0
                 self._early = None
+            elif isinstance(event, SpeechQuieted) and self._worth_looking_ahead():
+                self._open_decode()  # ready (or nearly) when the pause comes
             elif isinstance(event, SpeechPaused) and self.is_complete is not None:
                 found.extend(self._try_early())
             elif isinstance(event, SpeechEnded):
@@ -509,13 +518,10 @@ class WhisperRecognizer:
         Only Whisper's own words may close it early: a phrase from the second look could
         turn the first half of a sentence ("that guy is huge") into a command ("next one").
         """
-        audio = self.segmenter.open_audio()
-        decoded = self._decode(audio)
-        open_s = len(audio) / SAMPLE_RATE  # a check now makes the ones already due redundant
+        decoded = self._open_decode()
+        open_s = len(self.segmenter.open_audio()) / SAMPLE_RATE
+        # a check now makes the ones already due redundant
         self._checks_done = max(self._checks_done, sum(c <= open_s for c in OPEN_CHECKS_S))
-        start = self.segmenter.open_start
-        self._early = _EarlyLook(start if start is not None else -1,
-                                 self.segmenter.voiced_end, decoded)
         if self.is_complete is None or is_hallucination(decoded, self.settings):
             return []
         if not self.is_complete(decoded.text):
@@ -527,6 +533,23 @@ class WhisperRecognizer:
                 found.append(self._to_transcript(event.segment, decoded))
                 self._early_closed_end = event.segment.end
         return found
+
+    def _worth_looking_ahead(self) -> bool:
+        """Commands are short: a long open utterance is a question, or noise."""
+        open_s = len(self.segmenter.open_audio()) / SAMPLE_RATE
+        return self.is_complete is not None and open_s <= self.settings.look_ahead_max_s
+
+    def _open_decode(self) -> Decoded:
+        """Whisper's words for the open utterance, reusing the last look if no voice came
+        since (only silence was added)."""
+        start = self.segmenter.open_start
+        key = (start if start is not None else -1, self.segmenter.voiced_end)
+        early = self._early
+        if early is not None and (early.audio_start, early.voiced_end) == key:
+            return early.decoded
+        decoded = self._decode(self.segmenter.open_audio())
+        self._early = _EarlyLook(*key, decoded)
+        return decoded
 
     def _decode(self, pcm: Pcm) -> Decoded:
         decoded = self.decoder.decode(pcm, self._prompt)
