@@ -9,6 +9,7 @@ from coach.speech.asr.rescore import PhraseShortlist, RescoreSettings, choose_ph
 PHRASES = [
     "pause", "pause the workout", "resume", "slower", "louder", "skip ahead", "skip",
     "what's next", "next", "i hurt my back", "how much time is left", "start the warm up",
+    "skip this", "skip this one",
 ]
 
 
@@ -44,6 +45,22 @@ def test_fragments_and_unlike_phrases_are_not_tried(shortlist: PhraseShortlist, 
     """ "next" would explain a fifth of "next week we travel to spain": never a candidate."""
     assert "next" not in shortlist.shortlist(heard)
     assert "what's next" not in shortlist.shortlist(heard)
+
+
+@pytest.mark.parametrize(
+    ("heard", "left_out"),
+    [("Skip this song.", "skip this"), ("Pause the music.", "pause"), ("Slower now.", "slower")],
+)
+def test_phrases_that_leave_out_heard_words_are_not_tried(
+    shortlist: PhraseShortlist, heard: str, left_out: str
+) -> None:
+    """Scores cost nothing for audio a text leaves unexplained: "skip this" would always do
+    as well as "skip this song", so it is never a candidate for it."""
+    assert left_out not in shortlist.shortlist(heard)
+
+
+def test_a_phrase_that_replaces_a_word_is_still_tried(shortlist: PhraseShortlist) -> None:
+    assert "skip this one" in shortlist.shortlist("Skip this song.")
 
 
 def test_empty_inputs(shortlist: PhraseShortlist) -> None:

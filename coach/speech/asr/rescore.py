@@ -115,7 +115,18 @@ class PhraseShortlist:
             phrase != text
             and self.settings.min_length_ratio <= ratio <= self.settings.max_length_ratio
             and fuzz.ratio(phrase, text) >= self.settings.min_similarity
+            and not _leaves_out_words(phrase.split(), text.split())
         )
+
+
+def _leaves_out_words(phrase: list[str], heard: list[str]) -> bool:
+    """Whether `phrase` is what was heard with some words left out ("skip this" for "skip
+    this song"). Forced scores sum over a text's tokens with no cost for audio left
+    unexplained, so such a phrase always scores about as well, though Whisper heard more."""
+    if len(phrase) >= len(heard):
+        return False
+    remaining = iter(heard)
+    return all(word in remaining for word in phrase)
 
 
 def _alternate(first: list[_Hit], second: list[_Hit]) -> list[_Hit]:
