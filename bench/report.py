@@ -129,8 +129,10 @@ METHOD = (
     "",
     "- Spoken set: held-out sentences of tests/data (commands covering every intent; FAQ "
     "questions), read by espeak-ng voices en-us, en-gb, en-us+f3, en-us+m7 at 150 and 175 wpm, "
-    "normalised to -23 dBFS over the active span, 0.4 s lead and 1.6 s tail, fed in 100 ms "
-    "chunks to the engine made by `make_recognizer` with `Understanding.phrases()` and "
+    "normalised to -23 dBFS over the active span, 0.4 s lead and 1.6 s tail (in noise, each "
+    "block of 3 starts with 6 s of the noise alone: a gym's noise is there before anyone "
+    "speaks), fed in 30 ms chunks (the live microphone's block) to the engine made by "
+    "`make_recognizer` with `Understanding.phrases()` and "
     "`Understanding.is_complete`, as `coach` makes it; decided by "
     "`Understanding.interpret`. Right = the expected intent and slots (FAQ: entry id) decided "
     "and no other command.",
@@ -140,7 +142,7 @@ METHOD = (
     "- Every accuracy bench has a wall-time budget: conditions are interleaved block by block "
     "and n (utterances measured) is shown; the slower the engine, the smaller n.",
     "- Decision latency = when the decision would be out had the audio arrived in real time "
-    "(100 ms chunks, each taken once it has arrived and the engine is done with the ones "
+    "(30 ms chunks, each taken once it has arrived and the engine is done with the ones "
     "before: decode and backlog) - true end of speech; split into audio (`Transcript.at` - "
     "end) and decode with backlog.",
     "- False triggers: any decision naming an intent (command, question or pain) on audio with "
