@@ -222,6 +222,23 @@ def test_chatter_is_measured_from_a_room_full_of_voices() -> None:
     assert SETTINGS.silence_threshold <= held < SETTINGS.speech_threshold
 
 
+def test_chatter_alone_does_not_hold_an_utterance_open_once_the_user_stops() -> None:
+    """Between the open and hold levels, chatter keeps an utterance open only shortly after
+    the user's last loud syllable: babble's louder moments would otherwise hold it for
+    seconds."""
+    rng = np.random.default_rng(1)
+    gate = _gate_after([(0.9, -33.0 + rng.normal(0, 2)) for _ in range(200)])
+    chatter = gate.chatter_db
+    assert chatter is not None
+    hold_frames = SETTINGS.frames(1000.0 * SETTINGS.chatter_hold_s)
+    assert gate.weigh(0.9, chatter + 10.0) == 0.9  # the user's syllable
+    held = [gate.weigh(0.9, chatter + 6.0) for _ in range(hold_frames + 3)]
+    assert all(p >= SETTINGS.silence_threshold for p in held[:hold_frames])
+    assert held[-1] == 0.0
+    assert gate.weigh(0.9, chatter + 10.0) == 0.9  # the user again: held once more
+    assert gate.weigh(0.9, chatter + 6.0) >= SETTINGS.silence_threshold
+
+
 def test_music_noise_quiet_and_the_users_own_talk_are_not_chatter() -> None:
     music = _gate_after([(0.02, -30.0)] * 200)
     assert music.chatter_db is None and music.weigh(0.9, -30.0) == 0.9

@@ -97,6 +97,12 @@ class EndpointSettings:
     """In chatter, a frame opens an utterance only this far above the chatter's level (dB)."""
     chatter_hold_db: float = 5.0
     """In chatter, an open utterance goes on only while frames stay this far above it (dB)."""
+    chatter_hold_s: float = 0.4
+    """... and only this soon after a frame loud enough to open one (seconds): the user's
+    syllables keep coming back above that; chatter between the two levels alone, once the user
+    has stopped, must not hold the utterance open. Measured on 72 spoken commands in babble at
+    10/20/5 dB: decision p95 1.20/0.77/0.98 s without this limit, 0.72/0.72/0.81 s with it;
+    right 50/64/22 against 48/64/19 (0.3 s: 47/64/19; 0.6 s: 50/64/20 and p95 0.93 s)."""
 
     def frames(self, milliseconds: float) -> int:
         """Milliseconds -> whole frames (at least one)."""
@@ -245,6 +251,9 @@ class ChatterGate:
         self._recent = settings.frames(1000.0 * settings.chatter_gap_s)
         self._levels: deque[float] = deque(maxlen=self._window)
         self._voiced: deque[bool] = deque(maxlen=self._window)
+        self._hold = settings.frames(1000.0 * settings.chatter_hold_s)
+        self._since_loud = self._hold + 1
+        """Frames since the last one loud enough to open an utterance in chatter."""
 
     @property
     def chatter_db(self) -> float | None:
@@ -266,11 +275,15 @@ class ChatterGate:
         chatter = self.chatter_db if self.settings.chatter_gate else None
         self._levels.append(level_db)
         self._voiced.append(probability >= self.settings.speech_threshold)
+        self._since_loud += 1
         if chatter is None:
+            if probability >= self.settings.speech_threshold:
+                self._since_loud = 0  # the gate may engage mid-utterance: no cut then
             return probability
         if level_db >= chatter + self.settings.chatter_open_db:
+            self._since_loud = 0
             return probability
-        if level_db >= chatter + self.settings.chatter_hold_db:
+        if level_db >= chatter + self.settings.chatter_hold_db and self._since_loud <= self._hold:
             # between the two: keeps an utterance open (hysteresis) but never opens one
             below_open = (self.settings.silence_threshold + self.settings.speech_threshold) / 2
             return min(probability, below_open)
