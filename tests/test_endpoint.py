@@ -76,6 +76,21 @@ def test_quiet_event_after_look_ms_of_silence_each_time_voice_stops() -> None:
     assert quiets == [Quieted(9), Quieted(9 + look + 5)]
 
 
+def test_a_long_utterance_gets_more_time_for_a_pause_than_a_short_one() -> None:
+    """A question may pause mid-sentence ("why does my back ... hurt"); a command is done."""
+    short_end = SETTINGS.frames(SETTINGS.end_silence_ms)
+    long_end = SETTINGS.frames(SETTINGS.long_end_silence_ms)
+    gap = [0.0] * (short_end + 1)
+    assert short_end + 1 < long_end
+    short = run_machine([0.9] * 10 + gap + [0.9] * 10 + [0.0] * 40)
+    assert [type(d) for d in short].count(Opened) == 2  # the gap ended the first
+    voiced = SETTINGS.frames(1000.0 * SETTINGS.long_after_s)
+    long = run_machine([0.9] * voiced + gap + [0.9] * 10 + [0.0] * 40)
+    assert [d for d in long if isinstance(d, Closed)] == [
+        Closed(voiced + len(gap) + 10, CloseReason.SILENCE)
+    ]
+
+
 def test_hysteresis_keeps_utterance_open_on_weak_frames() -> None:
     decisions = run_machine([0.9] * 10 + [0.4] * 20 + [0.0] * 20)
     closed = [d for d in decisions if isinstance(d, Closed)]

@@ -6,8 +6,8 @@ Two layers, so the logic is testable without a model:
   detector when Silero can't load) for each frame's probability and cuts the audio.
 
 An utterance opens after `start_ms` of voice (with `pre_roll_ms` of audio before it) and closes
-on `end_silence_ms` of silence or after `max_utterance_s`, so music or chatter that never stops
-can't keep it open.
+on `end_silence_ms` of silence (`long_end_silence_ms` for long ones) or after
+`max_utterance_s`, so music or chatter that never stops can't keep it open.
 """
 
 from __future__ import annotations
@@ -68,8 +68,15 @@ class EndpointSettings:
     """Inside an utterance, a frame below this is silence (hysteresis)."""
     start_ms: float = 90.0
     """Voice needed before an utterance opens (milliseconds)."""
-    end_silence_ms: float = 400.0
-    """Trailing silence that closes an utterance (milliseconds)."""
+    end_silence_ms: float = 300.0
+    """Trailing silence that closes a short utterance (milliseconds)."""
+    long_end_silence_ms: float = 500.0
+    """Trailing silence that closes an utterance whose voice has lasted `long_after_s`: a
+    question gets more time for a pause mid-sentence than a command (milliseconds). Measured
+    against 400 ms for both, on 72 spoken commands in each of clean, pink and music at 10 dB:
+    the same ones right, decision p95 0.63 -> 0.56 s; 65 FAQ questions: 37 -> 38 right."""
+    long_after_s: float = 2.0
+    """From this long (seconds, pre-roll included) an utterance is a long one."""
     max_utterance_s: float = 4.0
     """Hard cap on an utterance's length (seconds)."""
     pre_roll_ms: float = 200.0
@@ -159,6 +166,8 @@ class EndpointStateMachine:
         self.settings = settings or EndpointSettings()
         self._start_frames = self.settings.frames(self.settings.start_ms)
         self._end_frames = self.settings.frames(self.settings.end_silence_ms)
+        self._long_end_frames = self.settings.frames(self.settings.long_end_silence_ms)
+        self._long_frames = self.settings.frames(1000.0 * self.settings.long_after_s)
         self._pause_frames = self.settings.frames(self.settings.pause_ms)
         self._look_frames = self.settings.frames(self.settings.look_ms)
         self._cap_frames = self.settings.frames(1000.0 * self.settings.max_utterance_s)
@@ -214,7 +223,8 @@ class EndpointStateMachine:
         if probability >= self.settings.silence_threshold:
             self._last_voiced = index
         silent_frames = index - self._last_voiced
-        if silent_frames >= self._end_frames:
+        long = self._last_voiced + 1 - start >= self._long_frames
+        if silent_frames >= (self._long_end_frames if long else self._end_frames):
             return [self._closed(self._last_voiced + 1, CloseReason.SILENCE)]
         if index + 1 - start >= self._cap_frames:
             return [self._closed(index + 1, CloseReason.CAP)]

@@ -94,7 +94,7 @@ _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 
 OPEN_CHECKS_S = (2.0, 2.75, 3.5)
 """Lengths of a still-open utterance at which it is decoded to see if it is already a whole
-command (seconds): music or chatter may never leave the 400 ms of silence that closes it.
+command (seconds): music or chatter may never leave the silence that closes it.
 Not earlier: at 1.5 s "how much time is left" was still being said, and was cut."""
 
 MIN_VOICE_S = 0.2
