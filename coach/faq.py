@@ -93,6 +93,17 @@ class _Phrasing:
     """Match form, fillers removed."""
     words: frozenset[str]
     """Stemmed content words."""
+    sounds: dict[str, str]
+    """Sound key -> the phrasing's word with that key (words long enough to tell)."""
+
+    def heard_as(self, words: frozenset[str]) -> frozenset[str]:
+        """`words` with each one this phrasing does not use read as its word that sounds the
+        same, if any: a recogniser writes "week core" and "mad back" for "weak core" and
+        "bad back", and "week" is a word the FAQ also uses."""
+        return frozenset(
+            word if word in self.words else self.sounds.get(sound_key(word), word)
+            for word in words
+        )
 
 
 class FaqIndex:
@@ -108,9 +119,10 @@ class FaqIndex:
         self._fillers = tuple(match_form(filler) for filler in fillers)
         self._entries = tuple(entries)
         self._phrasings = [
-            _Phrasing(entry, key, self._words(key))
+            _Phrasing(entry, key, words, _sounds(words, self._settings.min_sound_letters))
             for entry in self._entries
             for key in (self._key(question) for question in entry.questions)
+            for words in (self._words(key),)
         ]
         self._documents = {entry.id: self._document(entry) for entry in self._entries}
         self._phrasing_weights = _Weights([phrasing.words for phrasing in self._phrasings])
@@ -158,11 +170,12 @@ class FaqIndex:
         closest: dict[str, tuple[float, float]] = {}
         shared: Counter[str] = Counter()  # most topic words any one phrasing shares with it
         for phrasing in self._phrasings:
-            scores = (self._phrasing_score(words, phrasing), _characters(key, phrasing.text))
+            heard = phrasing.heard_as(words)
+            scores = (self._phrasing_score(heard, phrasing), _characters(key, phrasing.text))
             known = closest.get(phrasing.entry.id)
             if known is None or sum(scores) > sum(known):
                 closest[phrasing.entry.id] = scores
-            common = len((words & phrasing.words) - FRAME_WORDS)
+            common = len((heard & phrasing.words) - FRAME_WORDS)
             shared[phrasing.entry.id] = max(shared[phrasing.entry.id], common)
         few_words = len(words - FRAME_WORDS) < self._settings.min_content_words
         ranked = [
@@ -218,6 +231,13 @@ class FaqIndex:
         weights = self._entry_weights
         total = weights.mass(words)
         return weights.mass(words & self._documents[entry.id]) / total if total else 0.0
+
+
+def _sounds(words: frozenset[str], min_letters: int) -> dict[str, str]:
+    """Sound key -> word, for the words of one phrasing that have a key no other shares."""
+    keys = Counter(sound_key(word) for word in words if len(word) >= min_letters)
+    return {sound_key(word): word for word in words
+            if len(word) >= min_letters and keys[sound_key(word)] == 1}
 
 
 def _words_by_sound(counts: Counter[str], min_letters: int) -> dict[str, str]:

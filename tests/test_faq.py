@@ -97,6 +97,17 @@ def test_misheard_words_are_recovered_by_sound() -> None:
     assert index.best("why does my bike hurt").score < index.best("why does my mac hurt").score
 
 
+def test_a_known_word_heard_for_another_is_read_as_the_phrasing_word_it_sounds_like() -> None:
+    """ "week" is a word the FAQ uses too; for a phrasing that says "weak" it reads as that."""
+    entries = (
+        FaqEntry("weak-core", ("can a weak core hurt my back",), "Yes.", ""),
+        FaqEntry("progression", ("will my core and back hurt less every week",), "A little.", ""),
+    )
+    index = FaqIndex(entries, fillers=())
+    assert _id(index.best("can a week core hurt my back")) == "weak-core"
+    assert _id(index.best("will my core and back hurt less every week")) == "progression"
+
+
 @pytest.mark.parametrize(
     ("heard", "entry_id"),
     [
