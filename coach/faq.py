@@ -1,7 +1,8 @@
 """Question text -> the FAQ entry that answers it, with a score.
 
 Each entry has several phrasings. A question is compared with every phrasing by the
-overlap of their content words (stopwords out, light stemming, word families), each
+overlap of their content words (stopwords out, light stemming, word families; a word the
+phrasing lacks but that sounds like one of its words counts as that word), each
 word weighted by how rare it is among the phrasings (IDF), and by a character measure
 for near-verbatim questions. Words no phrasing uses weigh fully against a match, so
 "how do I bake bread" finds nothing.
