@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -97,13 +97,12 @@ class _Phrasing:
     sounds: dict[str, str]
     """Sound key -> the phrasing's word with that key (words long enough to tell)."""
 
-    def heard_as(self, words: frozenset[str]) -> frozenset[str]:
+    def heard_as(self, words: frozenset[str], keys: Mapping[str, str]) -> frozenset[str]:
         """`words` with each one this phrasing does not use read as its word that sounds the
         same, if any: a recogniser writes "week core" and "mad back" for "weak core" and
-        "bad back", and "week" is a word the FAQ also uses."""
+        "bad back", and "week" is a word the FAQ also uses. `keys`: each word's sound key."""
         return frozenset(
-            word if word in self.words else self.sounds.get(sound_key(word), word)
-            for word in words
+            word if word in self.words else self.sounds.get(keys[word], word) for word in words
         )
 
 
@@ -120,10 +119,9 @@ class FaqIndex:
         self._fillers = tuple(match_form(filler) for filler in fillers)
         self._entries = tuple(entries)
         self._phrasings = [
-            _Phrasing(entry, key, words, _sounds(words, self._settings.min_sound_letters))
+            self._phrasing(entry, self._key(question))
             for entry in self._entries
-            for key in (self._key(question) for question in entry.questions)
-            for words in (self._words(key),)
+            for question in entry.questions
         ]
         self._documents = {entry.id: self._document(entry) for entry in self._entries}
         self._phrasing_weights = _Weights([phrasing.words for phrasing in self._phrasings])
@@ -138,6 +136,10 @@ class FaqIndex:
 
     def _key(self, text: str) -> str:
         return " ".join(drop_fillers(match_form(text).split(), self._fillers))
+
+    def _phrasing(self, entry: FaqEntry, key: str) -> _Phrasing:
+        words = self._words(key)
+        return _Phrasing(entry, key, words, _sounds(words, self._settings.min_sound_letters))
 
     @staticmethod
     def _words(key: str) -> frozenset[str]:
@@ -170,8 +172,9 @@ class FaqIndex:
             return []
         closest: dict[str, tuple[float, float]] = {}
         shared: Counter[str] = Counter()  # most topic words any one phrasing shares with it
+        keys = {word: sound_key(word) for word in words}  # once, not once per phrasing
         for phrasing in self._phrasings:
-            heard = phrasing.heard_as(words)
+            heard = phrasing.heard_as(words, keys)
             scores = (self._phrasing_score(heard, phrasing), _characters(key, phrasing.text))
             known = closest.get(phrasing.entry.id)
             if known is None or sum(scores) > sum(known):

@@ -114,7 +114,8 @@ class WhisperSettings:
     cpu_threads: int = 2
     compute_type: str = "int8"
     beam_size: int = 1
-    """Hypotheses kept while decoding (1: greedy)."""
+    """Hypotheses kept while decoding (1: greedy). Beam 3 measured no better: 162 against 165
+    of 216 spoken commands (clean, pink and babble at 10 dB)."""
     max_tokens: int = 48
     """Longest transcript (tokens); a command never needs more, a hallucination loop is cut."""
     tokens_per_second: float = 6.0
