@@ -237,12 +237,27 @@ class IntentMatcher:
         rival = next((score for score, meaning in scored if meaning != best), 0.0)
         _LOGGER.debug("%r ~ %s %.2f (rival %.2f)", key, best.intent, best_score, rival)
         accepted = (
-            best_score >= self._settings.threshold and best_score - rival >= self._settings.margin
+            best_score >= self._settings.threshold
+            and best_score - rival >= self._settings.margin
+            and not self._lacks_the_telling_word(key)
         )
         if not accepted:
             return Intent(None, {}, best_score, key)
         # Both measures ignore word order: keep 1.0 for phrases that are really exact.
         return Intent(best.intent, dict(best.slots), min(best_score, _BEST_FUZZY), key)
+
+    def _lacks_the_telling_word(self, key: str) -> bool:
+        """Whether `key` is, word for word, a shortening of phrases of two intents: "turn it"
+        fits "turn it up" and "turn it down", and the word it lacks is the one that decides."""
+        words = key.split()
+        found = process.extract(key, self._choices, scorer=fuzz.partial_ratio,
+                                limit=self._settings.candidates)
+        intents = {
+            self._meanings[index].intent
+            for choice, _, index in found
+            if _contains_in_order(choice.split(), words)
+        }
+        return len(intents) > 1
 
     def _rescored_candidates(self, key: str) -> list[tuple[float, _Meaning]]:
         found = process.extract(
@@ -257,6 +272,12 @@ class IntentMatcher:
         characters = fuzz.token_sort_ratio(key, phrase) / 100.0
         words = _soft_word_f1(key.split(), phrase.split(), self._settings.word_similarity)
         return (characters + words) / 2.0
+
+
+def _contains_in_order(phrase: Sequence[str], words: Sequence[str]) -> bool:
+    """Whether every word of `words` occurs in `phrase`, in the same order."""
+    remaining = iter(phrase)
+    return all(word in remaining for word in words)
 
 
 def _soft_word_f1(said: Sequence[str], phrase: Sequence[str], floor: float) -> float:

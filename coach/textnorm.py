@@ -176,13 +176,17 @@ def _filler_length_at(
 
 
 _DANGLING = frozenset(_listed("the a an to my of and"))
+_LEADING = frozenset(_listed("and then but"))
 
 
 def strip_dangling(words: Sequence[str]) -> list[str]:
-    """Drop function words a recogniser left hanging at the end ("resume the")."""
+    """Drop function words a recogniser left hanging at the end ("resume the") and the
+    conjunction a command is chained on with ("and resume", "then next")."""
     kept = list(words)
     while len(kept) > 1 and kept[-1] in _DANGLING:
         kept.pop()
+    while len(kept) > 1 and kept[0] in _LEADING:
+        kept.pop(0)
     return kept
 
 

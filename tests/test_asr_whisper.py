@@ -49,6 +49,9 @@ def test_collapse_repeats_keeps_one_copy() -> None:
         "Pause and workout."
     )
     assert collapse_repeats("Stop. Stop the workout.") == "Stop. Stop the workout."
+    assert collapse_repeats("Turn it. How do it? Turn it. Turn it. How do it") == (
+        "Turn it. How do it?"
+    )
 
 
 def test_transcripts_are_kept_to_what_the_audio_can_hold() -> None:

@@ -72,6 +72,12 @@ def test_dangling_article_is_dropped(matcher: IntentMatcher) -> None:
     assert matcher.match("resume the") == Intent("resume", {}, 1.0, "resume")
 
 
+@pytest.mark.parametrize(("text", "name"), [("and resume", "resume"), ("then next", "next"),
+                                             ("and then pause", "pause")])
+def test_leading_conjunction_is_dropped(matcher: IntentMatcher, text: str, name: str) -> None:
+    assert matcher.match(text) == Intent(name, {}, 1.0, name)
+
+
 def test_slip_in_slot_value_keeps_slot(matcher: IntentMatcher) -> None:
     assert matcher.match("star the core").slots == {"routine": "core"}
 
@@ -124,3 +130,12 @@ def test_words_that_sound_alike_share_a_key(first: str, second: str) -> None:
 @pytest.mark.parametrize(("first", "second"), [("back", "big"), ("back", "neck"), ("leg", "end")])
 def test_words_that_sound_apart_keep_apart(first: str, second: str) -> None:
     assert sound_key(first) != sound_key(second)
+
+
+def test_shortening_of_two_intents_phrases_is_not_either() -> None:
+    # "turn it" is "turn it up" or "turn it down" without the word that decides
+    commands = CommandSet(intents=(IntentSpec("louder", ("turn it up",)),
+                                   IntentSpec("quieter", ("turn it down",))))
+    matcher = IntentMatcher(commands)
+    assert matcher.match("turn it").name is None
+    assert matcher.match("turn it upp").name == "louder"

@@ -105,3 +105,10 @@ def test_heldout_unrelated_sentences_are_rejected(figures: Figures) -> None:
 
 def test_heldout_faq_questions_find_their_entry(figures: Figures) -> None:
     assert figures.faq_right >= 0.85, figures.misses
+
+
+@pytest.mark.parametrize("text", ["sorry", "again", "one more time", "go", "go go go", "last one"])
+def test_gym_exclamations_are_not_commands(text: str) -> None:
+    # said to a neighbour or shouted by a training partner, never to the coach
+    commands, faq = load_shipped()
+    assert Understanding(commands, faq).interpret(text).name is None

@@ -223,6 +223,12 @@ def collapse_repeats(text: str) -> str:
                  if normalise_text(match.group())]
     if len(sentences) >= 3 and len({normalise_text(s).split()[0] for s in sentences}) == 1:
         return sentences[0]
+    # A loop of two sentences ("Turn it. How do it? Turn it. Turn it."): a short command
+    # never says the same sentence twice, so the text ends before the first repeat.
+    keys = [normalise_text(sentence) for sentence in sentences]
+    for index, key in enumerate(keys):
+        if key in keys[:index]:
+            return " ".join(sentences[:index])
     return text
 
 
