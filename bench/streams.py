@@ -10,7 +10,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -237,7 +237,7 @@ def feed(
 
 
 def _shifted(t: Transcript, offset: float) -> Transcript:
-    return Transcript(t.start + offset, t.end + offset, t.at + offset, t.text, t.confidence)
+    return replace(t, start=t.start + offset, end=t.end + offset, at=t.at + offset)
 
 
 @dataclass(frozen=True)

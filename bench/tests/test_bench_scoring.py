@@ -8,7 +8,7 @@ from bench.audio import RATE, Voice
 from bench.device import reply_onsets
 from bench.false_triggers import starts_with_wake_word
 from bench.report import false_trigger_rate, target_rows
-from bench.streams import SpokenCase, Timed, assign, score_utterances
+from bench.streams import Clocked, SpokenCase, Timed, assign, score_utterances
 from bench.timing import match_schedule, parse_seconds
 from coach.intents import Intent
 from coach.plan import Priority
@@ -111,3 +111,27 @@ def test_wake_word_rate_counts_only_utterances_that_start_with_it() -> None:
     assert starts_with_wake_word("Coach, pause.")
     assert not starts_with_wake_word("Pause, coach.")
     assert not starts_with_wake_word("")
+
+
+class _OneTranscript:
+    name = "fake"
+    sample_rate = RATE
+
+    def accept(self, pcm: object) -> list[Transcript]:
+        return [Transcript(1.0, 2.0, 2.3, "wait a second", 0.9, heard_as="45 seconds")]
+
+    def flush(self) -> list[Transcript]:
+        return []
+
+    def set_phrases(self, phrases: object) -> None:
+        pass
+
+
+def test_clocked_stream_keeps_the_engines_own_words() -> None:
+    # the echo judge needs them: a grammar phrase put in place of the coach's own words
+    clocked = Clocked(_OneTranscript())
+    clocked.accept(np.zeros(RATE, np.int16))
+    clocked.rebase()
+    (shifted,) = clocked.accept(np.zeros(RATE, np.int16))
+    assert shifted.heard_as == "45 seconds"
+    assert (shifted.start, shifted.end) == (0.0, 1.0)

@@ -141,6 +141,9 @@ class WhisperSettings:
     runs while the pause that allows an early decision is awaited (seconds)."""
     rescore: RescoreSettings | None = field(default_factory=RescoreSettings)
     """Second look at transcripts that are not commands (None: off)."""
+    early_second_look: bool = False
+    """Whether a grammar phrase from the second look may close an utterance at a pause, as
+    Whisper's own words of a whole command do."""
 
 
 @dataclass(frozen=True)
@@ -529,9 +532,11 @@ class WhisperRecognizer:
         open_s = len(self.segmenter.open_audio()) / SAMPLE_RATE
         # a check now makes the ones already due redundant
         self._checks_done = max(self._checks_done, sum(c <= open_s for c in OPEN_CHECKS_S))
-        if self.is_complete is None or is_hallucination(decoded, self.settings):
+        if self.is_complete is None:
             return []
-        if not self.is_complete(decoded.text):
+        if not self.is_complete(decoded.text) and self.settings.early_second_look:
+            decoded = self._second_look(decoded) or decoded
+        if is_hallucination(decoded, self.settings) or not self.is_complete(decoded.text):
             return []
         self._early = None
         found: list[Transcript] = []
