@@ -283,8 +283,10 @@ def test_voice_resuming_after_an_early_decision(tail: str, gap_s: float, heard: 
     assert tail_run(tail, gap_s) == heard
 
 
-def look_ahead_run(settings: WhisperSettings, audio: np.ndarray) -> tuple[list[Transcript], int]:
-    decoder = ScriptedDecoder("Side.")
+def look_ahead_run(
+    settings: WhisperSettings, audio: np.ndarray, tail: str = "Side."
+) -> tuple[list[Transcript], int]:
+    decoder = ScriptedDecoder(tail)
     rec = WhisperRecognizer(
         decoder=decoder,  # type: ignore[arg-type]
         settings=settings,
@@ -319,3 +321,14 @@ def test_window_must_hold_the_longest_utterance() -> None:
     with pytest.raises(ValueError, match="cannot hold"):
         WhisperRecognizer(decoder=ScriptedDecoder("x"),  # type: ignore[arg-type]
                           settings=WhisperSettings(window_seconds=6.0), segmenter=segmenter)
+
+
+def test_second_look_phrase_decides_at_the_pause() -> None:
+    """A misheard command ("Necks.") that the second look makes whole closes at the pause, as
+    Whisper's own words of a whole command do, not after the full closing silence."""
+    audio = concat(silence(0.5), tone(0.5), silence(1.0))
+    early, _ = look_ahead_run(WhisperSettings(), audio, tail="Necks.")
+    late, _ = look_ahead_run(WhisperSettings(early_second_look=False), audio, tail="Necks.")
+    assert [(t.text, t.heard_as) for t in early] == [("next", "Necks.")]
+    assert [(t.text, t.heard_as) for t in late] == [("next", "Necks.")]
+    assert late[0].at - early[0].at >= 0.1

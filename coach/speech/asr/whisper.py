@@ -141,9 +141,12 @@ class WhisperSettings:
     runs while the pause that allows an early decision is awaited (seconds)."""
     rescore: RescoreSettings | None = field(default_factory=RescoreSettings)
     """Second look at transcripts that are not commands (None: off)."""
-    early_second_look: bool = False
+    early_second_look: bool = True
     """Whether a grammar phrase from the second look may close an utterance at a pause, as
-    Whisper's own words of a whole command do."""
+    Whisper's own words of a whole command do. Measured on 72 spoken commands in each of 10
+    conditions (clean; music, pink and babble at 20, 10 and 5 dB): decision p95 0.58 -> 0.51 s
+    (clean and 10 dB) and 0.65 -> 0.58 s (20 and 5 dB), 7 more right (babble cut in less);
+    unrelated speech, noise alone, the coach's own voice and 65 FAQ questions unchanged."""
 
 
 @dataclass(frozen=True)
@@ -523,11 +526,8 @@ class WhisperRecognizer:
         return True
 
     def _try_early(self) -> list[Transcript]:
-        """Close the open utterance now if Whisper already heard a whole command.
-
-        Only Whisper's own words may close it early: a phrase from the second look could
-        turn the first half of a sentence ("that guy is huge") into a command ("next one").
-        """
+        """Close the open utterance now if Whisper already heard a whole command, in its own
+        words or in those of the second look (`early_second_look`)."""
         decoded = self._open_decode()
         open_s = len(self.segmenter.open_audio()) / SAMPLE_RATE
         # a check now makes the ones already due redundant
