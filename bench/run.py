@@ -30,6 +30,7 @@ import numpy as np
 
 from bench.accuracy import all_conditions, command_cases, faq_cases, run_accuracy
 from bench.audio import RATE, write_wav
+from bench.barge_in import barge_in_audio, run_barge_in
 from bench.false_triggers import (
     coach_voice_audio,
     count_triggers,
@@ -82,18 +83,20 @@ class Plan:
     cpu_seconds: float
     startup_runs: int
     tts_runs: int
+    barge_in_seconds: float
+    barge_in_budget: float
 
 
 FULL = Plan(commands=72, command_budget=200, faq=60, faq_budget=60, unrelated_budget=50,
             recordings_budget=15, noise_seconds=60, noise_budget=15, coach_voice_seconds=420,
             coach_voice_budget=35, drift_seconds=600, scaled_seconds=1800, scale=10.0,
             time_left_questions=12, device_commands=10, device_gap=7.0, cpu_seconds=60,
-            startup_runs=3, tts_runs=7)
+            startup_runs=3, tts_runs=7, barge_in_seconds=240, barge_in_budget=25)
 QUICK = Plan(commands=24, command_budget=35, faq=12, faq_budget=12, unrelated_budget=8,
              recordings_budget=8, noise_seconds=15, noise_budget=5, coach_voice_seconds=90,
              coach_voice_budget=12, drift_seconds=60, scaled_seconds=300, scale=10.0,
              time_left_questions=4, device_commands=4, device_gap=8.0, cpu_seconds=15,
-             startup_runs=1, tts_runs=3)
+             startup_runs=1, tts_runs=3, barge_in_seconds=90, barge_in_budget=10)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -183,7 +186,9 @@ def run_all(plan: Plan, engines: Sequence[str], device: bool) -> dict[str, objec
 
 
 Report = Callable[[str, object], None]
-TASKS = ("commands", "faq", "false_triggers")
+TASKS = ("commands", "faq", "false_triggers", "barge_in")
+BARGE_IN_LEVEL_DB = 6.0
+"""The user's commands over the coach's voice: this much louder (nearer the microphone)."""
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,8 @@ def _task_budget(task: str, plan: Plan, share: float) -> float:
         return plan.command_budget * share
     if task == "faq":
         return plan.faq_budget * share
+    if task == "barge_in":
+        return plan.barge_in_budget * share
     return share * (plan.unrelated_budget + plan.recordings_budget + 3 * plan.noise_budget
                     + plan.coach_voice_budget)
 
@@ -278,6 +285,12 @@ def _task(report: Report, engine: str, task: str, model: Path | None, inputs: _I
     if task == "false_triggers":
         _false_triggers(report, recognizer, inputs.plan, inputs.content, inputs.understanding,
                         inputs.unrelated, BUDGET_SHARE.get(engine, 1.0))
+        return
+    if task == "barge_in":
+        voice = coach_voice_audio(inputs.content, "warm-up", inputs.plan.barge_in_seconds)
+        judge = echo_judge(voice, understanding.interpret, tail=0.35)
+        mixed = barge_in_audio(voice, BARGE_IN_LEVEL_DB)
+        report(task, run_barge_in(recognizer, mixed, judge, budget).summary())
         return
     cases = inputs.cases if task == "commands" else inputs.faq
     conditions = all_conditions() if task == "commands" else [Condition(None, None)]

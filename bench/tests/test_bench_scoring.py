@@ -135,3 +135,18 @@ def test_clocked_stream_keeps_the_engines_own_words() -> None:
     (shifted,) = clocked.accept(np.zeros(RATE, np.int16))
     assert shifted.heard_as == "45 seconds"
     assert (shifted.start, shifted.end) == (0.0, 1.0)
+
+
+def test_barge_in_counts_commands_acted_on_and_own_words_acted_on() -> None:
+    from bench.barge_in import BargeInResult, Spoken, score_barge_in
+
+    commands = [Spoken("stop", "stop", 1.0, 1.4), Spoken("next", "next", 5.0, 5.4)]
+    decided = [
+        (Transcript(0.9, 1.5, 1.7, "stop", 0.9), Intent("stop", {}, 1.0, "stop")),
+        (Transcript(4.8, 6.0, 6.2, "keep your back flat", 0.9), Intent(None, {}, 0.0, "")),
+        (Transcript(8.0, 9.0, 9.2, "pause", 0.9), Intent("pause", {}, 1.0, "pause")),
+    ]
+    result = BargeInResult(6.0, audio_seconds=10.0)
+    score_barge_in(result, commands, decided)
+    assert (result.commands, result.right, result.acted_elsewhere) == (2, 1, 1)
+    assert result.examples == ["'next': heard ['keep your back flat']"]

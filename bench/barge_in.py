@@ -1,0 +1,138 @@
+"""Barge-in: commands the user speaks while the coach is speaking.
+
+The coach's own voice is the warm-up timeline as the project's TTS says it (as for the
+own-voice false triggers); into the longer lines, 0.4 s after each starts, a user's command
+is mixed, `level_db` louder than the coach's voice (the user is nearer the microphone than
+the speaker). Right = a transcript overlapping the command's span that `EchoFilter`, told the
+true voice windows, lets act with the expected intent. Also counted: decisions acted on
+anywhere else (the coach's own words).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bench.audio import RATE, Voice, normalise_speech, speak
+from bench.false_triggers import CoachVoiceAudio
+from bench.streams import CHUNK_SECONDS
+from coach.intents import Intent
+from coach.speech.asr.base import Pcm, Recognizer, Transcript
+
+__all__ = ["BARGE_IN_SAID", "BargeInAudio", "BargeInResult", "barge_in_audio", "run_barge_in"]
+
+_LOGGER = logging.getLogger(__name__)
+
+BARGE_IN_SAID = (
+    ("stop", "stop"), ("pause", "pause"), ("next", "next"), ("hold on", "pause"),
+    ("skip this one", "next"), ("ouch my back", "pain"),
+)
+"""(what the user says, the intent it must trigger): the barge-in intents, several phrasings."""
+_VOICES = (Voice("en-us", 150), Voice("en-gb", 175), Voice("en-us+f3", 160),
+           Voice("en-us+m7", 150))
+_MIN_LINE_S = 1.6
+"""Only lines at least this long get a command spoken over them."""
+_INTO_LINE_S = 0.4
+_BEFORE_S = 0.2
+_AFTER_S = 0.4
+"""A transcript belongs to a command when it overlaps its span widened by these (seconds)."""
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """One command mixed into the coach's voice."""
+
+    text: str
+    intent: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class BargeInAudio:
+    pcm: Pcm
+    commands: tuple[Spoken, ...]
+    level_db: float
+
+
+@dataclass
+class BargeInResult:
+    level_db: float
+    commands: int = 0
+    right: int = 0
+    acted_elsewhere: int = 0
+    """Decisions acted on that overlap no command (the coach's own words)."""
+    audio_seconds: float = 0.0
+    examples: list[str] = field(default_factory=list)
+    """What was heard over the commands that were missed."""
+
+    def summary(self) -> dict[str, object]:
+        return {"level_db": self.level_db, "commands": self.commands, "right": self.right,
+                "accuracy": self.right / self.commands if self.commands else None,
+                "acted_elsewhere": self.acted_elsewhere,
+                "audio_seconds": round(self.audio_seconds, 1), "examples": self.examples[:8]}
+
+
+def barge_in_audio(voice: CoachVoiceAudio, level_db: float,
+                   said: Sequence[tuple[str, str]] = BARGE_IN_SAID) -> BargeInAudio:
+    """The coach's voice with a user's command spoken into each long enough line."""
+    mix = voice.pcm.astype(np.float64)
+    gain = 10 ** (level_db / 20)
+    commands: list[Spoken] = []
+    for _, start, end in voice.windows:
+        if end - start < _MIN_LINE_S:
+            continue
+        text, intent = said[len(commands) % len(said)]
+        pcm = normalise_speech(speak(text, _VOICES[len(commands) % len(_VOICES)]))
+        at = round((start + _INTO_LINE_S) * RATE)
+        if at + len(pcm) > len(mix):
+            break
+        mix[at : at + len(pcm)] += pcm.astype(np.float64) * gain
+        commands.append(Spoken(text, intent, at / RATE, (at + len(pcm)) / RATE))
+    out: Pcm = np.clip(np.round(mix), -32768, 32767).astype(np.int16)
+    return BargeInAudio(out, tuple(commands), level_db)
+
+
+def run_barge_in(recognizer: Recognizer, audio: BargeInAudio,
+                 judge: Callable[[Transcript], Intent], budget_seconds: float) -> BargeInResult:
+    """Feed the mix in microphone-sized chunks (until the budget is spent) and score."""
+    result = BargeInResult(audio.level_db)
+    step = round(CHUNK_SECONDS * RATE)
+    started = time.perf_counter()
+    heard: list[Transcript] = []
+    for offset in range(0, len(audio.pcm), step):
+        if time.perf_counter() - started > budget_seconds:
+            _LOGGER.info("barge-in: budget spent at %.0f s of audio", offset / RATE)
+            break
+        chunk = audio.pcm[offset : offset + step]
+        heard.extend(recognizer.accept(chunk))
+        result.audio_seconds += len(chunk) / RATE
+    heard.extend(recognizer.flush())
+    score_barge_in(result, audio.commands, [(t, judge(t)) for t in heard])
+    return result
+
+
+def score_barge_in(result: BargeInResult, commands: Sequence[Spoken],
+                   decided: Sequence[tuple[Transcript, Intent]]) -> None:
+    """Count the commands acted on as said, and decisions acted on outside every command."""
+    def overlaps(t: Transcript, c: Spoken) -> bool:
+        return t.end > c.start - _BEFORE_S and t.start < c.end + _AFTER_S
+
+    for command in commands:
+        if command.end > result.audio_seconds:
+            break  # not fed in full
+        result.commands += 1
+        mine = [(t, d) for t, d in decided if overlaps(t, command)]
+        if any(d.name == command.intent for _, d in mine):
+            result.right += 1
+        else:
+            result.examples.append(f"{command.text!r}: heard " +
+                                   repr([t.heard_as or t.text for t, _ in mine]))
+    result.acted_elsewhere = sum(
+        1 for t, d in decided
+        if d.name is not None and not any(overlaps(t, c) for c in commands)
+    )
