@@ -1,11 +1,13 @@
 """Barge-in: commands the user speaks while the coach is speaking.
 
 The coach's own voice is the warm-up timeline as the project's TTS says it (as for the
-own-voice false triggers); into the longer lines, 0.4 s after each starts, a user's command
+own-voice false triggers), heard through a simulated room (`room_echo`: 20 ms of delay and a
+decaying reverberant tail); into the longer lines, 0.4 s after each starts, a user's command
 is mixed, `level_db` louder than the coach's voice (the user is nearer the microphone than
-the speaker). Right = a transcript overlapping the command's span that `EchoFilter`, told the
-true voice windows, lets act with the expected intent. Also counted: decisions acted on
-anywhere else (the coach's own words).
+the speaker). Run as it is, and through `EchoCanceller` given the coach's output.
+Right = a transcript overlapping the command's span that `EchoFilter`, told the true voice
+windows, lets act with the expected intent. Also counted: decisions acted on anywhere else
+(the coach's own words).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -21,9 +23,11 @@ from bench.audio import RATE, Voice, normalise_speech, speak
 from bench.false_triggers import CoachVoiceAudio
 from bench.streams import CHUNK_SECONDS
 from coach.intents import Intent
+from coach.speech.aec import EchoCanceller
 from coach.speech.asr.base import Pcm, Recognizer, Transcript
 
-__all__ = ["BARGE_IN_SAID", "BargeInAudio", "BargeInResult", "barge_in_audio", "run_barge_in"]
+__all__ = ["BARGE_IN_SAID", "BargeInAudio", "BargeInResult", "barge_in_audio", "cancel_echo",
+           "room_echo", "run_barge_in"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -57,6 +61,34 @@ class BargeInAudio:
     pcm: Pcm
     commands: tuple[Spoken, ...]
     level_db: float
+    played: Pcm
+    """What the coach's speaker played, sample-aligned with `pcm` (the canceller's reference)."""
+
+
+def room_echo(pcm: Pcm, delay_s: float = 0.02, rt60_s: float = 0.25, seed: int = 7) -> Pcm:
+    """`pcm` as a microphone across a room hears it: delayed, with a reverberant tail
+    (exponentially decaying noise, 10 dB under the direct sound at its start), at the
+    original level."""
+    rng = np.random.default_rng(seed)
+    length = round(rt60_s * RATE)
+    decay = np.exp(-6.9 * np.arange(length) / length)  # -60 dB over rt60
+    response = 0.3 * rng.standard_normal(length) * decay / np.sqrt(length / 8)
+    response[0] = 1.0
+    response = np.concatenate([np.zeros(round(delay_s * RATE)), response])
+    heard = np.convolve(pcm.astype(np.float64), response)[: len(pcm)]
+    gain = np.sqrt(np.mean(pcm.astype(np.float64) ** 2) / max(np.mean(heard**2), 1e-9))
+    out: Pcm = np.clip(np.round(heard * gain), -32768, 32767).astype(np.int16)
+    return out
+
+
+def cancel_echo(audio: BargeInAudio, canceller: EchoCanceller) -> BargeInAudio:
+    """The mix with the coach's echo cancelled, in microphone-sized blocks."""
+    step = round(CHUNK_SECONDS * RATE)
+    parts = [canceller.process(audio.pcm[i : i + step], audio.played[i : i + step])
+             for i in range(0, len(audio.pcm), step)]
+    lag = round(canceller.delay_s * RATE)  # the canceller's output comes one frame late
+    cleaned = np.concatenate([*parts, np.zeros(lag, np.int16)])[lag:]
+    return replace(audio, pcm=cleaned)
 
 
 @dataclass
@@ -79,8 +111,9 @@ class BargeInResult:
 
 def barge_in_audio(voice: CoachVoiceAudio, level_db: float,
                    said: Sequence[tuple[str, str]] = BARGE_IN_SAID) -> BargeInAudio:
-    """The coach's voice with a user's command spoken into each long enough line."""
-    mix = voice.pcm.astype(np.float64)
+    """The coach's voice through a room with a user's command spoken into each long enough
+    line."""
+    mix = room_echo(voice.pcm).astype(np.float64)
     gain = 10 ** (level_db / 20)
     commands: list[Spoken] = []
     for _, start, end in voice.windows:
@@ -94,7 +127,7 @@ def barge_in_audio(voice: CoachVoiceAudio, level_db: float,
         mix[at : at + len(pcm)] += pcm.astype(np.float64) * gain
         commands.append(Spoken(text, intent, at / RATE, (at + len(pcm)) / RATE))
     out: Pcm = np.clip(np.round(mix), -32768, 32767).astype(np.int16)
-    return BargeInAudio(out, tuple(commands), level_db)
+    return BargeInAudio(out, tuple(commands), level_db, voice.pcm)
 
 
 def run_barge_in(recognizer: Recognizer, audio: BargeInAudio,

@@ -30,7 +30,7 @@ import numpy as np
 
 from bench.accuracy import all_conditions, command_cases, faq_cases, run_accuracy
 from bench.audio import RATE, write_wav
-from bench.barge_in import barge_in_audio, run_barge_in
+from bench.barge_in import barge_in_audio, cancel_echo, run_barge_in
 from bench.false_triggers import (
     coach_voice_audio,
     count_triggers,
@@ -46,6 +46,7 @@ from bench.timing import run_drift
 from coach.content.loader import load_content
 from coach.content.model import Content
 from coach.intents import Intent
+from coach.speech.aec import EchoCanceller
 from coach.speech.asr.base import Transcript
 from coach.speech.asr.select import make_recognizer
 from coach.understanding import Understanding
@@ -91,7 +92,7 @@ FULL = Plan(commands=72, command_budget=200, faq=60, faq_budget=60, unrelated_bu
             recordings_budget=15, noise_seconds=60, noise_budget=15, coach_voice_seconds=420,
             coach_voice_budget=35, drift_seconds=600, scaled_seconds=1800, scale=10.0,
             time_left_questions=12, device_commands=10, device_gap=7.0, cpu_seconds=60,
-            startup_runs=3, tts_runs=7, barge_in_seconds=240, barge_in_budget=25)
+            startup_runs=3, tts_runs=7, barge_in_seconds=240, barge_in_budget=50)
 QUICK = Plan(commands=24, command_budget=35, faq=12, faq_budget=12, unrelated_budget=8,
              recordings_budget=8, noise_seconds=15, noise_budget=5, coach_voice_seconds=90,
              coach_voice_budget=12, drift_seconds=60, scaled_seconds=300, scale=10.0,
@@ -290,7 +291,11 @@ def _task(report: Report, engine: str, task: str, model: Path | None, inputs: _I
         voice = coach_voice_audio(inputs.content, "warm-up", inputs.plan.barge_in_seconds)
         judge = echo_judge(voice, understanding.interpret, tail=0.35)
         mixed = barge_in_audio(voice, BARGE_IN_LEVEL_DB)
-        report(task, run_barge_in(recognizer, mixed, judge, budget).summary())
+        report(task, run_barge_in(recognizer, mixed, judge, budget / 2).summary())
+        recognizer.rebase()
+        judge = echo_judge(voice, understanding.interpret, tail=0.35)
+        cleaned = cancel_echo(mixed, EchoCanceller())
+        report("barge_in_aec", run_barge_in(recognizer, cleaned, judge, budget / 2).summary())
         return
     cases = inputs.cases if task == "commands" else inputs.faq
     conditions = all_conditions() if task == "commands" else [Condition(None, None)]

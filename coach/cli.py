@@ -127,6 +127,9 @@ def _add_listen_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--mic", metavar="DEVICE", help="microphone name or index")
     group.add_argument("--wake-word", metavar="WORD",
                        help='act only on sentences starting with WORD (e.g. "coach")')
+    group.add_argument("--no-echo-cancel", dest="echo_cancel", action="store_false",
+                       help="do not take the coach's own voice out of the microphone signal "
+                       "(then commands said over it are rarely heard)")
 
 
 def _add_voice_options(parser: argparse.ArgumentParser) -> None:
@@ -157,7 +160,8 @@ def build_settings(args: argparse.Namespace) -> Settings:
         model=args.model,
         wake_word=args.wake_word,
         speech=SpeechSettings(rate=args.rate, volume=args.volume, voice=args.voice),
-        audio=AudioSettings(input_device=_device(args.mic), output_device=_device(args.speaker)),
+        audio=AudioSettings(input_device=_device(args.mic), output_device=_device(args.speaker),
+                            echo_cancel=getattr(args, "echo_cancel", True)),
     )
 
 

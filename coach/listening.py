@@ -18,11 +18,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from coach.app import Coach, EndOfInput, Event, Heard, run_loop
 from coach.content.model import Content, FaqEntry
 from coach.echo import EchoFilter
 from coach.runner import EventPrinter, open_voice, run_typed, voice_adjuster
 from coach.settings import Settings
+from coach.speech.aec import AecUnavailableError, EchoCanceller, LiveEchoCancel, OutputTimeline
 from coach.speech.asr.base import EngineUnavailableError, Recognizer, Transcript
 from coach.speech.microphone import Microphone, MicrophoneLost, NoMicrophoneError
 from coach.speech.playback import PlaybackEvent
@@ -215,6 +219,7 @@ def run_hands_free(content: Content, settings: Settings, *, as_json: bool, silen
     echo = EchoFilter(understanding.interpret, tail=settings.audio.echo_tail)
     voice = open_voice(settings, silent)
     _follow_playback(voice, echo, epoch)
+    cancel = _echo_canceller(voice, epoch) if settings.audio.echo_cancel else None
     printer = EventPrinter(as_json)
     coach = Coach(content, understanding, voice, printer, echo=echo,
                   wake_word=settings.wake_word, disclaimer=_first_session(),
@@ -222,7 +227,8 @@ def run_hands_free(content: Content, settings: Settings, *, as_json: bool, silen
     events: queue.Queue[Event] = queue.Queue()
     stop = threading.Event()
     worker = threading.Thread(
-        target=_listen_forever, args=(microphone, recognizer, events, clock, stop, printer),
+        target=_listen_forever,
+        args=(microphone, recognizer, events, clock, stop, printer, cancel),
         name="coach-audio", daemon=True,
     )
     worker.start()
@@ -251,6 +257,25 @@ def _follow_playback(voice: SoundDeviceSpeaker | None, echo: EchoFilter, epoch: 
     voice.add_playback_listener(on_playback)
 
 
+def _echo_canceller(voice: SoundDeviceSpeaker | None, epoch: float) -> LiveEchoCancel | None:
+    """Echo cancellation fed with every block the speaker plays, or None (no speaker, or no
+    speexdsp: then the text-level echo rules alone keep the coach off its own voice)."""
+    if voice is None:
+        return None
+    try:
+        canceller = EchoCanceller()
+    except AecUnavailableError as exc:
+        _LOGGER.warning("%s; commands said over the coach will rarely be heard", exc)
+        return None
+    timeline = OutputTimeline()
+
+    def tap(samples: npt.NDArray[np.int16], rate: int, heard_at: float) -> None:
+        timeline.write(samples, rate, heard_at - epoch)
+
+    voice.add_output_tap(tap)
+    return LiveEchoCancel(timeline, canceller)
+
+
 def _listen_forever(
     microphone: Microphone,
     recognizer: Recognizer,
@@ -258,10 +283,13 @@ def _listen_forever(
     clock: Callable[[], float],
     stop: threading.Event,
     printer: Callable[[dict[str, object]], None],
+    cancel: LiveEchoCancel | None = None,
 ) -> None:
-    """The audio thread: microphone -> recogniser -> events. Survives a lost device."""
+    """The audio thread: microphone -> (echo cancellation) -> recogniser -> events. Survives
+    a lost device."""
     consumed = 0
-    stream_clock = StreamClock(recognizer.sample_rate)
+    rate = recognizer.sample_rate
+    stream_clock = StreamClock(rate)
     while not stop.is_set():
         try:
             block = microphone.read()
@@ -269,6 +297,9 @@ def _listen_forever(
             # when the block came, not when we got to it: a decode may have held us up
             arrived = clock() - (time.monotonic() - microphone.arrived_at)
             offset = stream_clock.observe(consumed, arrived)
+            if cancel is not None:
+                block = cancel(block, offset + (consumed - len(block)) / rate)
+                offset -= cancel.delay_s  # its output comes that much later
             for t in recognizer.accept(block):
                 events.put(Heard(t.text, t.start + offset, t.end + offset, clock(), t.heard_as))
         except MicrophoneLost as exc:

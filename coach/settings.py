@@ -32,6 +32,9 @@ class AudioSettings:
     """Rate the recogniser works at (hertz)."""
     echo_tail: float = 0.35
     """How long after the coach stops speaking its own echo may still arrive (seconds)."""
+    echo_cancel: bool = True
+    """Take the coach's own voice out of the microphone signal (speexdsp), so commands said
+    over it can be heard; off, or without speexdsp, only the text-level echo rules apply."""
 
 
 @dataclass(frozen=True)

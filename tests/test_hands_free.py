@@ -253,15 +253,17 @@ def test_a_hands_free_session_through_real_devices(
         coach.close()
 
 
+@pytest.mark.parametrize("echo_cancel", [True, False], ids=["echo-cancelled", "text-rules-only"])
 def test_the_coach_never_acts_on_its_own_voice(
-    pulse_devices: VirtualAudio, tmp_path: Path
+    pulse_devices: VirtualAudio, tmp_path: Path, echo_cancel: bool
 ) -> None:
     routines = tmp_path / "routines"
     routines.mkdir()
     (routines / "echo-check.yaml").write_text(ECHO_ROUTINE)
     mic = MicFeeder(pulse_devices, echo_gain=0.8)
     mic.start()
-    coach = CoachProcess(pulse_devices, tmp_path, "--routines", str(routines))
+    flags = [] if echo_cancel else ["--no-echo-cancel"]
+    coach = CoachProcess(pulse_devices, tmp_path, "--routines", str(routines), *flags)
     try:
         coach.wait_for(is_ready, timeout=60)
         mic.say("start the echo check")
@@ -272,12 +274,36 @@ def test_the_coach_never_acts_on_its_own_voice(
         acted = [e for e in heard if e["intent"] is not None][1:]
         said = [(e["at"], e["text"]) for e in coach.events if e["type"] == "said"]
         assert acted == [], (acted, said)
-        # Not a deaf pass: the coach's voice did reach the recogniser, over the coach.
-        assert sum(1 for e in heard if e.get("over_coach")) >= 3, heard
+        if not echo_cancel:
+            # Not a deaf pass: the coach's voice did reach the recogniser, over the coach.
+            assert sum(1 for e in heard if e.get("over_coach")) >= 3, heard
         said = [e for e in coach.events if e["type"] == "said"]
         assert len(said) > 10
         states = [e["state"] for e in coach.events if e["type"] == "state"]
         assert "paused" not in states and "idle" not in states
+    finally:
+        coach.close()
+        mic.stop()
+
+
+def test_stop_said_over_the_coach_is_heard(pulse_devices: VirtualAudio, tmp_path: Path) -> None:
+    """Barge-in: the coach's voice fed back into the microphone, as a speaker next to it
+    would, and "stop" said while it speaks; echo cancellation leaves the user's word."""
+    mic = MicFeeder(pulse_devices, echo_gain=0.8)
+    mic.start()
+    coach = CoachProcess(pulse_devices, tmp_path)
+    try:
+        coach.wait_for(is_ready, timeout=60)
+        mic.say("start the warm up")
+        coach.wait_for(heard_intent("start_routine"), timeout=20)
+        intro = coach.wait_for(lambda e: e["type"] == "said" and e["kind"] == "intro",
+                               timeout=30)
+        assert estimate_seconds(str(intro["text"])) >= 12.0  # long enough to speak over
+        time.sleep(9.0)  # well into it: the canceller has learnt the room by then
+        mic.say("stop")
+        stop = coach.wait_for(heard_intent("stop"), timeout=15)
+        assert stop.get("over_coach"), stop  # it was said over the coach's voice
+        coach.wait_for(lambda e: e["type"] == "state" and e["state"] == "idle", timeout=10)
     finally:
         coach.close()
         mic.stop()

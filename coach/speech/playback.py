@@ -80,6 +80,8 @@ class PlaybackEvent:
 
 
 PlaybackListener = Callable[[PlaybackEvent], None]
+OutputTap = Callable[[npt.NDArray[np.int16], int, float], None]
+"""Sees every block sent to the speaker: (samples, rate, time.monotonic() it is heard)."""
 
 
 OutputDevice = AudioDevice
@@ -155,6 +157,7 @@ class PcmPlayer:
         self._idle = threading.Event()
         self._idle.set()
         self._listeners: list[PlaybackListener] = []
+        self._taps: list[OutputTap] = []
         self._events: queue.SimpleQueue[PlaybackEvent | None] = queue.SimpleQueue()
         self._dispatcher = threading.Thread(
             target=self._dispatch, name="coach-playback-events", daemon=True
@@ -224,6 +227,11 @@ class PcmPlayer:
     def add_listener(self, listener: PlaybackListener) -> None:
         """Call `listener` (on a helper thread) when sound starts and stops."""
         self._listeners.append(listener)
+
+    def add_output_tap(self, tap: OutputTap) -> None:
+        """Call `tap` from the audio callback with every block played, silence included: it
+        must be quick and must not block."""
+        self._taps.append(tap)
 
     def play(self, pcm: Pcm, *, label: str = "", interrupt: bool = False) -> None:
         """Queue `pcm`; with `interrupt`, drop what is playing or queued first."""
@@ -296,6 +304,11 @@ class PcmPlayer:
             if written:
                 self._audible_until = heard_at + written / self.rate
         outdata[written:] = 0
+        for tap in self._taps:
+            try:
+                tap(outdata[:, 0], self.rate, heard_at)
+            except Exception:  # never let an observer silence the speaker
+                _LOGGER.exception("output tap %r failed", tap)
 
     def _next_utterance_locked(self, heard_at: float) -> _Utterance | None:
         if self._current is None and self._queue:

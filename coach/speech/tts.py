@@ -25,7 +25,7 @@ from typing import Any, Protocol, TextIO
 import numpy as np
 import numpy.typing as npt
 
-from coach.speech.playback import Pcm, PcmPlayer, PlaybackEvent, PlaybackListener
+from coach.speech.playback import OutputTap, Pcm, PcmPlayer, PlaybackEvent, PlaybackListener
 
 __all__ = [
     "Pyttsx3Synth",
@@ -336,6 +336,10 @@ class SoundDeviceSpeaker:
         """Raises NoOutputDeviceError when there is no usable output device."""
         self.synth = synth
         self.player = player or PcmPlayer(device)
+
+    def add_output_tap(self, tap: OutputTap) -> None:
+        """See every block the speaker plays (for echo cancellation)."""
+        self.player.add_output_tap(tap)
 
     def say(self, text: str, *, interrupt: bool = False) -> float:
         """Queue `text` (or, with `interrupt`, cut in at once); return its duration (s).

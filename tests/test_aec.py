@@ -1,0 +1,115 @@
+"""Echo cancellation: the output timeline (pure) and speexdsp's canceller (the real library)."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from coach.speech.aec import EchoCanceller, LiveEchoCancel, OutputTimeline
+
+RATE = 16_000
+
+
+def test_timeline_reads_what_was_heard_at_another_rate() -> None:
+    timeline = OutputTimeline()
+    ramp = np.arange(4800, dtype=np.int16)  # 0.1 s at 48 kHz
+    timeline.write(ramp[:2400], 48_000, heard_at=10.0)
+    timeline.write(ramp[2400:], 48_000, heard_at=10.05 + 0.004)  # a late callback
+    got = timeline.read(10.0, 1600, RATE)
+    assert np.array_equal(got, ramp[::3][:1600])
+
+
+def test_timeline_is_silent_where_nothing_was_played() -> None:
+    timeline = OutputTimeline(keep_s=1.0)
+    assert not timeline.read(0.0, 160).any()  # nothing written yet
+    timeline.write(np.full(16_000, 1000, np.int16), RATE, heard_at=5.0)
+    assert not timeline.read(4.5, 1600).any()  # before it played
+    assert timeline.read(5.5, 160).tolist() == [1000] * 160
+    assert not timeline.read(6.5, 160).any()  # after the last block
+    for second in range(1, 4):  # more than keep_s later: the old audio is gone
+        timeline.write(np.zeros(16_000, np.int16), RATE, heard_at=5.0 + second)
+    assert not timeline.read(5.5, 160).any()
+
+
+def speech_like(seconds: float, seed: int) -> npt.NDArray[np.int16]:
+    """Noise shaped by a syllable-rate envelope: broadband like a voice, with pauses."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * RATE)
+    t = np.arange(n) / RATE
+    envelope = np.clip(np.sin(2 * np.pi * 3.0 * t + rng.uniform(0, 6)), 0, None) ** 0.5
+    voiced = np.convolve(rng.standard_normal(n), np.ones(8) / 8, mode="same")
+    out: npt.NDArray[np.int16] = (6000 * envelope * voiced / voiced.std()).astype(np.int16)
+    return out
+
+
+def room(far: npt.NDArray[np.int16], delay_s: float = 0.03) -> npt.NDArray[np.int16]:
+    """A speaker heard across a room: delayed, attenuated, with a short reverberant tail."""
+    rng = np.random.default_rng(1)
+    tail = rng.standard_normal(1600) * np.exp(-np.arange(1600) / 300) * 0.05
+    response = np.concatenate([np.zeros(round(delay_s * RATE)), [0.6], tail])
+    heard = np.convolve(far.astype(np.float64), response)[: len(far)]
+    return np.clip(heard, -32768, 32767).astype(np.int16)
+
+
+def power_db(x: npt.NDArray[np.int16]) -> float:
+    return float(10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-9))
+
+
+def cancel(canceller: EchoCanceller, near: npt.NDArray[np.int16],
+           far: npt.NDArray[np.int16], block: int = 480) -> npt.NDArray[np.int16]:
+    parts = [canceller.process(near[i : i + block], far[i : i + block])
+             for i in range(0, len(near), block)]
+    lag = canceller.frame_samples
+    return np.concatenate([*parts, np.zeros(lag, np.int16)])[lag:]
+
+
+def test_canceller_removes_the_echo_and_keeps_the_user() -> None:
+    far = speech_like(8.0, seed=2)
+    echo = room(far)
+    user = np.zeros_like(far)
+    user[6 * RATE : 7 * RATE] = speech_like(1.0, seed=3)  # said over the coach, late on
+    cleaned = cancel(EchoCanceller(), echo + user, far)
+    echo_only = slice(4 * RATE, 6 * RATE)  # after the filter has converged
+    assert power_db(echo[echo_only]) - power_db(cleaned[echo_only]) >= 15.0
+    over = slice(6 * RATE, 7 * RATE)
+    assert abs(power_db(cleaned[over]) - power_db(user[over])) <= 3.0
+
+
+def test_blocks_of_any_length_come_back_at_their_length() -> None:
+    canceller = EchoCanceller()
+    for length in (480, 100, 333, 0, 1024):
+        block = np.zeros(length, np.int16)
+        assert len(canceller.process(block, block)) == length
+
+
+def test_microphone_and_reference_must_match() -> None:
+    with pytest.raises(ValueError, match="same length"):
+        EchoCanceller().process(np.zeros(480, np.int16), np.zeros(479, np.int16))
+
+
+@pytest.mark.parametrize("delay_s", [0.05, 0.3, -0.2])
+def test_live_cancel_finds_the_echo_wherever_it_comes(delay_s: float) -> None:
+    """The speaker reports 48 kHz blocks with their times, the microphone 30 ms blocks with
+    theirs; the echo comes `delay_s` after (or, for a device that reports too much latency,
+    before) its reported time. It is measured, and removed."""
+    far = speech_like(8.0, seed=4)
+    far_48k = np.repeat(far, 3)  # the speaker runs at 48 kHz
+    shift = round(abs(delay_s) * RATE)
+    heard = room(far, delay_s=max(delay_s, 0.0))
+    if delay_s < 0:
+        heard = np.concatenate([heard[shift:], np.zeros(shift, np.int16)])
+    timeline = OutputTimeline()
+    live = LiveEchoCancel(timeline, EchoCanceller())
+    cleaned = []
+    ahead = 3840  # the speaker's blocks are sent 0.24 s before they are reported heard
+    for i in range(-ahead, len(far), 480):  # as the stream goes
+        if 0 <= i + ahead < len(far):
+            j = 3 * (i + ahead)
+            timeline.write(far_48k[j : j + 1440], 48_000, heard_at=2.0 + (i + ahead) / RATE)
+        if i < 0:
+            continue
+        cleaned.append(live(heard[i : i + 480], 2.0 + i / RATE))
+    assert live.delay.delay_s == pytest.approx(delay_s, abs=0.002)
+    late = slice(6 * RATE, 8 * RATE)
+    assert power_db(heard[late]) - power_db(np.concatenate(cleaned)[late]) >= 15.0
