@@ -81,6 +81,21 @@ def check_input(settings: Settings) -> Finding:
     return Finding("microphone", True, f"{device.index}: {device.name} ({device.default_rate} Hz)")
 
 
+def check_echo_cancel(settings: Settings) -> Finding:
+    if not settings.audio.echo_cancel:
+        return Finding("echo cancellation", True, "off (--no-echo-cancel)")
+    try:
+        from coach.speech.aec import AecUnavailableError, EchoCanceller
+
+        EchoCanceller()
+    except AecUnavailableError as exc:
+        return Finding("echo cancellation", False, str(exc).split(";")[0],
+                       "sudo apt-get install libspeexdsp1; without it, commands said over "
+                       "the coach are rarely heard")
+    return Finding("echo cancellation", True,
+                   "libspeexdsp: commands said over the coach can be heard")
+
+
 def check_recognizers(settings: Settings) -> list[Finding]:
     from coach.speech.models import ModelError, find_vosk_model
 
@@ -114,7 +129,8 @@ def check_recognizers(settings: Settings) -> list[Finding]:
 def run_doctor(settings: Settings) -> int:
     """Print every finding; exit 1 when something needed for a hands-free session is missing."""
     checks: list[Callable[[Settings], Finding | list[Finding]]] = [
-        check_content, check_tts, check_output, check_input, check_recognizers,
+        check_content, check_tts, check_output, check_input, check_echo_cancel,
+        check_recognizers,
     ]
     findings: list[Finding] = []
     for check in checks:

@@ -113,3 +113,17 @@ def test_live_cancel_finds_the_echo_wherever_it_comes(delay_s: float) -> None:
     assert live.delay.delay_s == pytest.approx(delay_s, abs=0.002)
     late = slice(6 * RATE, 8 * RATE)
     assert power_db(heard[late]) - power_db(np.concatenate(cleaned)[late]) >= 15.0
+
+
+def test_doctor_reports_echo_cancellation(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ctypes.util
+
+    from coach.doctor import check_echo_cancel
+    from coach.settings import AudioSettings, Settings
+
+    assert check_echo_cancel(Settings()).ok  # the real library, installed by scripts/setup
+    off = check_echo_cancel(Settings(audio=AudioSettings(echo_cancel=False)))
+    assert off.ok and "off" in off.detail
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    missing = check_echo_cancel(Settings())
+    assert not missing.ok and "libspeexdsp1" in missing.fix
