@@ -186,14 +186,17 @@ class EchoDelay:
     """
 
     def __init__(self, rate: int = SAMPLE_RATE, window_s: float = 2.0, search_s: float = 1.0,
-                 every_s: float = 0.5, min_correlation: float = 0.3,
+                 every_s: float = 0.5, min_peak: float = 0.03,
                  settle_s: float = 0.015) -> None:
         self.rate = rate
         self.settle_s = settle_s
+        """Smaller changes of the measured delay are left to the filter to follow."""
         self.window = round(window_s * rate)
         self.search = round(search_s * rate)
         self.every = round(every_s * rate)
-        self.min_correlation = min_correlation
+        self.min_peak = min_peak
+        """Height the whitened correlation's peak needs (1.0 for the output alone, delayed;
+        the room, noise and the user's voice lower it)."""
         self.delay_s = 0.0
         """Echo delay: microphone audio at t holds the output heard at t - delay_s."""
         self.measured = False
@@ -221,7 +224,7 @@ class EchoDelay:
         spectrum /= np.maximum(np.abs(spectrum), 1e-9)  # phase transform: sharp peaks
         correlation = np.fft.irfft(spectrum, size)[: 2 * self.search + 1]
         best = int(np.argmax(correlation))
-        if correlation[best] < self.min_correlation * 0.1:
+        if correlation[best] < self.min_peak:
             return None
         # far[best + k] lines up with near[k]; far starts `search` samples before near
         delay = (self.search - best) / self.rate
