@@ -19,9 +19,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from bench.audio import RATE, Voice, normalise_speech, speak
+from bench.audio import RATE, Voice, normalise_speech, speak, to_int16
 from bench.false_triggers import CoachVoiceAudio
-from bench.streams import CHUNK_SECONDS
+from bench.streams import CHUNK_SECONDS, MATCH_AFTER, MATCH_BEFORE, Fed, feed
 from coach.intents import Intent
 from coach.speech.aec import EchoCanceller
 from coach.speech.asr.base import Pcm, Recognizer, Transcript
@@ -41,9 +41,6 @@ _VOICES = (Voice("en-us", 150), Voice("en-gb", 175), Voice("en-us+f3", 160),
 _MIN_LINE_S = 1.6
 """Only lines at least this long get a command spoken over them."""
 _INTO_LINE_S = 0.4
-_BEFORE_S = 0.2
-_AFTER_S = 0.4
-"""A transcript belongs to a command when it overlaps its span widened by these (seconds)."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +74,7 @@ def room_echo(pcm: Pcm, delay_s: float = 0.02, rt60_s: float = 0.25, seed: int =
     response = np.concatenate([np.zeros(round(delay_s * RATE)), response])
     heard = np.convolve(pcm.astype(np.float64), response)[: len(pcm)]
     gain = np.sqrt(np.mean(pcm.astype(np.float64) ** 2) / max(np.mean(heard**2), 1e-9))
-    out: Pcm = np.clip(np.round(heard * gain), -32768, 32767).astype(np.int16)
-    return out
+    return to_int16(heard * gain)
 
 
 def cancel_echo(audio: BargeInAudio, canceller: EchoCanceller) -> BargeInAudio:
@@ -126,25 +122,18 @@ def barge_in_audio(voice: CoachVoiceAudio, level_db: float,
             break
         mix[at : at + len(pcm)] += pcm.astype(np.float64) * gain
         commands.append(Spoken(text, intent, at / RATE, (at + len(pcm)) / RATE))
-    out: Pcm = np.clip(np.round(mix), -32768, 32767).astype(np.int16)
-    return BargeInAudio(out, tuple(commands), level_db, voice.pcm)
+    return BargeInAudio(to_int16(mix), tuple(commands), level_db, voice.pcm)
 
 
 def run_barge_in(recognizer: Recognizer, audio: BargeInAudio,
                  judge: Callable[[Transcript], Intent], budget_seconds: float) -> BargeInResult:
     """Feed the mix in microphone-sized chunks (until the budget is spent) and score."""
     result = BargeInResult(audio.level_db)
-    step = round(CHUNK_SECONDS * RATE)
-    started = time.perf_counter()
-    heard: list[Transcript] = []
-    for offset in range(0, len(audio.pcm), step):
-        if time.perf_counter() - started > budget_seconds:
-            _LOGGER.info("barge-in: budget spent at %.0f s of audio", offset / RATE)
-            break
-        chunk = audio.pcm[offset : offset + step]
-        heard.extend(recognizer.accept(chunk))
-        result.audio_seconds += len(chunk) / RATE
-    heard.extend(recognizer.flush())
+    fed = Fed()
+    if not feed(recognizer, audio.pcm, 0.0, fed, time.perf_counter() + budget_seconds):
+        _LOGGER.info("barge-in: budget spent at %.0f s of audio", fed.audio_seconds)
+    heard = [timed.transcript for timed in fed.transcripts] + recognizer.flush()
+    result.audio_seconds = fed.audio_seconds
     score_barge_in(result, audio.commands, [(t, judge(t)) for t in heard])
     return result
 
@@ -153,7 +142,7 @@ def score_barge_in(result: BargeInResult, commands: Sequence[Spoken],
                    decided: Sequence[tuple[Transcript, Intent]]) -> None:
     """Count the commands acted on as said, and decisions acted on outside every command."""
     def overlaps(t: Transcript, c: Spoken) -> bool:
-        return t.end > c.start - _BEFORE_S and t.start < c.end + _AFTER_S
+        return t.end > c.start - MATCH_BEFORE and t.start < c.end + MATCH_AFTER
 
     for command in commands:
         if command.end > result.audio_seconds:

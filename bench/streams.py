@@ -56,8 +56,8 @@ TAIL_SECONDS = 1.6
 ROOM_SECONDS = 6.0
 """Noise alone at the start of each noisy block: a gym's music or chatter goes on for
 minutes before anyone speaks, and the endpointer measures the room over its last 6 s."""
-_MATCH_BEFORE = 0.2
-_MATCH_AFTER = 0.4
+MATCH_BEFORE = 0.2
+MATCH_AFTER = 0.4
 
 
 @dataclass(frozen=True)
@@ -266,7 +266,7 @@ def assign(
         t = timed.transcript
         best, best_overlap = -1, 0.0
         for index, (start, end) in enumerate(spans):
-            overlap = min(t.end, end + _MATCH_AFTER) - max(t.start, start - _MATCH_BEFORE)
+            overlap = min(t.end, end + MATCH_AFTER) - max(t.start, start - MATCH_BEFORE)
             if overlap > best_overlap:
                 best, best_overlap = index, overlap
         (per[best] if best >= 0 else stray).append(timed)

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from coach.speech.asr.base import SAMPLE_RATE, Pcm
+from coach.speech.endpoint import frame_dbfs
 
 __all__ = ["AecUnavailableError", "EchoCanceller", "EchoDelay", "LiveEchoCancel",
            "OutputTimeline"]
@@ -271,7 +272,8 @@ class LiveEchoCancel:
         far = self.timeline.read(self._reference_at, len(block))
         self._reference_at += len(block) / SAMPLE_RATE
         cleaned = self.canceller.process(block, far)
-        self._removed_db.append(_level_db(block) - _level_db(cleaned) if far.any() else 0.0)
+        if _LOGGER.isEnabledFor(logging.DEBUG) and far.any():
+            self._removed_db.append(frame_dbfs(block) - frame_dbfs(cleaned))
         return cleaned
 
     def _measure(self, mic_end: float) -> None:
@@ -284,11 +286,8 @@ class LiveEchoCancel:
         if self._removed_db:
             _LOGGER.debug("echo cancellation: delay %s, %.1f dB removed (median over speech)",
                           "unclear" if found is None else f"{1000 * found:.0f} ms",
-                          float(np.median([d for d in self._removed_db if d] or [0.0])))
+                          float(np.median(self._removed_db)))
             self._removed_db.clear()
         if found is not None and abs(found - before) > 0.005:
             _LOGGER.info("echo delay %.0f ms (was %.0f ms)", 1000 * found, 1000 * before)
 
-
-def _level_db(block: Pcm) -> float:
-    return float(10 * np.log10(np.mean(np.square(block.astype(np.float64))) + 1.0))

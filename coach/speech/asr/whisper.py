@@ -441,6 +441,8 @@ class WhisperRecognizer:
         self._shortlist: PhraseShortlist | None = None
         self._early: _EarlyLook | None = None
         self._early_closed_end: int | None = None
+        self._last_look: tuple[Decoded, Decoded | None] | None = None
+        """The latest second look: the decode it was for, and its answer."""
         """Last voiced sample of the latest utterance closed by an early decision."""
         self.set_phrases(phrases)
 
@@ -581,7 +583,18 @@ class WhisperRecognizer:
         return decoded
 
     def _second_look(self, decoded: Decoded) -> Decoded | None:
-        """A grammar phrase in place of a transcript the coach would not understand."""
+        """A grammar phrase in place of a transcript the coach would not understand.
+
+        The decode a pause looked at is often the one the close reuses: its answer is kept,
+        so the close does not score the same phrases against the same audio again."""
+        last = self._last_look
+        if last is not None and last[0] is decoded:
+            return last[1]
+        found = self._score_phrases(decoded)
+        self._last_look = (decoded, found)
+        return found
+
+    def _score_phrases(self, decoded: Decoded) -> Decoded | None:
         settings = self.settings
         if self._shortlist is None or settings.rescore is None or self.is_complete is None:
             return None
