@@ -14,6 +14,7 @@ import ctypes
 import ctypes.util
 import logging
 import threading
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,12 +36,15 @@ class AecUnavailableError(RuntimeError):
 
 
 class OutputTimeline:
-    """The speaker's recent output, readable at any session time and rate. Thread-safe.
+    """The speaker's recent output at 16 kHz, readable at any session time. Thread-safe.
 
-    Output sample m is heard at `anchor + m / rate`. The output stream is continuous (silence
+    Blocks at the speaker's rate are resampled as one continuous stream (soxr, band-limited:
+    the microphone hears no aliases, so neither may the reference). Output sample m (at the
+    speaker's rate) is heard at `anchor + m / rate`. The output stream is continuous (silence
     is written too), so the anchor is set once, from the first block's reported time, and
     moved only when a block's time disagrees by more than `resync_s` (the stream restarted
     or skipped): small callback jitter must not move the reference under the echo filter.
+    The resampler's few samples of delay are part of the echo delay `EchoDelay` measures.
     """
 
     def __init__(self, keep_s: float = 4.0, resync_s: float = 0.02) -> None:
@@ -48,38 +52,47 @@ class OutputTimeline:
         self.resync_s = resync_s
         self._lock = threading.Lock()
         self._rate = 0
-        self._ring: npt.NDArray[np.float32] = np.zeros(0, np.float32)
+        self._resampler: Any = None
+        self._ring = np.zeros(round(keep_s * SAMPLE_RATE), np.float32)
+        self._input = 0
+        """Samples written since the stream began, at the speaker's rate."""
         self._written = 0
-        """Output samples written since the stream began."""
+        """The same at 16 kHz: samples in the ring so far."""
         self._anchor: float | None = None
 
     def write(self, samples: npt.NDArray[np.int16], rate: int, heard_at: float) -> None:
         """One block of output, the first sample heard at `heard_at` (session seconds)."""
+        block = np.asarray(samples, np.float32).reshape(-1)
         with self._lock:
             if rate != self._rate:
+                import soxr
+
                 self._rate = rate
-                self._ring = np.zeros(round(self.keep_s * rate), np.float32)
-                self._written = 0
+                self._resampler = (None if rate == SAMPLE_RATE else
+                                   soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32"))
+                self._ring[:] = 0.0
+                self._input = self._written = 0
                 self._anchor = None
-            estimate = heard_at - self._written / rate
+            estimate = heard_at - self._input / rate
             if self._anchor is None or abs(estimate - self._anchor) > self.resync_s:
                 self._anchor = estimate
-            block = np.asarray(samples, np.float32).reshape(-1)[-len(self._ring) :]
+            self._input += len(block)
+            if self._resampler is not None:
+                block = self._resampler.resample_chunk(block)
+            block = block[-len(self._ring) :]
             start = self._written % len(self._ring)
             first = min(len(block), len(self._ring) - start)
             self._ring[start : start + first] = block[:first]
             self._ring[: len(block) - first] = block[first:]
             self._written += len(block)
 
-    def read(self, start: float, count: int, rate: int = SAMPLE_RATE) -> Pcm:
-        """`count` samples at `rate` of what was heard from session time `start` (zeros
+    def read(self, start: float, count: int) -> Pcm:
+        """`count` samples (16 kHz) of what was heard from session time `start` (zeros
         where nothing was written, or it is too old)."""
         with self._lock:
-            if not self._rate or self._anchor is None:
+            if self._anchor is None:
                 return np.zeros(count, np.int16)
-            anchor = self._anchor
-            times = start + np.arange(count) / rate
-            positions = (times - anchor) * self._rate
+            positions = (start - self._anchor) * SAMPLE_RATE + np.arange(count)
             oldest = max(0, self._written - len(self._ring))
             inside = (positions >= oldest) & (positions <= self._written - 1)
             out = np.zeros(count, np.float32)
@@ -130,7 +143,7 @@ class EchoCanceller:
     so that every block comes back at its own length.
     """
 
-    def __init__(self, frame_samples: int = 160, tail_s: float = 0.4,
+    def __init__(self, frame_samples: int = 160, tail_s: float = 0.2,
                  rate: int = SAMPLE_RATE) -> None:
         self._lib = _Speex().lib
         self.frame_samples = frame_samples
