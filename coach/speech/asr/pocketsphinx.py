@@ -1,4 +1,4 @@
-"""PocketSphinx 5 (US-English model from its wheel): streaming decoder, JSGF grammar or LM.
+"""PocketSphinx 5 (US-English model from its wheel): streaming decoder, finite-state grammar or LM.
 
 Utterances are cut by `endpoint.UtteranceSegmenter`. With `streaming=True` audio is fed to the
 decoder as it arrives (closing costs only the final search), but live cepstral mean normalisation
@@ -13,6 +13,7 @@ Measured here it is off by default: it made decoding 10-30x slower and swallowed
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ import numpy as np
 
 from coach.speech.asr.base import SAMPLE_RATE, EngineUnavailableError, Pcm, Transcript
 from coach.speech.asr.base import normalise_text as _normalise
+from coach.speech.asr.wordgraph import WordGraph, word_graph
 from coach.speech.endpoint import (
     SegmenterEvent,
     SpeechAudio,
@@ -122,21 +124,40 @@ FILLER_WORDS = [
 class GrammarPlan:
     """What a phrase list becomes for PocketSphinx."""
 
-    jsgf: str
+    graph: WordGraph
+    """The kept phrases as a minimal word graph (the decoder's finite-state grammar)."""
+    fillers: tuple[str, ...]
+    """Words that may loop from the start instead of a phrase (absorbing other speech)."""
     phrases: tuple[str, ...]
     """Normalised phrases kept in the grammar."""
     dropped: tuple[str, ...]
     """Phrases with a word missing from the dictionary."""
 
+    def transitions(self) -> list[tuple[int, int, float] | tuple[int, int, float, str]]:
+        """The grammar as `Decoder.create_fsg` takes it: every step from a state equally
+        likely; the filler loop is one more state."""
+        graph = self.graph
+        arcs = list(graph.arcs)
+        if self.fillers:
+            loop = graph.states
+            arcs += [(graph.start, loop, word) for word in self.fillers]
+            arcs += [(loop, loop, word) for word in self.fillers]
+            arcs.append((loop, graph.final, None))
+        leaving = Counter(src for src, _, _ in arcs)
+        return [
+            (src, dst, 1.0 / leaving[src]) if word is None else (src, dst, 1.0 / leaving[src], word)
+            for src, dst, word in arcs
+        ]
+
 
 def plan_grammar(
     phrases: Sequence[str], known: set[str] | None = None, *, fillers: bool = True
 ) -> GrammarPlan:
-    """Phrase list -> JSGF; `known` (None = all) are the dictionary's words."""
+    """Phrase list -> grammar plan; `known` (None = all) are the dictionary's words."""
     kept: dict[str, None] = {}
     dropped: list[str] = []
     for phrase in phrases:
-        words = _normalise(phrase).replace("'", "").split()
+        words = _normalise(phrase).split()
         if not words:
             continue
         if known is not None and any(w not in known for w in words):
@@ -147,13 +168,8 @@ def plan_grammar(
         raise ValueError("no phrase of the grammar is in the dictionary")
     grammar_words = {w for p in kept for w in p.split()}
     filler = [w for w in FILLER_WORDS if w not in grammar_words and (known is None or w in known)]
-    body = " | ".join(kept)
-    lines = ["#JSGF V1.0;", "grammar coach;"]
-    if fillers and filler:
-        lines.append("<filler> = " + " | ".join(filler) + ";")
-        body += " | <filler>+"
-    lines.append(f"public <command> = {body};")
-    return GrammarPlan("\n".join(lines) + "\n", tuple(kept), tuple(dropped))
+    graph = word_graph(p.split() for p in kept)
+    return GrammarPlan(graph, tuple(filler) if fillers else (), tuple(kept), tuple(dropped))
 
 
 class PocketSphinxRecognizer:
@@ -193,6 +209,17 @@ class PocketSphinxRecognizer:
         """True if the word is in the pronunciation dictionary."""
         return self._decoder.lookup_word(word) is not None
 
+    def _add_compound(self, word: str) -> None:
+        """Teach the dictionary a word made of two it knows ("cooldown", "bodyweight")."""
+        if self.knows(word):
+            return
+        for cut in range(2, len(word) - 1):
+            head = self._decoder.lookup_word(word[:cut])
+            tail = self._decoder.lookup_word(word[cut:])
+            if head is not None and tail is not None:
+                self._decoder.add_word(word, f"{head} {tail}", False)
+                return
+
     def set_phrases(self, phrases: Sequence[str] | None) -> None:
         if self._in_utterance:
             self._decoder.end_utt()
@@ -201,14 +228,20 @@ class PocketSphinxRecognizer:
             self.plan = None
             self._decoder.activate_search(self._lm_search)
             return
-        words = {w for p in phrases for w in _normalise(p).replace("'", "").split()}
+        words = {w for p in phrases for w in _normalise(p).split()}
+        for word in sorted(words):
+            self._add_compound(word)
         known = {w for w in words | set(FILLER_WORDS) if self.knows(w)}
         self.plan = plan_grammar(phrases, known, fillers=self.fillers)
         if self.plan.dropped:
-            _LOGGER.warning("not in the PocketSphinx dictionary: %s", ", ".join(self.plan.dropped))
+            unknown = sorted({w for p in self.plan.dropped for w in _normalise(p).split()} - known)
+            _LOGGER.warning("%d phrases left out: PocketSphinx's dictionary lacks %s",
+                            len(self.plan.dropped), ", ".join(unknown))
         self._searches += 1
         name = f"grammar{self._searches}"
-        self._decoder.add_jsgf_string(name, self.plan.jsgf)
+        graph = self.plan.graph
+        fsg = self._decoder.create_fsg(name, graph.start, graph.final, self.plan.transitions())
+        self._decoder.add_fsg(name, fsg)
         self._decoder.activate_search(name)
 
     def accept(self, pcm: Pcm) -> list[Transcript]:
