@@ -240,9 +240,10 @@ class ScriptedDecoder:
     """Whisper stand-in: a long utterance is "Pause.", a short one is `tail`; every phrase
     scores as well as what was heard, so a second look would always force a phrase."""
 
-    def __init__(self, tail: str) -> None:
+    def __init__(self, tail: str, runners_up: tuple[str, ...] = ()) -> None:
         self.settings = WhisperSettings()
         self.tail = tail
+        self.runners_up = runners_up
         self.decoded: list[int] = []
         """Length of each decoded clip (samples)."""
 
@@ -252,6 +253,9 @@ class ScriptedDecoder:
 
     def score(self, decoded: Decoded, texts: list[str]) -> list[float]:
         return [0.0] * len(texts)
+
+    def alternatives(self, decoded: Decoded, prompt: str | None, count: int) -> list[str]:
+        return [decoded.text, *self.runners_up][:count]
 
 
 def tone(seconds: float) -> np.ndarray:
@@ -284,9 +288,10 @@ def test_voice_resuming_after_an_early_decision(tail: str, gap_s: float, heard: 
 
 
 def look_ahead_run(
-    settings: WhisperSettings, audio: np.ndarray, tail: str = "Side."
+    settings: WhisperSettings, audio: np.ndarray, tail: str = "Side.",
+    runners_up: tuple[str, ...] = (),
 ) -> tuple[list[Transcript], int]:
-    decoder = ScriptedDecoder(tail)
+    decoder = ScriptedDecoder(tail, runners_up)
     rec = WhisperRecognizer(
         decoder=decoder,  # type: ignore[arg-type]
         settings=settings,
@@ -332,3 +337,35 @@ def test_second_look_phrase_decides_at_the_pause() -> None:
     assert [(t.text, t.heard_as) for t in early] == [("next", "Necks.")]
     assert [(t.text, t.heard_as) for t in late] == [("next", "Necks.")]
     assert late[0].at - early[0].at >= 0.1
+
+
+@pytest.mark.parametrize(
+    ("heard", "runners_up", "decided"),
+    [
+        ("Cli-tut.", ("Cli tut.", "Next."), "Next."),  # a whole command, about as long
+        ("Cli-tut.", ("Cli tut.", "Nix."), "Cli-tut."),  # not a command
+        ("I'm going to do this.", ("Next.",), "I'm going to do this."),  # far too short
+        ("Next one, guys, go.", ("Next one.",), "Next one, guys, go."),  # leaves words out
+    ],
+)
+def test_second_look_tries_whispers_runners_up(
+    heard: str, runners_up: tuple[str, ...], decided: str
+) -> None:
+    """Whisper's other readings of the audio are tried when they are whole commands that
+    could account for all of it (the shortlist finds no phrase like "Cli-tut.")."""
+    audio = concat(silence(0.5), tone(0.5), silence(1.0))
+    found, _ = look_ahead_run(WhisperSettings(), audio, tail=heard, runners_up=runners_up)
+    assert [t.text for t in found] == [decided]
+    assert found[0].heard_as == ("" if decided == heard else heard)
+
+
+@pytest.mark.slow
+@needs_espeak
+def test_runners_up_are_other_readings_of_the_audio(decoder: WhisperDecoder) -> None:
+    """Beam search on the kept encoder output: several different texts, best first; on this
+    voice Whisper's greedy reading of "pardon" is "Modern." and the best beam is right."""
+    said = decoder.decode(concat(silence(0.2), speak("pardon", "en-gb", 175), silence(0.2)))
+    readings = decoder.alternatives(said, None, 5)
+    assert len(readings) == 5 and len(set(readings)) == 5 and all(readings)
+    assert any(normalise_text(r) == "pardon" for r in readings), readings
+    assert decoder.alternatives(said, None, 1) == []

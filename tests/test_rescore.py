@@ -74,3 +74,18 @@ def test_choose_phrase_within_margin() -> None:
     assert choose_phrase(-10.0, [-14.5, -16.0], settings) is None
     assert choose_phrase(-10.0, [], settings) is None
     assert choose_phrase(-10.0, [-8.0], settings) == 0
+
+
+@pytest.mark.parametrize(
+    ("phrase", "heard", "covers"),
+    [
+        ("Quieter.", "Cli-tut.", True),
+        ("what's next", "I'm going to start the warm up.", False),  # explains a third of it
+        ("skip this", "Skip this song.", False),  # the heard words, some left out
+        ("skip this one", "Keep this one.", True),
+    ],
+)
+def test_a_reading_must_account_for_all_that_was_heard(
+    shortlist: PhraseShortlist, phrase: str, heard: str, covers: bool
+) -> None:
+    assert shortlist.covers(phrase, heard) is covers

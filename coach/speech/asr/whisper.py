@@ -331,6 +331,26 @@ class WhisperDecoder:
             float(np.log(np.maximum(np.asarray(r.text_token_probs), 1e-9)).sum()) for r in results
         ]
 
+    def alternatives(self, decoded: Decoded, prompt: str | None, count: int) -> list[str]:
+        """Whisper's `count` best transcripts of the same audio (beam search on the encoder
+        output `decoded` kept), best first; [] when it kept none."""
+        if decoded.encoded is None or count < 2:
+            return []
+        prompt_tokens = self._prompt_tokens(prompt)
+        max_tokens = self.token_budget(decoded.frames / 100)
+        result = self._model.model.generate(
+            decoded.encoded,
+            [prompt_tokens],
+            beam_size=count,
+            num_hypotheses=count,
+            max_length=len(prompt_tokens) + max_tokens,
+            suppress_blank=True,
+            suppress_tokens=[-1, *self._tokenizer.non_speech_tokens],
+        )[0]
+        texts = (self._tokenizer.decode([t for t in ids if t < self._tokenizer.eot])
+                 for ids in result.sequences_ids)
+        return [collapse_repeats(text.strip()) for text in texts]
+
     def _transcribe(
         self, audio: npt.NDArray[np.float32], prompt: str | None, max_tokens: int
     ) -> tuple[str, float, float]:
@@ -611,21 +631,54 @@ class WhisperRecognizer:
             or self.is_complete(decoded.text)
         ):
             return None
-        phrases = self._shortlist.shortlist(decoded.text)
         started = time.perf_counter()
-        scores = self.decoder.score(decoded, [decoded.text, *phrases]) if phrases else None
-        if scores is None:
-            return None
-        chosen = choose_phrase(scores[0], scores[1:], settings.rescore)
+        # The text's look-alikes first; Whisper's other readings (a beam search, about as
+        # long again) only when none of them wins.
+        phrases = self._shortlist.shortlist(decoded.text)
+        chosen = self._best_phrase(decoded, phrases, settings.rescore)
+        if chosen is None:
+            phrases = self._runners_up(decoded, self._shortlist, [text, *phrases])
+            chosen = self._best_phrase(decoded, phrases, settings.rescore)
         spent = time.perf_counter() - started
         self.stats.rescore_seconds.append(spent)
-        _LOGGER.debug("second look %.0f ms: %r -> %s", 1000 * spent, decoded.text,
-                      list(zip(phrases, scores[1:], strict=True)))
         if chosen is None:
             return None
         self.stats.rescored += 1
-        return replace(decoded, text=phrases[chosen], heard_as=decoded.text,
+        return replace(decoded, text=chosen, heard_as=decoded.text,
                        seconds=decoded.seconds + spent)
+
+    def _best_phrase(
+        self, decoded: Decoded, phrases: list[str], rescore: RescoreSettings
+    ) -> str | None:
+        """The phrase the audio supports about as well as Whisper's own text, if any."""
+        scores = self.decoder.score(decoded, [decoded.text, *phrases]) if phrases else None
+        if scores is None:
+            return None
+        _LOGGER.debug("second look: %r (%.1f) -> %s", decoded.text, scores[0],
+                      list(zip(phrases, scores[1:], strict=True)))
+        chosen = choose_phrase(scores[0], scores[1:], rescore)
+        return None if chosen is None else phrases[chosen]
+
+    def _runners_up(
+        self, decoded: Decoded, shortlist: PhraseShortlist, tried: list[str]
+    ) -> list[str]:
+        """Whisper's other readings of the audio that are whole commands and could account
+        for all of it: they find commands the text never hints at ("Cli-tut." for "quieter"),
+        which the shortlist, going by the text, cannot."""
+        count = self.settings.rescore.hypotheses if self.settings.rescore else 0
+        seen = {normalise_text(text) for text in tried}
+        found: list[str] = []
+        for reading in self.decoder.alternatives(decoded, self._prompt, count):
+            key = normalise_text(reading)
+            if (
+                key not in seen
+                and self.is_complete is not None
+                and self.is_complete(reading)
+                and shortlist.covers(reading, decoded.text)
+            ):
+                seen.add(key)
+                found.append(reading)
+        return found
 
     def _to_transcript(self, segment: Segment, decoded: Decoded) -> Transcript:
         confidence = math.exp(decoded.avg_logprob) * (1.0 - 0.5 * decoded.no_speech_prob)
