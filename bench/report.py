@@ -167,10 +167,12 @@ METHOD = (
     "sink monitor recorded with parec; end of speech to first sample above 200.",
     "- Drift: `run_loop` with a voice that timestamps say(), against the pure `timeline()` of "
     "the same routine; the scaled run divides run_loop's queue waits by the scale (run_loop "
-    "takes them in clock seconds).",
-    "- Cost: fresh processes (`python -m bench.probe`): start-up = spawn to first accept(); "
-    "CPU = process CPU time / wall time while fed commands and silence at real-time pace; "
-    "peak memory = ru_maxrss. Other helpers may share the 2 cores: times are upper bounds.",
+    "takes them in clock seconds). Both run in threads beside the engine benchmarks, so "
+    "timing is measured under load.",
+    "- Cost: fresh processes (`python -m bench.probe`), run after the engine benchmarks, not "
+    "beside them (two recognisers on 2 cores would slow both, and the engines' latencies with "
+    "them): start-up = spawn to first accept(); CPU = process CPU time / wall time while fed "
+    "commands and silence at real-time pace; peak memory = ru_maxrss.",
 )
 
 

@@ -156,8 +156,6 @@ def run_all(plan: Plan, engines: Sequence[str], device: bool) -> dict[str, objec
     scaled = _Background("bench-scaled", lambda: run_drift(
         content, plan.scaled_seconds, plan.scale, f"clock x{plan.scale:g}",
         plan.time_left_questions).summary())
-    cost = _Background("bench-cost", lambda: _cost(plan, engines, commands_wav(
-        command_cases(commands, 12), unrelated)))
     results: dict[str, object] = {"engines": {}, "plan": plan.__dict__}
     if device:
         from bench.device import DEVICE_COMMANDS, run_device_bench
@@ -178,8 +176,9 @@ def run_all(plan: Plan, engines: Sequence[str], device: bool) -> dict[str, objec
         model = vosk_model if engine == "vosk" else None
         engine_results[engine] = _engine_tasks(engine, model, inputs)
     results["engines"] = engine_results
+    # alone, after the engines: beside them, each recogniser would slow the other
+    results["cost"] = _cost(plan, engines, commands_wav(command_cases(commands, 12), unrelated))
     results["tts"] = _tts(plan.tts_runs)
-    results["cost"] = cost.result(timeout=600)
     results["drift_scaled"] = scaled.result(timeout=900)
     results["drift_real"] = drift.result(timeout=900)
     results["wall_seconds"] = round(time.monotonic() - started, 1)

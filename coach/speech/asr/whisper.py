@@ -603,78 +603,74 @@ class WhisperRecognizer:
         return decoded
 
     def _second_look(self, decoded: Decoded) -> Decoded | None:
-        """A grammar phrase in place of a transcript the coach would not understand.
+        """A grammar phrase in place of a transcript the coach would not understand: first
+        the phrases that read like it, then Whisper's other readings of the audio.
 
         The decode a pause looked at is often the one the close reuses: its answer is kept,
         so the close does not score the same phrases against the same audio again."""
+        shortlist = self._shortlist
+        if shortlist is None or not self._worth_second_look(decoded):
+            return None
         last = self._last_look
         if last is not None and last[0] is decoded:
             return last[1]
-        found = self._score_phrases(decoded)
+        found = self._try_phrases(decoded, shortlist.shortlist(decoded.text))
+        if found is None:  # the beam search costs about a decode: only when needed
+            found = self._try_phrases(decoded, self._runners_up(decoded))
         self._last_look = (decoded, found)
         return found
 
-    def _score_phrases(self, decoded: Decoded) -> Decoded | None:
+    def _worth_second_look(self, decoded: Decoded) -> bool:
         settings = self.settings
-        if self._shortlist is None or settings.rescore is None or self.is_complete is None:
-            return None
+        if settings.rescore is None or self.is_complete is None:
+            return False
         text = normalise_text(decoded.text)
         no_speech = (
             decoded.no_speech_prob > settings.no_speech_threshold
             and decoded.avg_logprob < settings.logprob_threshold
         )
-        if (
+        return not (
             not text
             or text in JUNK_TRANSCRIPTS
             or no_speech
             or decoded.compression_ratio > settings.compression_ratio_threshold
             or self.is_complete(decoded.text)
-        ):
+        )
+
+    def _try_phrases(self, decoded: Decoded, phrases: list[str]) -> Decoded | None:
+        """`decoded` with the phrase the audio supports about as well as Whisper's own text
+        in its place, or None."""
+        rescore = self.settings.rescore
+        if not phrases or rescore is None:
             return None
         started = time.perf_counter()
-        # The text's look-alikes first; Whisper's other readings (a beam search, about as
-        # long again) only when none of them wins.
-        phrases = self._shortlist.shortlist(decoded.text)
-        chosen = self._best_phrase(decoded, phrases, settings.rescore)
-        if chosen is None:
-            phrases = self._runners_up(decoded, self._shortlist, [text, *phrases])
-            chosen = self._best_phrase(decoded, phrases, settings.rescore)
+        scores = self.decoder.score(decoded, [decoded.text, *phrases])
+        if scores is None:
+            return None
+        chosen = choose_phrase(scores[0], scores[1:], rescore)
         spent = time.perf_counter() - started
         self.stats.rescore_seconds.append(spent)
+        _LOGGER.debug("second look %.0f ms: %r (%.1f) -> %s", 1000 * spent, decoded.text,
+                      scores[0], list(zip(phrases, scores[1:], strict=True)))
         if chosen is None:
             return None
         self.stats.rescored += 1
-        return replace(decoded, text=chosen, heard_as=decoded.text,
+        return replace(decoded, text=phrases[chosen], heard_as=decoded.text,
                        seconds=decoded.seconds + spent)
 
-    def _best_phrase(
-        self, decoded: Decoded, phrases: list[str], rescore: RescoreSettings
-    ) -> str | None:
-        """The phrase the audio supports about as well as Whisper's own text, if any."""
-        scores = self.decoder.score(decoded, [decoded.text, *phrases]) if phrases else None
-        if scores is None:
-            return None
-        _LOGGER.debug("second look: %r (%.1f) -> %s", decoded.text, scores[0],
-                      list(zip(phrases, scores[1:], strict=True)))
-        chosen = choose_phrase(scores[0], scores[1:], rescore)
-        return None if chosen is None else phrases[chosen]
-
-    def _runners_up(
-        self, decoded: Decoded, shortlist: PhraseShortlist, tried: list[str]
-    ) -> list[str]:
+    def _runners_up(self, decoded: Decoded) -> list[str]:
         """Whisper's other readings of the audio that are whole commands and could account
         for all of it: they find commands the text never hints at ("Cli-tut." for "quieter"),
-        which the shortlist, going by the text, cannot."""
-        count = self.settings.rescore.hypotheses if self.settings.rescore else 0
-        seen = {normalise_text(text) for text in tried}
+        which the look-alikes, going by the text, cannot."""
+        rescore, shortlist = self.settings.rescore, self._shortlist
+        if rescore is None or shortlist is None or self.is_complete is None:
+            return []
+        seen = {normalise_text(decoded.text)}
         found: list[str] = []
-        for reading in self.decoder.alternatives(decoded, self._prompt, count):
+        for reading in self.decoder.alternatives(decoded, self._prompt, rescore.hypotheses):
             key = normalise_text(reading)
-            if (
-                key not in seen
-                and self.is_complete is not None
-                and self.is_complete(reading)
-                and shortlist.covers(reading, decoded.text)
+            if key not in seen and self.is_complete(reading) and shortlist.covers(
+                reading, decoded.text
             ):
                 seen.add(key)
                 found.append(reading)
