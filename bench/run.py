@@ -88,7 +88,7 @@ class Plan:
     barge_in_budget: float
 
 
-FULL = Plan(commands=72, command_budget=320, faq=60, faq_budget=60, unrelated_budget=50,
+FULL = Plan(commands=72, command_budget=390, faq=60, faq_budget=60, unrelated_budget=50,
             recordings_budget=15, noise_seconds=60, noise_budget=15, coach_voice_seconds=420,
             coach_voice_budget=35, drift_seconds=600, scaled_seconds=1800, scale=10.0,
             time_left_questions=12, device_commands=10, device_gap=7.0, cpu_seconds=60,
