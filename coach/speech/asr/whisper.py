@@ -614,9 +614,15 @@ class WhisperRecognizer:
         last = self._last_look
         if last is not None and last[0] is decoded:
             return last[1]
+        started = time.perf_counter()
         found = self._try_phrases(decoded, shortlist.shortlist(decoded.text))
         if found is None:  # the beam search costs about a decode: only when needed
             found = self._try_phrases(decoded, self._runners_up(decoded))
+        spent = time.perf_counter() - started
+        self.stats.rescore_seconds.append(spent)
+        if found is not None:
+            self.stats.rescored += 1
+            found = replace(found, seconds=decoded.seconds + spent)
         self._last_look = (decoded, found)
         return found
 
@@ -643,20 +649,15 @@ class WhisperRecognizer:
         rescore = self.settings.rescore
         if not phrases or rescore is None:
             return None
-        started = time.perf_counter()
         scores = self.decoder.score(decoded, [decoded.text, *phrases])
         if scores is None:
             return None
+        _LOGGER.debug("second look: %r (%.1f) -> %s", decoded.text, scores[0],
+                      list(zip(phrases, scores[1:], strict=True)))
         chosen = choose_phrase(scores[0], scores[1:], rescore)
-        spent = time.perf_counter() - started
-        self.stats.rescore_seconds.append(spent)
-        _LOGGER.debug("second look %.0f ms: %r (%.1f) -> %s", 1000 * spent, decoded.text,
-                      scores[0], list(zip(phrases, scores[1:], strict=True)))
         if chosen is None:
             return None
-        self.stats.rescored += 1
-        return replace(decoded, text=phrases[chosen], heard_as=decoded.text,
-                       seconds=decoded.seconds + spent)
+        return replace(decoded, text=phrases[chosen], heard_as=decoded.text)
 
     def _runners_up(self, decoded: Decoded) -> list[str]:
         """Whisper's other readings of the audio that are whole commands and could account
