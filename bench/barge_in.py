@@ -25,6 +25,7 @@ from bench.streams import CHUNK_SECONDS, MATCH_AFTER, MATCH_BEFORE, Fed, feed
 from coach.intents import Intent
 from coach.speech.aec import EchoCanceller
 from coach.speech.asr.base import Pcm, Recognizer, Transcript
+from coach.speech.doubletalk import DoubleTalk, DoubleTalkSettings
 
 __all__ = ["BARGE_IN_SAID", "BargeInAudio", "BargeInResult", "barge_in_audio", "cancel_echo",
            "room_echo", "run_barge_in"]
@@ -60,6 +61,8 @@ class BargeInAudio:
     level_db: float
     played: Pcm
     """What the coach's speaker played, sample-aligned with `pcm` (the canceller's reference)."""
+    levels: DoubleTalk | None = None
+    """The canceller's levels, when `pcm` is its output: whether the user spoke (as live)."""
 
 
 def room_echo(pcm: Pcm, delay_s: float = 0.02, rt60_s: float = 0.25, seed: int = 7) -> Pcm:
@@ -80,11 +83,15 @@ def room_echo(pcm: Pcm, delay_s: float = 0.02, rt60_s: float = 0.25, seed: int =
 def cancel_echo(audio: BargeInAudio, canceller: EchoCanceller) -> BargeInAudio:
     """The mix with the coach's echo cancelled, in microphone-sized blocks."""
     step = round(CHUNK_SECONDS * RATE)
-    parts = [canceller.process(audio.pcm[i : i + step], audio.played[i : i + step])
-             for i in range(0, len(audio.pcm), step)]
+    levels = DoubleTalk(DoubleTalkSettings(keep_s=len(audio.pcm) / RATE + 1.0))
+    parts = []
+    for i in range(0, len(audio.pcm), step):
+        mic, far = audio.pcm[i : i + step], audio.played[i : i + step]
+        parts.append(canceller.process(mic, far))
+        levels.observe(mic, far, parts[-1], i / RATE, lag=canceller.frame_samples)
     lag = round(canceller.delay_s * RATE)  # the canceller's output comes one frame late
     cleaned = np.concatenate([*parts, np.zeros(lag, np.int16)])[lag:]
-    return replace(audio, pcm=cleaned)
+    return replace(audio, pcm=cleaned, levels=levels)
 
 
 @dataclass

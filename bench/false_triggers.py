@@ -187,9 +187,11 @@ def starts_with_wake_word(text: str, wake_word: str = WAKE_WORD) -> bool:
     return bool(words) and words[0].strip(",.!?") == wake_word
 
 
-def echo_judge(audio: CoachVoiceAudio, interpret: Callable[[str], Intent],
-               tail: float) -> Callable[[Transcript], Intent]:
-    """The echo filter, told exactly when the coach's voice was audible."""
+def echo_judge(audio: CoachVoiceAudio, interpret: Callable[[str], Intent], tail: float,
+               user_spoke: Callable[[float, float], bool | None] | None = None,
+               ) -> Callable[[Transcript], Intent]:
+    """The echo filter, told exactly when the coach's voice was audible (and, with echo
+    cancellation, whether the canceller's levels show the user's voice)."""
     echo = EchoFilter(interpret, tail=tail)
     pending = list(audio.windows)
 
@@ -198,10 +200,9 @@ def echo_judge(audio: CoachVoiceAudio, interpret: Callable[[str], Intent],
         while pending and pending[0][1] <= transcript.end:
             text, start, end = pending.pop(0)
             echo.spoke(text, start, end)
-        text = transcript.text  # as the coach does: no second look over its own voice
-        if transcript.heard_as and echo.overlapping(transcript.start, transcript.end):
-            text = transcript.heard_as
-        return echo.judge(text, transcript.start, transcript.end).intent
+        user = user_spoke(transcript.start, transcript.end) if user_spoke else None
+        return echo.judge(transcript.text, transcript.start, transcript.end,
+                          transcript.heard_as, user).intent
 
     return decide
 

@@ -292,8 +292,9 @@ def _task(report: Report, engine: str, task: str, model: Path | None, inputs: _I
         mixed = barge_in_audio(voice, BARGE_IN_LEVEL_DB)
         report(task, run_barge_in(recognizer, mixed, judge, budget / 2).summary())
         recognizer.rebase()
-        judge = echo_judge(voice, understanding.interpret, tail=0.35)
         cleaned = cancel_echo(mixed, EchoCanceller())
+        levels = cleaned.levels.user_spoke if cleaned.levels else None
+        judge = echo_judge(voice, understanding.interpret, tail=0.35, user_spoke=levels)
         report("barge_in_aec", run_barge_in(recognizer, cleaned, judge, budget / 2).summary())
         return
     cases = inputs.cases if task == "commands" else inputs.faq

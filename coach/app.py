@@ -60,6 +60,8 @@ class Heard:
     """Audio consumed when it was decided (seconds)."""
     heard_as: str = ""
     """The recogniser's own words when `text` is a grammar phrase it put in their place."""
+    user_spoke: bool | None = None
+    """Whether the echo canceller's levels show the user's voice in it (None: can't tell)."""
 
 
 @dataclass(frozen=True)
@@ -118,21 +120,18 @@ class Coach:
         Heard over the coach's own voice, only a barge-in command left after removing
         the coach's words may act (see coach.echo).
         """
-        text = event.text
-        if event.heard_as and self._echo is not None and self._echo.overlapping(
-            event.start, event.end
-        ):
-            # Over the coach's voice, only the recogniser's own words can be told apart from
-            # the coach's; a phrase chosen for resembling them could be the coach's echo.
-            text = event.heard_as
+        text, heard_as = event.text, event.heard_as
         if self._wake_word is not None:
-            words = text.lower().split()
+            # the recogniser's own words are the evidence of the wake word
+            words = (heard_as or text).lower().split()
             if not words or words[0].strip(",.!?") != self._wake_word:
                 return None
-            text = " ".join(text.split()[1:])
+            text = _without_word(text, self._wake_word)
+            heard_as = _without_word(heard_as, self._wake_word)
         echo = False
         if self._echo is not None:
-            verdict = self._echo.judge(text, event.start, event.end)
+            verdict = self._echo.judge(text, event.start, event.end, heard_as,
+                                       event.user_spoke)
             intent, echo = verdict.intent, verdict.echo
         else:
             intent = self._understanding.interpret(text)
@@ -285,3 +284,11 @@ def run_loop(
             return
         if until_finished and coach.player.next_deadline() is None and event is None:
             return
+
+
+def _without_word(text: str, first: str) -> str:
+    """`text` without its first word when that word is `first`."""
+    words = text.split()
+    if words and words[0].lower().strip(",.!?") == first:
+        return " ".join(words[1:])
+    return text

@@ -96,8 +96,31 @@ class EchoFilter:
             return [s for s in self._spoken
                     if start < s.end + self._tail and s.start - self._lead < end]
 
-    def judge(self, text: str, start: float, end: float) -> Verdict:
-        """Interpret `text`, heard from `start` to `end`, knowing what the coach said then."""
+    def judge(self, text: str, start: float, end: float, heard_as: str = "",
+              user_spoke: bool | None = None) -> Verdict:
+        """Interpret `text`, heard from `start` to `end`, knowing what the coach said then.
+
+        `heard_as` is set when `text` is a grammar phrase a recogniser's second look chose
+        in place of its own words, `heard_as`. Over the coach's voice only the recogniser's
+        own words can be told apart from the coach's (a phrase chosen for resembling them
+        could be the coach's echo), and a decision needs both readings to agree: the coach's
+        "Next up: pause squat" came back as "Next stop." (whose "next" is the coach's,
+        leaving "stop") and as the phrase "next step".
+
+        `user_spoke` is what the echo canceller's levels say (coach.speech.doubletalk):
+        False means only the coach's voice was there, so nothing heard over it acts.
+        """
+        if not heard_as or not self.overlapping(start, end):
+            verdict = self._judge(text, start, end)
+        else:
+            verdict = self._judge(heard_as, start, end)
+            if self._interpret(text).name != verdict.intent.name:
+                verdict = _inert(verdict)
+        if verdict.echo and user_spoke is False:
+            verdict = _inert(verdict)
+        return verdict
+
+    def _judge(self, text: str, start: float, end: float) -> Verdict:
         overlapping = self.overlapping(start, end)
         if not overlapping:
             return Verdict(self._interpret(text), echo=False, residual=text)
@@ -116,7 +139,6 @@ class EchoFilter:
             intent = Intent(None, {}, intent.score, intent.text)
         return Verdict(intent, echo=True, residual=residual)
 
-
     def _spans(self, spoken: list[Spoken]) -> list[tuple[float, float]]:
         """The coach's speech as continuous spans: lines a breath apart count as one."""
         spans: list[tuple[float, float]] = []
@@ -127,6 +149,14 @@ class EchoFilter:
             else:
                 spans.append((start, end))
         return spans
+
+
+def _inert(verdict: Verdict) -> Verdict:
+    """The same verdict, acting on nothing."""
+    if verdict.intent.name is None:
+        return verdict
+    return Verdict(Intent(None, {}, verdict.intent.score, verdict.intent.text),
+                   echo=verdict.echo, residual=verdict.residual)
 
 
 def remove_words(heard: str, said: str) -> str:

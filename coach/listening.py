@@ -301,7 +301,11 @@ def _listen_forever(
                 block = cancel(block, offset + (consumed - len(block)) / rate)
                 offset -= cancel.delay_s  # its output comes that much later
             for t in recognizer.accept(block):
-                events.put(Heard(t.text, t.start + offset, t.end + offset, clock(), t.heard_as))
+                start, end = t.start + offset, t.end + offset
+                user_spoke = cancel.double_talk.user_spoke(start, end) if cancel else None
+                _LOGGER.debug("heard %r (%.2f-%.2f s): user's voice %s", t.heard_as or t.text,
+                              start, end, user_spoke)
+                events.put(Heard(t.text, start, end, clock(), t.heard_as, user_spoke))
         except MicrophoneLost as exc:
             printer({"type": "info", "text": f"Microphone lost ({exc}). Your place is kept; "
                      "listening again when it is back."})

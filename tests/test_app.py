@@ -196,3 +196,13 @@ def test_say_that_again_repeats_the_last_line_and_restart_redoes_the_exercise() 
     coach.typed("do that one again", 61.0)
     assert said(events)[-1].startswith("Go! Marching in place")
     assert coach.player.state.value == "exercise"
+
+
+def test_over_the_coach_the_second_look_phrase_must_agree_with_the_words() -> None:
+    clock, voice, coach, events = coach_with_echo()
+    voice.say("Rest 6 seconds. Next up: pause squat, 20 seconds.")
+    clock[0] = 2.0
+    coach.heard(Heard("next step", 1.0, 1.6, 2.0, heard_as="Next stop."))
+    coach.heard(Heard("stop", 1.7, 2.0, 2.2, heard_as="Next stop."))
+    heard = [(e["intent"], e["over_coach"]) for e in events if e["type"] == "heard"]
+    assert heard == [(None, True), ("stop", True)]

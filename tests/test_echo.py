@@ -86,3 +86,36 @@ def test_back_to_back_lines_count_as_one_span_of_coach_speech() -> None:
     echo.spoke("Halfway.", 180.0, 181.0)
     echo.spoke("Keep your chest lifted.", 181.3, 183.5)
     assert echo.judge("how much time is left", 180.5, 183.0).intent.name is None
+
+
+def test_over_the_coach_both_readings_must_agree() -> None:
+    """From CI: the coach's "Next up: pause squat" was heard as "Next stop." and a second
+    look chose the phrase "next step". Without the coach's "next", the words say "stop"; the
+    phrase says "next": conflicting readings of the coach's own voice do nothing."""
+    table = {"stop": "stop", "next step": "next", "stop it": "stop", "next": "next"}
+
+    def reads(text: str) -> Intent:
+        name = table.get(text.lower().strip(".!"))
+        return Intent(name, {}, 1.0 if name else 0.2, text)
+
+    echo = EchoFilter(reads)
+    echo.spoke("Rest 6 seconds. Next up: pause squat, 20 seconds.", 47.6, 51.0)
+    conflicting = echo.judge("next step", 49.3, 49.9, heard_as="Next stop.")
+    assert conflicting.echo and conflicting.intent.name is None
+    assert conflicting.residual == "stop"
+    agreeing = echo.judge("stop it", 49.3, 49.9, heard_as="Next stop.")
+    assert agreeing.intent.name == "stop"
+    assert echo.judge("Next stop.", 49.3, 49.9).intent.name == "stop"
+    away = echo.judge("next step", 60.0, 60.6, heard_as="Next stop.")  # the phrase stands
+    assert away.intent.name == "next" and not away.echo
+
+
+def test_when_the_canceller_heard_only_the_coach_nothing_acts() -> None:
+    echo = EchoFilter(interpret)
+    echo.spoke("Rest 15 seconds.", 10.0, 12.0)
+    heard = ("rest 15 seconds stop", 10.0, 12.0)
+    assert echo.judge(*heard, user_spoke=False).intent.name is None
+    assert echo.judge(*heard, user_spoke=True).intent.name == "stop"
+    assert echo.judge(*heard, user_spoke=None).intent.name == "stop"  # can't tell: the words
+    # away from the coach's voice the levels do not matter
+    assert echo.judge("pause", 20.0, 20.5, user_spoke=False).intent.name == "pause"

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from coach.speech.asr.base import SAMPLE_RATE, Pcm
+from coach.speech.doubletalk import DoubleTalk
 from coach.speech.endpoint import frame_dbfs
 
 __all__ = ["AecUnavailableError", "EchoCanceller", "EchoDelay", "LiveEchoCancel",
@@ -265,6 +266,7 @@ class LiveEchoCancel:
         self._removed_db: list[float] = []
         self._reference_at: float | None = None
         """Session time of the next reference sample."""
+        self.double_talk = DoubleTalk()
 
     @property
     def delay_s(self) -> float:
@@ -285,6 +287,7 @@ class LiveEchoCancel:
         far = self.timeline.read(self._reference_at, len(block))
         self._reference_at += len(block) / SAMPLE_RATE
         cleaned = self.canceller.process(block, far)
+        self.double_talk.observe(block, far, cleaned, heard_at, lag=self.canceller.frame_samples)
         if _LOGGER.isEnabledFor(logging.DEBUG) and far.any():
             self._removed_db.append(frame_dbfs(block) - frame_dbfs(cleaned))
         return cleaned

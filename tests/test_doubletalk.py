@@ -1,0 +1,86 @@
+"""Double-talk: the user's voice told from the coach's echo by what the canceller removed."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from coach.speech.aec import EchoCanceller, LiveEchoCancel, OutputTimeline
+from coach.speech.doubletalk import DoubleTalk
+from tests.test_aec import RATE, room, speech_like
+
+BLOCK = 480
+
+
+def feed(detector: DoubleTalk, mic: npt.NDArray[np.int16], far: npt.NDArray[np.int16],
+         cleaned: npt.NDArray[np.int16], lag: int = 0) -> None:
+    for i in range(0, len(mic), BLOCK):
+        detector.observe(mic[i : i + BLOCK], far[i : i + BLOCK], cleaned[i : i + BLOCK],
+                         heard_at=i / RATE, lag=lag)
+
+
+def test_echo_removed_well_is_the_coach_alone() -> None:
+    far = speech_like(6.0, seed=5)
+    mic = (far * 0.5).astype(np.int16)
+    cleaned = (mic * 0.01).astype(np.int16)  # 40 dB removed
+    detector = DoubleTalk()
+    feed(detector, mic, far, cleaned)
+    assert detector.user_spoke(4.0, 5.0) is False
+
+
+def test_a_voice_the_filter_leaves_in_is_the_users() -> None:
+    far = speech_like(6.0, seed=5)
+    user = np.zeros_like(far)
+    user[4 * RATE : 5 * RATE] = speech_like(1.0, seed=6)
+    mic = (far * 0.5 + user).astype(np.int16)
+    cleaned = (far * 0.005 + user).astype(np.int16)
+    detector = DoubleTalk()
+    feed(detector, mic, far, cleaned)
+    assert detector.user_spoke(4.0, 5.0) is True
+    assert detector.user_spoke(1.0, 2.0) is False
+
+
+def test_it_cannot_tell_before_the_filter_works_or_when_the_coach_is_silent() -> None:
+    far = speech_like(6.0, seed=5)
+    mic = (far * 0.5).astype(np.int16)
+    detector = DoubleTalk()
+    feed(detector, mic, far, (mic * 0.5).astype(np.int16))  # 6 dB removed: not yet adapted
+    assert detector.user_spoke(4.0, 5.0) is None
+    silent = DoubleTalk()
+    nothing = np.zeros_like(far)
+    feed(silent, mic, nothing, mic)
+    assert silent.user_spoke(4.0, 5.0) is None
+    assert DoubleTalk().user_spoke(0.0, 1.0) is None
+
+
+def test_the_cancellers_lag_is_taken_into_account() -> None:
+    """The canceller's output comes a frame late: levels pair each input with its output.
+    Misaligned, the frame after each burst would be quiet at the microphone and loud out of
+    the canceller: a voice the filter left in."""
+    bursts = np.tile(np.repeat([1.0, 0.0], 800), 20)  # 50 ms on, 50 ms off, for 2 s
+    noise = np.random.default_rng(7).standard_normal(len(bursts))
+    far = (4000 * noise * bursts).astype(np.int16)
+    mic = (far * 0.5).astype(np.int16)
+    lag = 160
+    cleaned = np.concatenate([np.zeros(lag, np.int16), (mic * 0.05).astype(np.int16)])
+    aligned, misaligned = DoubleTalk(), DoubleTalk()
+    feed(aligned, mic, far, cleaned[: len(mic)], lag=lag)
+    feed(misaligned, mic, far, cleaned[: len(mic)], lag=0)
+    assert aligned.user_spoke(0.5, 1.9) is False
+    assert misaligned.user_spoke(0.5, 1.9) is True
+
+
+def test_through_the_real_canceller() -> None:
+    """speexdsp on a room's echo, a user speaking over it late on."""
+    far = speech_like(10.0, seed=2)
+    echo = room(far, delay_s=0.0)
+    user = np.zeros_like(far)
+    user[8 * RATE : 9 * RATE] = speech_like(1.0, seed=3)
+    heard = (echo.astype(np.int32) + user).clip(-32768, 32767).astype(np.int16)
+    timeline = OutputTimeline(keep_s=12.0)
+    timeline.write(far, RATE, heard_at=0.0)
+    live = LiveEchoCancel(timeline, EchoCanceller())
+    for i in range(0, len(heard), BLOCK):
+        live(heard[i : i + BLOCK], i / RATE)
+    assert live.double_talk.user_spoke(6.0, 7.5) is False
+    assert live.double_talk.user_spoke(8.0, 9.0) is True
