@@ -25,6 +25,11 @@ __all__ = ["EchoFilter", "Spoken", "Verdict", "remove_words"]
 
 
 
+UNCLEAR_ALONE = frozenset({"end", "enough", "ready"})
+"""Words that, left alone over the coach's voice, are more likely its own words misheard
+than a command: live, its "Pause at the bottom, then stop halfway up" came back as "Bottom.
+End stop halfway." (residual "end": stop). Said alone, away from its voice, they still act."""
+
 BREATH = 0.5
 """A pause between two of the coach's lines short enough to speak over neither (seconds)."""
 
@@ -135,7 +140,8 @@ class EchoFilter:
             # (they spoke over the end of a sentence, or the coach is quiet in the room).
             return Verdict(self._interpret(text), echo=True, residual=residual)
         intent = self._interpret(residual)
-        if intent.name not in self._barge_in or intent.score < self._min_score:
+        if (intent.name not in self._barge_in or intent.score < self._min_score
+                or residual in UNCLEAR_ALONE):
             intent = Intent(None, {}, intent.score, intent.text)
         return Verdict(intent, echo=True, residual=residual)
 

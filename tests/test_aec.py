@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from coach.speech.aec import EchoCanceller, LiveEchoCancel, OutputTimeline
+from coach.speech.aec import EchoCanceller, EchoDelay, LiveEchoCancel, OutputTimeline
 
 RATE = 16_000
 
@@ -139,3 +139,39 @@ def test_doctor_reports_echo_cancellation(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
     missing = check_echo_cancel(Settings())
     assert not missing.ok and "libspeexdsp1" in missing.fix
+
+
+def test_echo_delay_moves_only_when_two_measurements_agree() -> None:
+    """In CI a count ("3, 2, 1", a second apart) once matched at 968 ms; the reference jumped
+    there and back, and the filter took seconds to adapt again."""
+    delay = EchoDelay(window_s=0.5, search_s=0.25)
+    far = np.random.default_rng(8).standard_normal(16_000) * 3000
+
+    def measure(lag_s: float) -> float | None:
+        lag = round(lag_s * RATE)
+        output = far[: delay.window + 2 * delay.search]
+        mic = output[delay.search - lag : delay.search - lag + delay.window]
+        return delay.measure(mic.astype(np.int16), output.astype(np.int16))
+
+    assert measure(0.02) == pytest.approx(0.02, abs=0.001)
+    assert delay.delay_s == pytest.approx(0.02, abs=0.001)  # the first is taken at once
+    assert measure(0.2) == pytest.approx(0.2, abs=0.001)
+    assert delay.delay_s == pytest.approx(0.02, abs=0.001)  # a lone outlier is not
+    measure(0.025)
+    measure(0.1)
+    measure(0.102)
+    assert delay.delay_s == pytest.approx(0.102, abs=0.001)  # two in a row are
+
+
+def test_callback_jitter_does_not_move_the_timeline() -> None:
+    """A callback's reported time jitters, or shifts without the sound moving; the anchor
+    follows only a large, lasting change (the stream restarted or skipped)."""
+    timeline = OutputTimeline(keep_s=2.0)
+    ramp = np.arange(160, dtype=np.int16)
+    for block in range(21):
+        early = 0.03 if block == 20 else 0.0
+        timeline.write(ramp, RATE, heard_at=1.0 + block * 0.01 - early)
+    assert timeline.read(1.19, 160).tolist() == ramp.tolist()  # where it was
+    for block in range(21, 80):  # the stream skipped 300 ms for good
+        timeline.write(ramp, RATE, heard_at=1.3 + block * 0.01)
+    assert timeline.read(1.3 + 0.7, 160).tolist() == ramp.tolist()

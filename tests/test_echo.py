@@ -119,3 +119,17 @@ def test_when_the_canceller_heard_only_the_coach_nothing_acts() -> None:
     assert echo.judge(*heard, user_spoke=None).intent.name == "stop"  # can't tell: the words
     # away from the coach's voice the levels do not matter
     assert echo.judge("pause", 20.0, 20.5, user_spoke=False).intent.name == "pause"
+
+
+def test_a_lone_everyday_word_over_the_coach_does_not_act() -> None:
+    """Live: "Pause at the bottom, then stop halfway up" heard as "Bottom. End stop
+    halfway." left "end", a stop word."""
+    def reads(text: str) -> Intent:
+        name = {"end": "stop", "stop": "stop"}.get(text)
+        return Intent(name, {}, 1.0 if name else 0.2, text)
+
+    echo = EchoFilter(reads)
+    echo.spoke("Pause at the bottom, then stop halfway up.", 14.0, 17.0)
+    assert echo.judge("Bottom. End stop halfway.", 14.5, 16.0).intent.name is None
+    assert echo.judge("Bottom. Stop stop halfway.", 14.5, 16.0).intent.name == "stop"
+    assert echo.judge("end", 30.0, 30.4).intent.name == "stop"  # away from its voice

@@ -14,6 +14,7 @@ import ctypes
 import ctypes.util
 import logging
 import threading
+from collections import deque
 from typing import Any
 
 import numpy as np
@@ -43,12 +44,15 @@ class OutputTimeline:
     the microphone hears no aliases, so neither may the reference). Output sample m (at the
     speaker's rate) is heard at `anchor + m / rate`. The output stream is continuous (silence
     is written too), so the anchor is set once, from the first block's reported time, and
-    moved only when a block's time disagrees by more than `resync_s` (the stream restarted
-    or skipped): small callback jitter must not move the reference under the echo filter.
+    moved only when the median of the last blocks' times disagrees by more than `resync_s`
+    (the stream restarted or skipped). When callbacks merely come at other times, the sound
+    has not moved: through PulseAudio their timing once shifted by 20 ms for good, and moving
+    the reference with it cost the echo filter 15 s of re-adapting. Smaller real changes are
+    the measured echo delay's to follow (`EchoDelay`).
     The resampler's few samples of delay are part of the echo delay `EchoDelay` measures.
     """
 
-    def __init__(self, keep_s: float = 4.0, resync_s: float = 0.02) -> None:
+    def __init__(self, keep_s: float = 4.0, resync_s: float = 0.2) -> None:
         self.keep_s = keep_s
         self.resync_s = resync_s
         self._lock = threading.Lock()
@@ -60,6 +64,8 @@ class OutputTimeline:
         self._written = 0
         """The same at 16 kHz: samples in the ring so far."""
         self._anchor: float | None = None
+        self._estimates: deque[float] = deque(maxlen=25)
+        """The anchor as the last blocks' reported times put it."""
 
     def write(self, samples: npt.NDArray[np.int16], rate: int, heard_at: float) -> None:
         """One block of output, the first sample heard at `heard_at` (session seconds)."""
@@ -74,8 +80,13 @@ class OutputTimeline:
                 self._ring[:] = 0.0
                 self._input = self._written = 0
                 self._anchor = None
-            estimate = heard_at - self._input / rate
+                self._estimates.clear()
+            self._estimates.append(heard_at - self._input / rate)
+            estimate = float(np.median(self._estimates))
             if self._anchor is None or abs(estimate - self._anchor) > self.resync_s:
+                if self._anchor is not None:
+                    _LOGGER.debug("output timeline moved %+.0f ms",
+                                  1000 * (estimate - self._anchor))
                 self._anchor = estimate
             self._input += len(block)
             if self._resampler is not None:
@@ -197,7 +208,8 @@ class EchoDelay:
     by far more than the filter can span (the echo may even come before its reported time,
     which no causal filter can cancel). So the delay is measured: the lag at which recent
     microphone audio best matches the output (cross-correlation), taken once the match is
-    clear and the speaker has been loud enough to tell.
+    clear and the speaker has been loud enough to tell, and (after the first) once two
+    measurements in a row agree.
     """
 
     def __init__(self, rate: int = SAMPLE_RATE, window_s: float = 2.0, search_s: float = 1.0,
@@ -216,6 +228,8 @@ class EchoDelay:
         """Echo delay: microphone audio at t holds the output heard at t - delay_s."""
         self.measured = False
         self._since = 0
+        self._candidate: float | None = None
+        """A new delay measured once; it is taken when the next measurement agrees."""
 
     def due(self, samples: int) -> bool:
         """Count `samples` of microphone audio; True when a new measurement is due."""
@@ -243,8 +257,16 @@ class EchoDelay:
             return None
         # far[best + k] lines up with near[k]; far starts `search` samples before near
         delay = (self.search - best) / self.rate
-        if not self.measured or abs(delay - self.delay_s) > self.settle_s:
-            self.delay_s, self.measured = delay, True  # small wobbles: the filter follows
+        if not self.measured:
+            self.delay_s, self.measured = delay, True
+        elif abs(delay - self.delay_s) <= self.settle_s:
+            self._candidate = None  # small wobbles: the filter follows
+        elif self._candidate is not None and abs(delay - self._candidate) <= self.settle_s:
+            self.delay_s, self._candidate = delay, None
+        else:
+            # Moving the reference costs the filter a second or two of re-adapting; a lone
+            # outlier (the coach counting "3, 2, 1" correlates at one second) must not.
+            self._candidate = delay
         return delay
 
 
@@ -255,7 +277,7 @@ class LiveEchoCancel:
 
     def __init__(self, timeline: OutputTimeline, canceller: EchoCanceller,
                  margin_s: float = 0.03, history_s: float = 2.0,
-                 resync_s: float = 0.01) -> None:
+                 resync_s: float = 0.025) -> None:
         self.timeline = timeline
         self.resync_s = resync_s
         self.canceller = canceller
@@ -266,6 +288,7 @@ class LiveEchoCancel:
         self._removed_db: list[float] = []
         self._reference_at: float | None = None
         """Session time of the next reference sample."""
+        self._reference_delay = 0.0
         self.double_talk = DoubleTalk()
 
     @property
@@ -279,10 +302,15 @@ class LiveEchoCancel:
         if self.delay.due(len(block)):
             self._measure(heard_at + len(block) / SAMPLE_RATE)
         # the output heard `margin_s` after the echo's: the echo comes after its reference
-        # The reference advances sample for sample with the microphone; it is set again only
-        # when the clocks disagree by more than a few milliseconds.
+        # The reference advances sample for sample with the microphone; it is set again when
+        # the measured delay changes, or the clocks disagree by more than the filter's margin
+        # (moving it costs the filter its adaptation: not for jitter).
         wanted = heard_at - self.delay.delay_s + self.margin_s
-        if self._reference_at is None or abs(wanted - self._reference_at) > self.resync_s:
+        if (self._reference_at is None or self.delay.delay_s != self._reference_delay
+                or abs(wanted - self._reference_at) > self.resync_s):
+            self._reference_delay = self.delay.delay_s
+            if self._reference_at is not None:
+                _LOGGER.debug("echo reference moved %+.0f ms", 1000 * (wanted - self._reference_at))
             self._reference_at = wanted
         far = self.timeline.read(self._reference_at, len(block))
         self._reference_at += len(block) / SAMPLE_RATE
@@ -304,6 +332,7 @@ class LiveEchoCancel:
                           "unclear" if found is None else f"{1000 * found:.0f} ms",
                           float(np.median(self._removed_db)))
             self._removed_db.clear()
-        if found is not None and abs(found - before) > 0.005:
-            _LOGGER.info("echo delay %.0f ms (was %.0f ms)", 1000 * found, 1000 * before)
+        if self.delay.delay_s != before:
+            _LOGGER.info("echo delay %.0f ms (was %.0f ms)", 1000 * self.delay.delay_s,
+                         1000 * before)
 
