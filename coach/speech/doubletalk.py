@@ -62,7 +62,6 @@ class DoubleTalk:
         self._cleaned: deque[float] = deque(maxlen=frames)
         self._coach: deque[float] = deque(maxlen=frames)
         self._carry = (np.zeros(0, np.int16), np.zeros(0, np.int16), np.zeros(0, np.int16))
-        self._carry_at = 0.0
 
     def observe(self, mic: Pcm, far: Pcm, cleaned: Pcm, heard_at: float, lag: int = 0) -> None:
         """One block: the microphone's samples (first heard at session time `heard_at`), the
