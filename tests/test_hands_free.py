@@ -155,19 +155,30 @@ class CoachProcess:
         time.sleep(max(0.0, min(limit, self.speaking_until - time.monotonic())) + 0.5)
 
     def wait_for(self, predicate: object, timeout: float) -> dict[str, object]:
+        event = self.poll(predicate, timeout)
+        if event is None:
+            pytest.fail(f"timed out; events: {self.events}; stderr: {self.stderr()}")
+        return event
+
+    def poll(self, predicate: object, timeout: float, since: int = 0) -> dict[str, object] | None:
+        """The first event from index `since` on that satisfies `predicate`, or None."""
         deadline = time.monotonic() + timeout
-        seen = 0
+        seen = since
         while time.monotonic() < deadline:
             with self._lock:
                 fresh = self.events[seen:]
-                seen = len(self.events)
+                seen += len(fresh)
             for event in fresh:
                 if callable(predicate) and predicate(event):
                     return event
             if self.process.poll() is not None:
                 break
             time.sleep(0.05)
-        pytest.fail(f"timed out; events: {self.events}; stderr: {self.stderr()}")
+        return None
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.events)
 
     def heard(self) -> list[dict[str, object]]:
         with self._lock:
@@ -285,3 +296,34 @@ def test_the_coach_never_acts_on_its_own_voice(
         coach.close()
         mic.stop()
 
+
+def test_stop_said_over_the_coach_is_acted_on(pulse_devices: VirtualAudio, tmp_path: Path) -> None:
+    """Barge-in through the real devices: the coach's voice comes back into the microphone
+    (a speaker next to it) and "stop" is said while it speaks. Up to three tries, each over
+    a long line once the echo filter has had the first lines to learn the room."""
+    mic = MicFeeder(pulse_devices, echo_gain=0.8)
+    mic.start()
+    coach = CoachProcess(pulse_devices, tmp_path)
+    try:
+        coach.wait_for(is_ready, timeout=60)
+        mic.say("start the warm up")
+        coach.wait_for(heard_intent("start_routine"), timeout=20)
+        time.sleep(10)
+        stopped = None
+        for _ in range(3):
+            since = coach.count()
+            line = coach.poll(lambda e: e["type"] == "said" and len(str(e["text"])) > 30,
+                              timeout=60, since=since)
+            assert line is not None, coach.events
+            time.sleep(0.6)  # into the line
+            mic.say("stop")
+            stopped = coach.poll(heard_intent("stop"), timeout=8, since=since)
+            if stopped is not None:
+                break
+        assert stopped is not None, coach.heard()
+        assert stopped.get("over_coach") is True  # said while the coach was speaking
+        states = [e["state"] for e in coach.events if e["type"] == "state"]
+        assert states[-1] == "idle"
+    finally:
+        coach.close()
+        mic.stop()
