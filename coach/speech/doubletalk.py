@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from coach.speech.asr.base import SAMPLE_RATE, Pcm
-from coach.speech.endpoint import frame_dbfs
 
 __all__ = ["DoubleTalk", "DoubleTalkSettings"]
 
@@ -73,11 +72,10 @@ class DoubleTalk:
         start = heard_at - len(self._carry[0]) / self.rate
         # cleaned_all[i + lag] is the output for mic_all[i]
         usable = max(0, min(len(mic_all), len(cleaned_all) - lag)) // FRAME * FRAME
-        for at in range(0, usable, FRAME):
-            self._times.append(start + at / self.rate)
-            self._mic.append(frame_dbfs(mic_all[at : at + FRAME]))
-            self._coach.append(frame_dbfs(far_all[at : at + FRAME]))
-            self._cleaned.append(frame_dbfs(cleaned_all[at + lag : at + lag + FRAME]))
+        self._times.extend(start + np.arange(0, usable, FRAME) / self.rate)
+        self._mic.extend(_levels(mic_all[:usable]))
+        self._coach.extend(_levels(far_all[:usable]))
+        self._cleaned.extend(_levels(cleaned_all[lag : lag + usable]))
         self._carry = (mic_all[usable:], far_all[usable:], cleaned_all[usable:])
 
     def user_spoke(self, start: float, end: float) -> bool | None:
@@ -107,3 +105,11 @@ class DoubleTalk:
         if usual < settings.working_db:
             return None
         return user_s >= settings.user_s
+
+
+def _levels(samples: Pcm) -> list[float]:
+    """Each whole frame's level, as `endpoint.frame_dbfs` gives it, at once (audio thread)."""
+    frames = samples[: len(samples) // FRAME * FRAME].astype(np.float64).reshape(-1, FRAME)
+    rms = np.sqrt(np.mean(np.square(frames), axis=1))
+    db = 20.0 * np.log10(np.maximum(rms, 1e-12) / 32768.0)
+    return [float(x) for x in np.where(rms > 0.33, db, -100.0)]
