@@ -24,8 +24,8 @@ from bench.streams import (
     score_utterances,
 )
 from bench.text_eval import CommandCase, FaqCase
-from coach.speech.asr.base import Recognizer
-from coach.understanding import Understanding
+from coach.core.understanding import Understanding
+from coach.hearing.asr.base import Recognizer
 
 __all__ = [
     "VOICES",

@@ -22,10 +22,10 @@ import numpy as np
 from bench.audio import RATE, Voice, normalise_speech, speak, to_int16
 from bench.false_triggers import CoachVoiceAudio
 from bench.streams import CHUNK_SECONDS, MATCH_AFTER, MATCH_BEFORE, Fed, feed
-from coach.intents import Intent
-from coach.speech.aec import EchoCanceller
-from coach.speech.asr.base import Pcm, Recognizer, Transcript
-from coach.speech.doubletalk import DoubleTalk, DoubleTalkSettings
+from coach.core.intents import Intent
+from coach.hearing.aec import EchoCanceller
+from coach.hearing.asr.base import Pcm, Recognizer, Transcript
+from coach.hearing.doubletalk import DoubleTalk, DoubleTalkSettings
 
 __all__ = ["BARGE_IN_SAID", "BargeInAudio", "BargeInResult", "barge_in_audio", "cancel_echo",
            "room_echo", "run_barge_in"]

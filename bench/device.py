@@ -1,6 +1,6 @@
 """The real-device path: speech into a PulseAudio virtual microphone, reply out of its sink.
 
-A private PulseAudio server (coach.speech.pulse) gives a fifo microphone and a null sink.
+A private PulseAudio server (tests.support.pulse) gives a fifo microphone and a null sink.
 The hands-free `coach run --json` listens on `pulse` and speaks to `pulse`; the bench writes
 commands into the fifo in real time (silence in between, as a real microphone never stops),
 records the sink's monitor, and measures end of speech -> first sample of the reply.
@@ -142,7 +142,7 @@ def reply_onsets(
 
 def run_device_bench(engine: str, commands: Sequence[str], gap_seconds: float) -> DeviceResult:
     """Start virtual audio and a hands-free coach; speak `commands`; time the replies."""
-    from coach.speech.pulse import PulseError, SinkRecorder, start_virtual_audio
+    from tests.support.pulse import PulseError, SinkRecorder, start_virtual_audio
 
     result = DeviceResult(engine)
     with tempfile.TemporaryDirectory(prefix="bench-pulse-") as folder:

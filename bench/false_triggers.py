@@ -29,10 +29,10 @@ from bench.audio import (
 )
 from bench.streams import CHUNK_SECONDS
 from coach.content.model import Content
-from coach.echo import EchoFilter
-from coach.intents import Intent
-from coach.player import Say, timeline
-from coach.speech.asr.base import Recognizer, Transcript
+from coach.core.echo import EchoFilter
+from coach.core.intents import Intent
+from coach.core.player import Say, timeline
+from coach.hearing.asr.base import Recognizer, Transcript
 
 __all__ = [
     "TESTDATA",
@@ -126,7 +126,7 @@ class CoachVoiceAudio:
 def coach_voice_audio(content: Content, routine_id: str, max_seconds: float) -> CoachVoiceAudio:
     """Synthesise the routine's timeline with the project's TTS, each line at its time
     (queued after the previous one if that is still playing), up to `max_seconds`."""
-    from coach.speech.tts import Pyttsx3Synth
+    from coach.voice.tts import Pyttsx3Synth
 
     synth = Pyttsx3Synth()
     routine = content.routines[routine_id]

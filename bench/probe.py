@@ -33,8 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from coach.content.loader import load_content
-    from coach.speech.asr.select import make_recognizer
-    from coach.understanding import Understanding
+    from coach.core.understanding import Understanding
+    from coach.hearing.asr.select import make_recognizer
 
     content, _errors = load_content([args.routines])
     understanding = Understanding(content.commands, content.faq)

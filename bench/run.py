@@ -45,11 +45,11 @@ from bench.text_eval import load_heldout
 from bench.timing import run_drift
 from coach.content.loader import load_content
 from coach.content.model import Content
-from coach.intents import Intent
-from coach.speech.aec import EchoCanceller
-from coach.speech.asr.base import Transcript
-from coach.speech.asr.select import make_recognizer
-from coach.understanding import Understanding
+from coach.core.intents import Intent
+from coach.core.understanding import Understanding
+from coach.hearing.aec import EchoCanceller
+from coach.hearing.asr.base import Transcript
+from coach.hearing.asr.select import make_recognizer
 
 __all__ = ["Plan", "main"]
 
@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for noisy in ("faster_whisper", "numba", "ctranslate2"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # It lists every grammar phrase it drops, thousands of them, at each load.
-    logging.getLogger("coach.speech.asr.pocketsphinx").setLevel(logging.ERROR)
+    logging.getLogger("coach.hearing.asr.pocketsphinx").setLevel(logging.ERROR)
     plan = QUICK if args.quick else FULL
     results = run_all(plan, [e for e in args.engines.split(",") if e], not args.no_device)
     results["mode"] = "quick" if args.quick else "full"
@@ -372,7 +372,7 @@ def _cost(plan: Plan, engines: Sequence[str], wav: Path) -> dict[str, object]:
 
 def _tts(runs: int) -> dict[str, object]:
     """Synthesis time of a reply: uncached (new text) vs cached (said before), medians."""
-    from coach.speech.tts import Pyttsx3Synth, TtsUnavailableError
+    from coach.voice.tts import Pyttsx3Synth, TtsUnavailableError
 
     try:
         synth = Pyttsx3Synth()
@@ -396,7 +396,7 @@ def _english_vosk_model() -> Path | None:
     """An installed English Vosk model, if any (repository models/ or the user's data dir)."""
     from platformdirs import user_data_dir
 
-    from coach.speech.asr.select import is_english_vosk_model
+    from coach.hearing.asr.select import is_english_vosk_model
 
     places = [ROOT / "models", Path(user_data_dir("coach")) / "models"]
     for place in places:

@@ -25,8 +25,8 @@ from bench.audio import (
     normalise_speech,
     speak,
 )
-from coach.intents import Intent
-from coach.speech.asr.base import Recognizer, Transcript
+from coach.core.intents import Intent
+from coach.hearing.asr.base import Recognizer, Transcript
 
 __all__ = [
     "CHUNK_SECONDS",
@@ -47,7 +47,7 @@ _LOGGER = logging.getLogger(__name__)
 
 CHUNK_SECONDS = 0.03
 """Audio handed to the recogniser per call (seconds): the live microphone's block
-(`coach.speech.microphone.BLOCK_SECONDS`), so decision latency is what a user waits. Fed
+(`coach.hearing.microphone.BLOCK_SECONDS`), so decision latency is what a user waits. Fed
 100 ms at a time, as `coach listen` reads a file, a decision waited 35 ms longer on average
 for the chunk it fell in."""
 LEAD_SECONDS = 0.4

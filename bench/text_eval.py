@@ -20,8 +20,8 @@ import yaml
 
 from coach.content.loader import load_content
 from coach.content.model import CommandSet, FaqEntry
-from coach.intents import Intent
-from coach.understanding import Understanding
+from coach.core.intents import Intent
+from coach.core.understanding import Understanding
 
 __all__ = [
     "CommandCase",

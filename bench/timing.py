@@ -1,8 +1,8 @@
 """Announcement drift on the real-clock loop, and "time left" answers against the schedule.
 
-The coach runs in `coach.app.run_loop` on a monotonic clock (optionally scaled, so 30
+The coach runs in `coach.session.coach.run_loop` on a monotonic clock (optionally scaled, so 30
 routine minutes pass in 3). Its voice timestamps every say() call; the pure
-`coach.player.timeline` of the same routine from the same start is the schedule.
+`coach.core.player.timeline` of the same routine from the same start is the schedule.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from coach.app import Coach, Event, Typed, run_loop
 from coach.content.model import Content, Exercise, Routine
-from coach.intents import Intent
-from coach.player import Say, State, StateChanged, timeline
-from coach.spoken import estimate_seconds
-from coach.understanding import Understanding
+from coach.core.intents import Intent
+from coach.core.player import Say, State, StateChanged, timeline
+from coach.core.spoken import estimate_seconds
+from coach.core.understanding import Understanding
+from coach.session.coach import Coach, Event, Typed, run_loop
 
 __all__ = [
     "DriftResult",

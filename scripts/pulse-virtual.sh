@@ -3,7 +3,7 @@
 #   scripts/pulse-virtual.sh start DIR   start it; prints `export PULSE_SERVER=...`
 #   scripts/pulse-virtual.sh stop DIR    stop it
 # Devices: sink "speaker" (record with `parec -d speaker.monitor`), source "mic" fed by
-# DIR/mic.fifo (s16le, 16 kHz, mono). Same setup as coach/speech/pulse.py.
+# DIR/mic.fifo (s16le, 16 kHz, mono). Same setup as tests/support/pulse.py.
 set -euo pipefail
 cmd=${1:-}; dir=${2:-}
 if [[ -z "$cmd" || -z "$dir" ]]; then
@@ -25,7 +25,7 @@ start)
     for _ in $(seq 100); do pactl info >/dev/null 2>&1 && break; sleep 0.05; done
     pactl info >/dev/null || { cat "$dir/pulseaudio.log" >&2; exit 1; }
     pactl set-default-sink speaker; pactl set-default-source mic
-    # Keep the null sink at sound-card latency (see _hold_latency in coach/speech/pulse.py).
+    # Keep the null sink at sound-card latency (see _hold_latency in tests/support/pulse.py).
     pacat --playback --device=speaker --raw --format=s16le --rate=48000 --channels=1 \
         --latency-msec=10 /dev/zero >/dev/null 2>&1 &
     echo $! >"$dir/keepalive.pid"

@@ -3,7 +3,7 @@
 Enable it in a conftest with ``pytest_plugins = ["tests.audio_fixtures"]``. Tests that use
 `pulse_devices` should carry ``@pytest.mark.audio``.
 
-`pulse_devices` starts one private PulseAudio server for the session (coach.speech.pulse),
+`pulse_devices` starts one private PulseAudio server for the session (tests.support.pulse),
 points this process at it (PULSE_SERVER) and re-initialises PortAudio so sounddevice lists
 its ``pulse`` and ``default`` devices; on teardown it stops the server and restores the
 environment. The yielded VirtualAudio gives:
@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from coach.speech.pulse import VirtualAudio, start_virtual_audio
+from tests.support.pulse import VirtualAudio, start_virtual_audio
 
 __all__ = ["pulse_devices"]
 
@@ -47,6 +47,6 @@ def pulse_devices(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualA
 
 def _reload_portaudio() -> None:
     # Imported here: collecting tests must not need PortAudio.
-    from coach.speech.playback import reload_portaudio
+    from coach.voice.playback import reload_portaudio
 
     reload_portaudio()

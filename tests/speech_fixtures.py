@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from coach.speech.wavsource import TARGET_RATE, read_wav
+from coach.hearing.wavsource import TARGET_RATE, read_wav
 
 Pcm = npt.NDArray[np.int16]
 

@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from coach.speech.aec import EchoCanceller, EchoDelay, LiveEchoCancel, OutputTimeline
+from coach.hearing.aec import EchoCanceller, EchoDelay, LiveEchoCancel, OutputTimeline
 
 RATE = 16_000
 
@@ -130,7 +130,7 @@ def test_live_cancel_finds_the_echo_wherever_it_comes(delay_s: float) -> None:
 def test_doctor_reports_echo_cancellation(monkeypatch: pytest.MonkeyPatch) -> None:
     import ctypes.util
 
-    from coach.doctor import check_echo_cancel
+    from coach.cli.doctor import check_echo_cancel
     from coach.settings import AudioSettings, Settings
 
     assert check_echo_cancel(Settings()).ok  # the real library, installed by scripts/setup

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from coach.app import Coach, Heard
 from coach.content.loader import load_content
 from coach.content.model import Content
-from coach.echo import EchoFilter
-from coach.listening import VirtualVoice
-from coach.understanding import Understanding
+from coach.core.echo import EchoFilter
+from coach.core.understanding import Understanding
+from coach.session.coach import Coach, Heard
+from coach.session.listening import VirtualVoice
 
 ROUTINES = Path(__file__).resolve().parent.parent / "routines"
 

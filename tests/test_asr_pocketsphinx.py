@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from coach.content.loader import load_content
-from coach.speech.asr.base import Transcript
-from coach.speech.asr.pocketsphinx import PocketSphinxRecognizer, plan_grammar
-from coach.understanding import Understanding
+from coach.core.understanding import Understanding
+from coach.hearing.asr.base import Transcript
+from coach.hearing.asr.pocketsphinx import PocketSphinxRecognizer, plan_grammar
 from tests.speech_fixtures import concat, espeak_available, pink_noise, silence, speak
 
 ROUTINES = Path(__file__).resolve().parent.parent / "routines"

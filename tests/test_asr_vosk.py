@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.speech.asr.base import Transcript
-from coach.speech.asr.vosk import (
+from coach.hearing.asr.base import Transcript
+from coach.hearing.asr.vosk import (
     UNK,
     VoskRecognizer,
     build_grammar,

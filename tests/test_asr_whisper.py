@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.speech.asr.base import Transcript, normalise_text
-from coach.speech.asr.whisper import (
+from coach.core.textnorm import normalise_text
+from coach.hearing.asr.base import Transcript
+from coach.hearing.asr.whisper import (
     Decoded,
     WhisperDecoder,
     WhisperRecognizer,
@@ -20,14 +21,14 @@ from coach.speech.asr.whisper import (
     is_hallucination,
     verify_tiny_en,
 )
-from coach.speech.endpoint import (
+from coach.hearing.endpoint import (
     CloseReason,
     EndpointSettings,
     EnergyClassifier,
     Segment,
     UtteranceSegmenter,
 )
-from coach.speech.wavsource import read_wav
+from coach.hearing.wavsource import read_wav
 from tests.speech_fixtures import concat, espeak_available, pink_noise, silence, speak, with_gaps
 
 COMMANDS = ["pause", "resume", "stop", "start the warm up", "how much time is left", "next"]

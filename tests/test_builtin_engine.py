@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from coach.content.loader import load_content
-from coach.listening import make_listener
+from coach.core.understanding import Understanding
+from coach.hearing.asr.base import Recognizer
+from coach.hearing.wavsource import read_wav
+from coach.session.listening import make_listener
 from coach.settings import Settings
-from coach.speech.asr.base import Recognizer
-from coach.speech.wavsource import read_wav
-from coach.understanding import Understanding
 from tests.speech_fixtures import Pcm, espeak_available, silence, speak
 
 pytestmark = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coach.speech.devices import choose_device
+from coach.audio.devices import choose_device
 
 
 @dataclass(frozen=True)

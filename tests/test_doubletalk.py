@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from coach.speech.aec import EchoCanceller, LiveEchoCancel, OutputTimeline
-from coach.speech.doubletalk import DoubleTalk
+from coach.hearing.aec import EchoCanceller, LiveEchoCancel, OutputTimeline
+from coach.hearing.doubletalk import DoubleTalk
 from tests.test_aec import RATE, room, speech_like
 
 BLOCK = 480

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from coach.speech.download import (
+from coach.store.download import (
     ArchiveError,
     ChecksumError,
     DownloadError,
@@ -33,7 +33,7 @@ from coach.speech.download import (
     install_from_file,
     partial_path,
 )
-from coach.speech.models import (
+from coach.store.models import (
     MANIFEST_NAME,
     Engine,
     ModelEntry,

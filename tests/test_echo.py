@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from coach.echo import EchoFilter, remove_words
-from coach.intents import Intent
+from coach.core.echo import EchoFilter, remove_words
+from coach.core.intents import Intent
 
 
 def interpret(text: str) -> Intent:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.speech.endpoint import (
+from coach.hearing.endpoint import (
     ChatterGate,
     Closed,
     CloseReason,
@@ -24,7 +24,7 @@ from coach.speech.endpoint import (
     SpeechPaused,
     UtteranceSegmenter,
 )
-from coach.speech.wavsource import read_wav, to_mono_16k
+from coach.hearing.wavsource import read_wav, to_mono_16k
 from tests.speech_fixtures import (
     babble,
     concat,

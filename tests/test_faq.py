@@ -8,7 +8,7 @@ import pytest
 
 from coach.content.loader import load_content
 from coach.content.model import FaqEntry
-from coach.faq import FaqIndex, FaqMatch
+from coach.core.faq import FaqIndex, FaqMatch
 
 ENTRIES = (
     FaqEntry("squat", ("how do i squat correctly", "what is good squat form"), "Sit back.", ""),

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.speech.pulse import SinkRecorder, VirtualAudio
-from coach.spoken import estimate_seconds
-from coach.textnorm import match_form
-from coach.understanding import BARGE_IN_INTENTS
+from coach.core.spoken import estimate_seconds
+from coach.core.textnorm import match_form
+from coach.core.understanding import BARGE_IN_INTENTS
 from tests.speech_fixtures import Pcm, espeak_available, speak
+from tests.support.pulse import SinkRecorder, VirtualAudio
 
 pytestmark = [
     pytest.mark.audio,
@@ -218,7 +218,7 @@ def heard_intent(name: str):  # type: ignore[no-untyped-def]
 
 
 def transcribe(pcm: Pcm) -> str:
-    from coach.speech.asr.whisper import WhisperDecoder
+    from coach.hearing.asr.whisper import WhisperDecoder
 
     decoder = WhisperDecoder()
     window = 9 * RATE

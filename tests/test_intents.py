@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from coach.content.model import CommandSet, IntentSpec
-from coach.intents import Intent, IntentMatcher, expand_template
-from coach.textnorm import sound_key
+from coach.core.intents import Intent, IntentMatcher, expand_template
+from coach.core.textnorm import sound_key
 
 SLOTS = {"routine": {"warm up": "warm-up", "warmup": "warm-up", "core": "core"}}
 COMMANDS = CommandSet(

@@ -8,10 +8,10 @@ import time
 
 import numpy as np
 
-from coach.app import EndOfInput, Event, Heard
-from coach.listening import _listen_forever
-from coach.speech.asr.base import Transcript
-from coach.speech.microphone import MicrophoneLost
+from coach.hearing.asr.base import Transcript
+from coach.hearing.microphone import MicrophoneLost
+from coach.session.coach import EndOfInput, Event, Heard
+from coach.session.listening import _listen_forever
 
 
 class FlakyMicrophone:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from coach.cli_models import register
-from coach.speech.models import (
+from coach.cli.models import register
+from coach.store.models import (
     ENV_VAR,
     Catalog,
     CatalogError,
@@ -411,7 +411,7 @@ def test_cli_download_of_installed_model_is_a_no_op(cli: CliWorld) -> None:
 
 
 def test_main_cli_model_flag_reaches_models_path(cli: CliWorld) -> None:
-    from coach.cli import main
+    from coach.cli.main import main
 
     other = write_fake_model(cli.tmp_path / "other")
 

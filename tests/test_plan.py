@@ -13,7 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from coach.content.model import Cue, Exercise, Routine, Side
-from coach.plan import (
+from coach.core.plan import (
     COUNTDOWN_FROM,
     CUE_SLACK,
     GAP,
@@ -26,7 +26,7 @@ from coach.plan import (
     dose,
     plan_routine,
 )
-from coach.spoken import estimate_seconds
+from coach.core.spoken import estimate_seconds
 
 PHRASES_PATH = Path(__file__).resolve().parents[1] / "routines" / "phrases.yaml"
 

@@ -11,9 +11,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from coach.speech.playback import NoOutputDeviceError, PcmPlayer, PlaybackEvent, list_output_devices
-from coach.speech.pulse import SinkRecorder, VirtualAudio
-from coach.speech.tts import Pyttsx3Synth, SoundDeviceSpeaker, VoiceSettings
+from coach.voice.playback import NoOutputDeviceError, PcmPlayer, PlaybackEvent, list_output_devices
+from coach.voice.tts import Pyttsx3Synth, SoundDeviceSpeaker, VoiceSettings
+from tests.support.pulse import SinkRecorder, VirtualAudio
 
 pytestmark = pytest.mark.audio
 
@@ -146,7 +146,7 @@ def test_a_stalled_output_stream_is_restarted(pulse_devices: VirtualAudio) -> No
             time.sleep(0.05)
         assert player.restarts == 1
         tone = (8000 * np.sin(np.arange(player.rate // 2) * 0.1)).astype(np.int16)
-        from coach.speech.playback import Pcm
+        from coach.voice.playback import Pcm
 
         player.play(Pcm(tone, player.rate))
         assert player.wait(timeout=5.0)  # the restarted stream plays again

@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coach.content.model import Cue, Exercise, Routine, Side
-from coach.plan import GAP, Priority
-from coach.player import Output, Player, Say, State, StateChanged, timeline
-from coach.spoken import estimate_seconds
+from coach.core.plan import GAP, Priority
+from coach.core.player import Output, Player, Say, State, StateChanged, timeline
+from coach.core.spoken import estimate_seconds
 
 PHRASES_PATH = Path(__file__).resolve().parents[1] / "routines" / "phrases.yaml"
 SECONDS_PER_WORD = 0.4
@@ -905,7 +905,7 @@ class RecordingPhrases(dict[str, str]):
 
 
 def test_every_phrase_the_player_uses_is_required(phrases: dict[str, str]) -> None:
-    from coach.plan import REQUIRED_PHRASES
+    from coach.core.plan import REQUIRED_PHRASES
 
     recording = RecordingPhrases(phrases)
     for state in State:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach.speech.asr.rescore import PhraseShortlist, RescoreSettings, choose_phrase
+from coach.core.rescore import PhraseShortlist, RescoreSettings, choose_phrase
 
 PHRASES = [
     "pause", "pause the workout", "resume", "slower", "louder", "skip ahead", "skip",

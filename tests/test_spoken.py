@@ -6,7 +6,7 @@ from itertools import pairwise
 
 import pytest
 
-from coach.spoken import DEFAULT_WPM, estimate_seconds, join_words, say_about, say_seconds
+from coach.core.spoken import DEFAULT_WPM, estimate_seconds, join_words, say_about, say_seconds
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach.streamclock import StreamClock
+from coach.hearing.streamclock import StreamClock
 
 RATE = 16000
 BLOCK = 1600  # 0.1 s

@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from coach.speech.playback import Pcm, PlaybackEvent
-from coach.speech.tts import (
+from coach.voice.playback import Pcm, PlaybackEvent
+from coach.voice.tts import (
     PREWARM_PHRASES,
     Pyttsx3Synth,
     TextSpeaker,

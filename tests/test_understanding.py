@@ -6,7 +6,7 @@ import pytest
 
 from bench.text_eval import Figures, evaluate, load_heldout, load_shipped
 from coach.content.model import CommandSet, FaqEntry, IntentSpec
-from coach.understanding import Understanding
+from coach.core.understanding import Understanding
 
 COMMANDS = CommandSet(
     intents=(

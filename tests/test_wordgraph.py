@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from coach.speech.asr.wordgraph import word_graph
+from coach.core.wordgraph import word_graph
 
 PHRASES = [
     "start the warm up",

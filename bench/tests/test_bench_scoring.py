@@ -10,10 +10,10 @@ from bench.false_triggers import starts_with_wake_word
 from bench.report import false_trigger_rate, target_rows
 from bench.streams import Clocked, SpokenCase, Timed, assign, score_utterances
 from bench.timing import match_schedule, parse_seconds
-from coach.intents import Intent
-from coach.plan import Priority
-from coach.player import Say
-from coach.speech.asr.base import Transcript
+from coach.core.intents import Intent
+from coach.core.plan import Priority
+from coach.core.player import Say
+from coach.hearing.asr.base import Transcript
 
 VOICE = Voice("en-us", 150)
 MEANINGS = {"pause": Intent("pause", {}, 1.0), "start the core": Intent(

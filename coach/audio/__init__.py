@@ -1,0 +1,1 @@
+"""Audio devices shared by hearing (microphones) and voice (speakers)."""

@@ -1,0 +1,5 @@
+"""Command line: argparse, the `models` and `doctor` commands; the only place reading flags."""
+
+from coach.cli.main import main
+
+__all__ = ["main"]

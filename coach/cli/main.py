@@ -1,0 +1,321 @@
+"""Command line: the only place that reads flags and builds settings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from coach import __version__
+from coach.content.model import Content, Routine
+from coach.settings import AudioSettings, Settings, SpeechSettings
+
+__all__ = ["main"]
+
+_LOGGER = logging.getLogger(__name__)
+
+ROUTINES_ENV = "COACH_ROUTINES"
+"""Extra routine folders, separated by the OS path separator."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    handler = getattr(args, "handler", None) or _run
+    try:
+        result: int = handler(args)
+    except KeyboardInterrupt:
+        print("\nStopped.", file=sys.stderr)
+        return 130
+    except UserFacingError as exc:
+        print(f"coach: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except RuntimeError as exc:
+        # Our own errors (no model, no device, no engine) carry what to do about them.
+        if type(exc).__module__.startswith("coach."):
+            print(f"coach: {exc}", file=sys.stderr)
+            return 2
+        raise
+    return result
+
+
+class UserFacingError(Exception):
+    """An error whose message tells the user what to do; no traceback."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# --- parser -----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coach",
+        description="Offline, hands-free voice coach. With no command: a hands-free session.",
+    )
+    parser.add_argument("--version", action="version", version=f"coach {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--routines", action="append", type=Path, default=[], metavar="DIR",
+                        help=f"extra routine folder (repeatable; also ${ROUTINES_ENV})")
+    _add_listen_options(parser)
+    _add_voice_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="a coaching session (microphone, typed, or a WAV file)")
+    run.add_argument("--text", action="store_true", help="type commands instead of speaking")
+    run.add_argument("--input", type=Path, metavar="F.wav", help="a WAV file is the microphone")
+    run.add_argument("--json", action="store_true", help="print events as JSON lines")
+    run.add_argument("--silent", action="store_true", help="print what the coach says; no audio")
+    run.set_defaults(handler=_run)
+
+    sub.add_parser("list", help="the routines").set_defaults(handler=_list)
+    show = sub.add_parser("show", help="one routine's steps and total time")
+    show.add_argument("routine")
+    show.set_defaults(handler=_show)
+
+    play = sub.add_parser("play", help="read a routine aloud")
+    play.add_argument("routine")
+    play.add_argument("--dry-run", action="store_true", help="print the timeline at once")
+    play.add_argument("--json", action="store_true", help="events as JSON lines")
+    play.add_argument("--silent", action="store_true", help="print, in real time, without audio")
+    play.set_defaults(handler=_play)
+
+    ask = sub.add_parser("ask", help="answer a question about lower-back pain")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true")
+    ask.set_defaults(handler=_ask)
+
+    intent = sub.add_parser("intent", help="what a sentence means to the coach")
+    intent.add_argument("text")
+    intent.add_argument("--json", action="store_true")
+    intent.set_defaults(handler=_intent)
+
+    listen = sub.add_parser("listen", help="transcribe and interpret a WAV file")
+    listen.add_argument("--input", type=Path, required=True, metavar="F.wav")
+    listen.add_argument("--json", action="store_true")
+    listen.set_defaults(handler=_listen)
+
+    check = sub.add_parser("check", help="validate routine YAML files")
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    check.set_defaults(handler=_check)
+
+    sub.add_parser("devices", help="audio devices").set_defaults(handler=_devices)
+    sub.add_parser("doctor", help="what works on this machine, and how to fix what doesn't") \
+        .set_defaults(handler=_doctor)
+
+    from coach.cli.models import register
+
+    register(sub)
+    return parser
+
+
+def _add_listen_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("listening")
+    group.add_argument("--engine", choices=("vosk", "whisper", "pocketsphinx"),
+                       help="speech recogniser (default: Vosk if a model is found, else built-in)")
+    group.add_argument("--model", type=Path, metavar="DIR", help="Vosk model folder")
+    group.add_argument("--mic", metavar="DEVICE", help="microphone name or index")
+    group.add_argument("--wake-word", metavar="WORD",
+                       help='act only on sentences starting with WORD (e.g. "coach")')
+    group.add_argument("--no-echo-cancel", dest="echo_cancel", action="store_false",
+                       help="do not take the coach's own voice out of the microphone signal "
+                       "(then commands said over it are rarely heard)")
+
+
+def _add_voice_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("voice")
+    group.add_argument("--speaker", metavar="DEVICE", help="output device name or index")
+    group.add_argument("--rate", type=int, default=165, help="words per minute (default 165)")
+    group.add_argument("--volume", type=float, default=1.0, help="0.0 to 1.0 (default 1.0)")
+    group.add_argument("--voice", help="TTS voice id or part of its name")
+
+
+def _device(value: str | None) -> str | int | None:
+    if value is None:
+        return None
+    return int(value) if value.isdigit() else value
+
+
+def build_settings(args: argparse.Namespace) -> Settings:
+    from coach.content.loader import default_routine_dir
+
+    extra = [Path(p) for p in os.environ.get(ROUTINES_ENV, "").split(os.pathsep) if p]
+    if not 0.0 <= args.volume <= 1.0:
+        raise UserFacingError("--volume must be between 0.0 and 1.0")
+    if not 80 <= args.rate <= 400:
+        raise UserFacingError("--rate must be between 80 and 400 words per minute")
+    return Settings(
+        routine_dirs=(default_routine_dir(), *extra, *args.routines),
+        engine=args.engine,
+        model=args.model,
+        wake_word=args.wake_word,
+        speech=SpeechSettings(rate=args.rate, volume=args.volume, voice=args.voice),
+        audio=AudioSettings(input_device=_device(args.mic), output_device=_device(args.speaker),
+                            echo_cancel=getattr(args, "echo_cancel", True)),
+    )
+
+
+# --- handlers ---------------------------------------------------------------------------
+
+
+def _load(settings: Settings, quiet: bool = False) -> Content:
+    from coach.content.loader import load_content
+
+    content, errors = load_content(settings.routine_dirs)
+    if errors and not quiet:
+        for error in errors:
+            print(error, file=sys.stderr)
+    return content
+
+
+def _print_json(value: object) -> None:
+    print(json.dumps(value, ensure_ascii=False), flush=True)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from coach.core.spoken import say_seconds
+
+    content = _load(build_settings(args))
+    for routine in content.routines.values():
+        total = say_seconds(routine.total_seconds)
+        print(f"{routine.id:<10} {routine.name} ({total}): {routine.description}")
+    return 0
+
+
+def _find_routine(content: Content, name: str) -> Routine:
+    spoken = content.commands.slots.get("routine", {})
+    wanted = name if name in content.routines else spoken.get(name.lower().strip())
+    if wanted is None or wanted not in content.routines:
+        known = ", ".join(content.routines)
+        raise UserFacingError(f"no routine called {name!r}. Known routines: {known}")
+    return content.routines[wanted]
+
+
+def _show(args: argparse.Namespace) -> int:
+    from coach.core.plan import dose
+    from coach.core.spoken import say_seconds
+
+    content = _load(build_settings(args))
+    routine = _find_routine(content, args.routine)
+    print(f"{routine.name} ({routine.id}): {say_seconds(routine.total_seconds)}")
+    if routine.description:
+        print(routine.description)
+    for number, exercise in enumerate(routine.exercises, start=1):
+        rest = f", then rest {say_seconds(exercise.rest_after)}" if exercise.rest_after else ""
+        if number == len(routine.exercises):
+            rest = ""
+        print(f"  {number}. {exercise.name}: {dose(content.phrases, exercise)}{rest}")
+        for cue in exercise.cues:
+            when = f"at {cue.at:g}s" if cue.at is not None else "cue"
+            print(f"       {when}: {cue.text}")
+    return 0
+
+
+def _play(args: argparse.Namespace) -> int:
+    from coach.session.runner import play_routine
+
+    settings = build_settings(args)
+    content = _load(settings)
+    routine = _find_routine(content, args.routine)
+    return play_routine(content, routine, settings, dry_run=args.dry_run, as_json=args.json,
+                        silent=args.silent)
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from coach.core.faq import FaqIndex
+
+    content = _load(build_settings(args), quiet=True)
+    match = FaqIndex(content.faq, content.commands.fillers).best(args.question)
+    entry = match.entry
+    if args.json:
+        _print_json({"answer": entry.answer if entry else None, "id": entry.id if entry else None,
+                     "score": round(match.score, 3)})
+    elif entry is None:
+        print("I don't have an answer to that. Ask about lower back pain during leg workouts.")
+    else:
+        print(entry.answer)
+        print(f"\nMore: {entry.details}")
+    return 0
+
+
+def _intent(args: argparse.Namespace) -> int:
+    from coach.core.understanding import Understanding
+
+    content = _load(build_settings(args), quiet=True)
+    intent = Understanding(content.commands, content.faq).interpret(args.text)
+    if args.json:
+        _print_json({"intent": intent.name, "slots": dict(intent.slots),
+                     "score": round(intent.score, 3)})
+    else:
+        slots = " ".join(f"{k}={v}" for k, v in intent.slots.items())
+        print(f"{intent.name or '(not understood)'} {slots}".rstrip()
+              + f"  [score {intent.score:.2f}]")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from coach.content.loader import check_paths
+
+    # no paths: every folder the coach would load (shipped, $COACH_ROUTINES, --routines)
+    paths = list(args.paths) or list(build_settings(args).routine_dirs)
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise UserFacingError(f"no such file or folder: {', '.join(map(str, missing))}", 1)
+    problems = check_paths(paths)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    print(f"OK: {', '.join(map(str, paths))}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = build_settings(args)
+    content = _load(settings)
+    if getattr(args, "input", None) is not None:
+        from coach.session.listening import run_file
+
+        return run_file(content, settings, args.input, as_json=args.json)
+    if getattr(args, "text", False):
+        from coach.session.runner import run_typed
+
+        return run_typed(content, settings, as_json=args.json, silent=args.silent)
+    from coach.session.listening import run_hands_free
+
+    return run_hands_free(content, settings, as_json=getattr(args, "json", False),
+                          silent=getattr(args, "silent", False))
+
+
+def _listen(args: argparse.Namespace) -> int:
+    from coach.session.listening import listen_file
+
+    settings = build_settings(args)
+    return listen_file(_load(settings, quiet=True), settings, args.input, as_json=args.json)
+
+
+def _devices(args: argparse.Namespace) -> int:
+    from coach.cli.doctor import print_devices
+
+    return print_devices()
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from coach.cli.doctor import run_doctor
+
+    return run_doctor(build_settings(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,267 @@
+"""Question text -> the FAQ entry that answers it, with a score.
+
+Each entry has several phrasings. A question is compared with every phrasing by the
+overlap of their content words (stopwords out, light stemming, word families; a word the
+phrasing lacks but that sounds like one of its words counts as that word), each
+word weighted by how rare it is among the phrasings (IDF), and by a character measure
+for near-verbatim questions. Words no phrasing uses weigh fully against a match, so
+"how do I bake bread" finds nothing.
+
+Pure: no I/O, no device or speech library.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from coach.content.model import FaqEntry
+from coach.core.textnorm import (
+    FRAME_WORDS,
+    content_words,
+    drop_fillers,
+    match_form,
+    sound_key,
+    spoken_form,
+)
+
+__all__ = ["FaqIndex", "FaqMatch", "FaqSettings"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FaqMatch:
+    """The best FAQ entry for a question."""
+
+    entry: FaqEntry | None
+    """None when no entry is close enough."""
+    score: float
+    """Similarity 0..1 of the best entry (also when it was rejected)."""
+
+
+@dataclass(frozen=True)
+class FaqSettings:
+    """Knobs of the FAQ matcher, tuned leave-one-out on the phrasings."""
+
+    threshold: float = 0.45
+    """Lowest score (0..1) that is accepted."""
+    phrasing_weight: float = 0.5
+    """Share of the closest phrasing (content words) in the score."""
+    entry_weight: float = 0.3
+    """Share of the whole entry (all phrasings, answer, details) in the score."""
+    character_weight: float = 0.2
+    """Share of the character measure against the closest phrasing."""
+    word_similarity: float = 0.88
+    """An unknown word is read as a known one from this character similarity (0..1) on."""
+    min_prefix: int = 5
+    """An unknown word that starts with a known one of at least this length is that word."""
+    min_content_words: int = 2
+    """Questions naming fewer topic words ("what time is it") must be near-verbatim."""
+    verbatim: float = 0.9
+    """Character similarity (0..1) from which a question counts as near-verbatim."""
+    min_sound_letters: int = 3
+    """An unknown word this long or longer may be read as the one known word it sounds like."""
+    min_shared_words: int = 2
+    """Topic words (not question framing) a question must share with one of an entry's
+    phrasings, unless near-verbatim: one shared word ("long day", "my towel") is chance."""
+
+
+class _Weights:
+    """IDF weights of content words over a collection of texts."""
+
+    def __init__(self, texts: Sequence[frozenset[str]]) -> None:
+        counts = Counter(word for words in texts for word in words)
+        total = max(1, len(texts))
+        self.idf = {word: math.log(1.0 + total / count) for word, count in counts.items()}
+        self.unknown = math.log(1.0 + total)
+        """Weight of a word no text uses: as rare as can be."""
+
+    def mass(self, words: Iterable[str]) -> float:
+        """Sum of squared weights."""
+        return sum(self.idf.get(word, self.unknown) ** 2 for word in words)
+
+
+@dataclass(frozen=True)
+class _Phrasing:
+    entry: FaqEntry
+    text: str
+    """Match form, fillers removed."""
+    words: frozenset[str]
+    """Stemmed content words."""
+    sounds: dict[str, str]
+    """Sound key -> the phrasing's word with that key (words long enough to tell)."""
+
+    def heard_as(self, words: frozenset[str], keys: Mapping[str, str]) -> frozenset[str]:
+        """`words` with each one this phrasing does not use read as its word that sounds the
+        same, if any: a recogniser writes "week core" and "mad back" for "weak core" and
+        "bad back", and "week" is a word the FAQ also uses. `keys`: each word's sound key."""
+        return frozenset(
+            word if word in self.words else self.sounds.get(keys[word], word) for word in words
+        )
+
+
+class FaqIndex:
+    """Finds the FAQ entry whose phrasings are closest to a question."""
+
+    def __init__(
+        self,
+        entries: Sequence[FaqEntry],
+        fillers: Sequence[str] = (),
+        settings: FaqSettings | None = None,
+    ) -> None:
+        self._settings = settings or FaqSettings()
+        self._fillers = tuple(match_form(filler) for filler in fillers)
+        self._entries = tuple(entries)
+        self._phrasings = [
+            self._phrasing(entry, self._key(question))
+            for entry in self._entries
+            for question in entry.questions
+        ]
+        self._documents = {entry.id: self._document(entry) for entry in self._entries}
+        self._phrasing_weights = _Weights([phrasing.words for phrasing in self._phrasings])
+        self._entry_weights = _Weights(list(self._documents.values()))
+        self._vocabulary = frozenset(self._entry_weights.idf)
+        self._sorted_vocabulary = sorted(self._vocabulary)
+        self._by_sound = _words_by_sound(
+            Counter(word for phrasing in self._phrasings for word in phrasing.words),
+            self._settings.min_sound_letters,
+        )
+        _LOGGER.debug("%d FAQ phrasings, %d words", len(self._phrasings), len(self._vocabulary))
+
+    def _key(self, text: str) -> str:
+        return " ".join(drop_fillers(match_form(text).split(), self._fillers))
+
+    def _phrasing(self, entry: FaqEntry, key: str) -> _Phrasing:
+        words = self._words(key)
+        return _Phrasing(entry, key, words, _sounds(words, self._settings.min_sound_letters))
+
+    @staticmethod
+    def _words(key: str) -> frozenset[str]:
+        return frozenset(content_words(key.split()))
+
+    def _document(self, entry: FaqEntry) -> frozenset[str]:
+        texts = [*entry.questions, entry.answer, entry.details]
+        return frozenset().union(*(self._words(match_form(text)) for text in texts))
+
+    def phrases(self) -> list[str]:
+        """Every question phrasing in spoken form, without duplicates."""
+        spoken = (spoken_form(q) for entry in self._entries for q in entry.questions)
+        return list(dict.fromkeys(text for text in spoken if text))
+
+    def best(self, text: str) -> FaqMatch:
+        """The entry that answers `text`, or FaqMatch(None, best score)."""
+        ranked = self.ranked(text)
+        if not ranked:
+            return FaqMatch(None, 0.0)
+        entry, score = ranked[0]
+        if score < self._settings.threshold:
+            return FaqMatch(None, score)
+        return FaqMatch(entry, score)
+
+    def ranked(self, text: str) -> list[tuple[FaqEntry, float]]:
+        """Every entry with its score, best first."""
+        key = self._key(text)
+        words = frozenset(self._known(word) for word in content_words(key.split()))
+        if not words:
+            return []
+        closest: dict[str, tuple[float, float]] = {}
+        shared: Counter[str] = Counter()  # most topic words any one phrasing shares with it
+        keys = {word: sound_key(word) for word in words}  # once, not once per phrasing
+        for phrasing in self._phrasings:
+            heard = phrasing.heard_as(words, keys)
+            scores = (self._phrasing_score(heard, phrasing), _characters(key, phrasing.text))
+            known = closest.get(phrasing.entry.id)
+            if known is None or sum(scores) > sum(known):
+                closest[phrasing.entry.id] = scores
+            common = len((heard & phrasing.words) - FRAME_WORDS)
+            shared[phrasing.entry.id] = max(shared[phrasing.entry.id], common)
+        few_words = len(words - FRAME_WORDS) < self._settings.min_content_words
+        ranked = [
+            (entry, self._combine(words, entry, *closest.get(entry.id, (0.0, 0.0)),
+                                  shared[entry.id], few_words))
+            for entry in self._entries
+        ]
+        return sorted(ranked, key=lambda pair: pair[1], reverse=True)
+
+    def _combine(
+        self,
+        words: frozenset[str],
+        entry: FaqEntry,
+        phrasing: float,
+        characters: float,
+        shared: int,
+        few_words: bool,
+    ) -> float:
+        thin = few_words or shared < self._settings.min_shared_words
+        if thin and characters < self._settings.verbatim:
+            return 0.0
+        settings = self._settings
+        return (
+            settings.phrasing_weight * phrasing
+            + settings.entry_weight * self._entry_score(words, entry)
+            + settings.character_weight * characters
+        )
+
+    def _known(self, word: str) -> str:
+        """`word`, or the known content word a recognition slip or inflection hides."""
+        if word in self._vocabulary:
+            return word
+        best, best_similarity = word, self._settings.word_similarity * 100.0
+        for known in self._sorted_vocabulary:
+            shorter, longer = sorted((word, known), key=len)
+            if len(shorter) >= self._settings.min_prefix and longer.startswith(shorter):
+                return known
+            similarity = fuzz.ratio(word, known)
+            if similarity >= best_similarity:
+                best, best_similarity = known, similarity
+        if best == word and len(word) >= self._settings.min_sound_letters:
+            return self._by_sound.get(sound_key(word), word)
+        return best
+
+    def _phrasing_score(self, words: frozenset[str], phrasing: _Phrasing) -> float:
+        """Cosine of the IDF-weighted word sets."""
+        weights = self._phrasing_weights
+        norms = math.sqrt(weights.mass(words) * weights.mass(phrasing.words))
+        return weights.mass(words & phrasing.words) / norms if norms else 0.0
+
+    def _entry_score(self, words: frozenset[str], entry: FaqEntry) -> float:
+        """Share of the question's weight that the entry's text covers."""
+        weights = self._entry_weights
+        total = weights.mass(words)
+        return weights.mass(words & self._documents[entry.id]) / total if total else 0.0
+
+
+def _sounds(words: frozenset[str], min_letters: int) -> dict[str, str]:
+    """Sound key -> word, for the words of one phrasing that have a key no other shares."""
+    keys = Counter(sound_key(word) for word in words if len(word) >= min_letters)
+    return {sound_key(word): word for word in words
+            if len(word) >= min_letters and keys[sound_key(word)] == 1}
+
+
+def _words_by_sound(counts: Counter[str], min_letters: int) -> dict[str, str]:
+    """Sound key -> the known word a misheard word with that key most likely is.
+
+    Of words sharing a key the most used one wins if it is used at least three times as
+    often as the others together ("back" over "pack"); otherwise the key is ambiguous.
+    """
+    owners: dict[str, list[str]] = {}
+    for word in counts:
+        if len(word) >= min_letters:
+            owners.setdefault(sound_key(word), []).append(word)
+    chosen: dict[str, str] = {}
+    for key, words in owners.items():
+        words.sort(key=lambda word: counts[word], reverse=True)
+        rest = sum(counts[word] for word in words[1:])
+        if counts[words[0]] >= 3 * rest:
+            chosen[key] = words[0]
+    return chosen
+
+
+def _characters(key: str, phrasing: str) -> float:
+    return fuzz.token_sort_ratio(key, phrasing) / 100.0

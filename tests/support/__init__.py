@@ -1,0 +1,1 @@
+"""Test support shared by the tests and the bench (virtual audio devices)."""
