@@ -78,10 +78,6 @@ def _parse_intent_mapping(
     barge_in = fields.flag("barge_in", hint="true: it may interrupt the coach while it speaks")
     destructive = fields.flag("destructive", hint="true: it loses the user's place")
     words = _parse_lone_words(fields)
-    if words and not barge_in:
-        report.warn(fields.key_pos("not_alone_over_coach"),
-                    f"'not_alone_over_coach' does nothing for intent '{intent}' without barge_in",
-                    "only barge-in intents act over the coach's voice")
     if templates is None:
         return None
     return IntentSpec(intent, templates, barge_in, destructive, words)
