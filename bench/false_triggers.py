@@ -29,10 +29,11 @@ from bench.audio import (
 )
 from bench.streams import CHUNK_SECONDS
 from coach.content.model import Content
-from coach.core.echo import EchoFilter
+from coach.core.echo import EchoFilter, Interpreter
 from coach.core.intents import Intent
 from coach.core.player import Say, timeline
 from coach.hearing.asr.base import Recognizer, Transcript
+from coach.settings.understanding import EchoSettings
 
 __all__ = [
     "TESTDATA",
@@ -187,12 +188,12 @@ def starts_with_wake_word(text: str, wake_word: str = WAKE_WORD) -> bool:
     return bool(words) and words[0].strip(",.!?") == wake_word
 
 
-def echo_judge(audio: CoachVoiceAudio, interpret: Callable[[str], Intent], tail: float,
+def echo_judge(audio: CoachVoiceAudio, understanding: Interpreter, tail: float,
                user_spoke: Callable[[float, float], bool | None] | None = None,
                ) -> Callable[[Transcript], Intent]:
     """The echo filter, told exactly when the coach's voice was audible (and, with echo
     cancellation, whether the canceller's levels show the user's voice)."""
-    echo = EchoFilter(interpret, tail=tail)
+    echo = EchoFilter(understanding, EchoSettings(tail_seconds=tail))
     pending = list(audio.windows)
 
     def decide(transcript: Transcript) -> Intent:

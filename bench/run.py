@@ -288,13 +288,13 @@ def _task(report: Report, engine: str, task: str, model: Path | None, inputs: _I
         return
     if task == "barge_in":
         voice = coach_voice_audio(inputs.content, "warm-up", inputs.plan.barge_in_seconds)
-        judge = echo_judge(voice, understanding.interpret, tail=0.35)
+        judge = echo_judge(voice, understanding, tail=0.35)
         mixed = barge_in_audio(voice, BARGE_IN_LEVEL_DB)
         report(task, run_barge_in(recognizer, mixed, judge, budget / 2).summary())
         recognizer.rebase()
         cleaned = cancel_echo(mixed, EchoCanceller())
         levels = cleaned.levels.user_spoke if cleaned.levels else None
-        judge = echo_judge(voice, understanding.interpret, tail=0.35, user_spoke=levels)
+        judge = echo_judge(voice, understanding, tail=0.35, user_spoke=levels)
         report("barge_in_aec", run_barge_in(recognizer, cleaned, judge, budget / 2).summary())
         return
     cases = inputs.cases if task == "commands" else inputs.faq
@@ -328,7 +328,7 @@ def _false_triggers(
             found.append(count_triggers(name, recognizer, pcm, decide, budget * share).summary())
             report("false_triggers", list(found))
     voice = coach_voice_audio(content, "warm-up", plan.coach_voice_seconds)
-    judge = echo_judge(voice, understanding.interpret, tail=0.35)
+    judge = echo_judge(voice, understanding, tail=0.35)
     recognizer.rebase()
     found.append(count_triggers(f"coach's own voice ({voice.routine})", recognizer, voice.pcm,
                                 judge, plan.coach_voice_budget * share,

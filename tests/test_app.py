@@ -135,7 +135,7 @@ def test_wake_word_required_when_set() -> None:
 def coach_with_echo() -> tuple[list[float], VirtualVoice, Coach, list[dict[str, Any]]]:
     """A coach whose voice (on a settable clock) is known to its echo filter."""
     clock = [0.0]
-    echo = EchoFilter(shipped()[1].interpret)
+    echo = EchoFilter(shipped()[1])
     voice = VirtualVoice(lambda: clock[0], echo)
     coach, events = make_coach(voice=None, echo=echo)
     return clock, voice, coach, events
@@ -169,7 +169,7 @@ def test_a_second_look_phrase_is_not_trusted_over_the_coachs_voice() -> None:
 
 def test_virtual_voice_queues_and_interrupts() -> None:
     clock = [0.0]
-    echo = EchoFilter(lambda text: shipped()[1].interpret(text))
+    echo = EchoFilter(shipped()[1])
     voice = VirtualVoice(lambda: clock[0], echo, speech_seconds=lambda _t: 2.0)
     voice.say("one")
     voice.say("two")  # queued after "one": audible 2..4

@@ -455,9 +455,13 @@ def test_intent_template_errors(intents: str, line: int, column: int, message: s
     assert [(e.line, e.column, e.message) for e in caught.value.errors] == [(line, column, message)]
 
 
-def test_unknown_intent_names_are_allowed() -> None:
-    commands = commands_from_yaml("intents:\n  dance: [let's dance]\n", {})
-    assert commands.intents[0].name == "dance"
+def test_unknown_intent_names_are_a_warning_and_dropped() -> None:
+    warnings: list[ContentError] = []
+    text = "intents:\n  dance: [let's dance]\n  pause: [pause]\n"
+    commands = commands_from_yaml(text, {}, Path("c"), warnings=warnings)
+    assert [intent.name for intent in commands.intents] == ["pause"]
+    (warning,) = warnings
+    assert (warning.line, warning.column, warning.message) == (2, 3, "unknown intent 'dance'")
 
 
 def test_phrases_load_and_bad_templates_are_reported() -> None:
@@ -594,3 +598,10 @@ def test_default_routine_dir_is_next_to_the_package_in_a_source_tree() -> None:
     if not any(source_tree_folder.glob("*.yaml")):
         pytest.skip("running from an installed package, not a source tree")
     assert default_routine_dir() == source_tree_folder
+
+
+def test_shipped_no_answer_phrase_is_what_coach_ask_says() -> None:
+    phrases = load_phrases(default_routine_dir() / "phrases.yaml")
+    assert phrases["no_answer"] == (
+        "I don't have an answer to that. Ask about lower back pain during leg workouts."
+    )

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
 from coach.core.echo import EchoFilter, remove_words
 from coach.core.intents import Intent
+from coach.settings.understanding import EchoSettings
+
+
+def _lone_words() -> dict[str, frozenset[str]]:
+    return {"stop": frozenset({"end", "enough"}), "resume": frozenset({"ready"})}
+
+
+@dataclass(frozen=True)
+class Reads:
+    """A stand-in understanding: a reading of texts, with the shipped commands' barge-in data."""
+
+    interpret: Callable[[str], Intent]
+    barge_in_intents: frozenset[str] = frozenset({"stop", "pause", "resume", "next", "pain"})
+    not_alone_over_coach: Mapping[str, frozenset[str]] = field(default_factory=_lone_words)
 
 
 def interpret(text: str) -> Intent:
@@ -20,14 +37,14 @@ def test_remove_words_takes_out_the_coachs_words_once_each() -> None:
 
 
 def test_no_overlap_means_a_normal_decision() -> None:
-    echo = EchoFilter(interpret)
+    echo = EchoFilter(Reads(interpret))
     echo.spoke("Say resume when you're ready.", 0.0, 2.0)
     verdict = echo.judge("how much time is left", 3.0, 4.0)
     assert verdict.intent.name == "time_left" and not verdict.echo
 
 
 def test_own_words_inside_the_tail_are_echo() -> None:
-    echo = EchoFilter(interpret, tail=0.35)
+    echo = EchoFilter(Reads(interpret), EchoSettings(tail_seconds=0.35))
     echo.spoke("Paused. Say resume when you're ready.", 0.0, 2.0)
     verdict = echo.judge("say resume", 1.5, 2.3)
     assert verdict.echo and verdict.intent.name is None and verdict.residual == ""
@@ -35,17 +52,17 @@ def test_own_words_inside_the_tail_are_echo() -> None:
 
 def test_own_first_word_heard_just_before_playback_reported_it_is_echo() -> None:
     # In CI the recogniser placed the coach's "Go!" 0.1 s before the speaker said it began.
-    echo = EchoFilter(interpret, lead=0.25)
+    echo = EchoFilter(Reads(interpret), EchoSettings(lead_seconds=0.25))
     echo.spoke("Go! Pause squat, 20 seconds.", 22.8, 25.0)
     verdict = echo.judge("Go.", 22.38, 22.7)
     assert verdict.echo and verdict.intent.name is None
-    strict = EchoFilter(interpret, lead=0.0)
+    strict = EchoFilter(Reads(interpret), EchoSettings(lead_seconds=0.0))
     strict.spoke("Go! Pause squat, 20 seconds.", 22.8, 25.0)
     assert not strict.judge("Go.", 22.38, 22.7).echo
 
 
 def test_only_barge_in_commands_act_over_the_coach() -> None:
-    echo = EchoFilter(interpret)
+    echo = EchoFilter(Reads(interpret))
     echo.spoke("Rest 15 seconds. Next up: hip circles.", 10.0, 13.0)
     assert echo.judge("rest 15 seconds stop", 10.0, 12.0).intent.name == "stop"
     assert echo.judge("rest how much time is left", 11.0, 12.0).intent.name is None
@@ -53,14 +70,14 @@ def test_only_barge_in_commands_act_over_the_coach() -> None:
 
 
 def test_speech_with_none_of_the_coachs_words_is_the_users() -> None:
-    echo = EchoFilter(interpret)
+    echo = EchoFilter(Reads(interpret))
     echo.spoke("Paused. Say resume when you're ready.", 10.0, 12.0)
     verdict = echo.judge("how much time is left", 11.8, 13.0)
     assert verdict.echo and verdict.intent.name == "time_left"
 
 
 def test_ended_shortens_a_window_cut_off_early() -> None:
-    echo = EchoFilter(interpret, tail=0.0)
+    echo = EchoFilter(Reads(interpret), EchoSettings(tail_seconds=0.0))
     echo.spoke("A long answer", 0.0, 600.0)
     echo.ended("A long answer", 1.0)
     assert echo.overlapping(2.0, 3.0) == []
@@ -68,21 +85,22 @@ def test_ended_shortens_a_window_cut_off_early() -> None:
 
 
 def test_a_shared_word_does_not_make_a_question_echo() -> None:
-    echo = EchoFilter(lambda text: Intent("question" if "why" in text else None, {}, 0.9, text))
+    echo = EchoFilter(Reads(lambda text: Intent("question" if "why" in text else None, {}, 0.9,
+                                                text)))
     echo.spoke("Keep your chest lifted and your shoulders back.", 5.0, 8.0)
     verdict = echo.judge("why does my lower back hurt when I squat", 6.0, 8.5)
     assert verdict.echo and verdict.intent.name == "question"
 
 
 def test_words_wholly_inside_the_coachs_speech_only_barge_in() -> None:
-    echo = EchoFilter(interpret)
+    echo = EchoFilter(Reads(interpret))
     echo.spoke("Go! Leg swings, left side, 40 seconds.", 20.0, 23.0)
     assert echo.judge("how much time is left", 20.5, 22.0).intent.name is None
     assert echo.judge("pause", 21.0, 21.5).intent.name == "pause"
 
 
 def test_back_to_back_lines_count_as_one_span_of_coach_speech() -> None:
-    echo = EchoFilter(interpret)
+    echo = EchoFilter(Reads(interpret))
     echo.spoke("Halfway.", 180.0, 181.0)
     echo.spoke("Keep your chest lifted.", 181.3, 183.5)
     assert echo.judge("how much time is left", 180.5, 183.0).intent.name is None
@@ -98,7 +116,7 @@ def test_over_the_coach_both_readings_must_agree() -> None:
         name = table.get(text.lower().strip(".!"))
         return Intent(name, {}, 1.0 if name else 0.2, text)
 
-    echo = EchoFilter(reads)
+    echo = EchoFilter(Reads(reads))
     echo.spoke("Rest 6 seconds. Next up: pause squat, 20 seconds.", 47.6, 51.0)
     conflicting = echo.judge("next step", 49.3, 49.9, heard_as="Next stop.")
     assert conflicting.echo and conflicting.intent.name is None
@@ -111,7 +129,7 @@ def test_over_the_coach_both_readings_must_agree() -> None:
 
 
 def test_when_the_canceller_heard_only_the_coach_nothing_acts() -> None:
-    echo = EchoFilter(interpret)
+    echo = EchoFilter(Reads(interpret))
     echo.spoke("Rest 15 seconds.", 10.0, 12.0)
     heard = ("rest 15 seconds stop", 10.0, 12.0)
     assert echo.judge(*heard, user_spoke=False).intent.name is None
@@ -128,7 +146,7 @@ def test_a_lone_everyday_word_over_the_coach_does_not_act() -> None:
         name = {"end": "stop", "stop": "stop"}.get(text)
         return Intent(name, {}, 1.0 if name else 0.2, text)
 
-    echo = EchoFilter(reads)
+    echo = EchoFilter(Reads(reads))
     echo.spoke("Pause at the bottom, then stop halfway up.", 14.0, 17.0)
     assert echo.judge("Bottom. End stop halfway.", 14.5, 16.0).intent.name is None
     assert echo.judge("Bottom. Stop stop halfway.", 14.5, 16.0).intent.name == "stop"

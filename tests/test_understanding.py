@@ -10,11 +10,12 @@ from coach.core.understanding import Understanding
 
 COMMANDS = CommandSet(
     intents=(
-        IntentSpec("pause", ("pause", "hold on")),
-        IntentSpec("stop", ("stop [the workout]",)),
-        IntentSpec("next", ("next [exercise]",)),
+        IntentSpec("pause", ("pause", "hold on"), barge_in=True),
+        IntentSpec("stop", ("stop [the workout]",), barge_in=True, not_alone_over_coach=("end",)),
+        IntentSpec("next", ("next [exercise]",), barge_in=True),
         IntentSpec("whats_next", ("what's next",)),
-        IntentSpec("pain", ("[ouch] my [lower] back hurts", "ouch", "i felt something pop")),
+        IntentSpec("pain", ("[ouch] my [lower] back hurts", "ouch", "i felt something pop"),
+                   barge_in=True),
     ),
     fillers=("um", "coach"),
 )

@@ -8,6 +8,7 @@ from enum import Enum
 from pathlib import Path
 
 from coach.content.model import SourcePos
+from coach.errors import CoachError
 
 __all__ = ["ContentError", "ContentFileError", "Severity"]
 
@@ -65,7 +66,7 @@ class ContentError:
         return f"{text} ({self.hint})" if self.hint else text
 
 
-class ContentFileError(Exception):
+class ContentFileError(CoachError):
     """A content file could not be used; `errors` says every reason found in it."""
 
     def __init__(self, errors: Iterable[ContentError]) -> None:

@@ -16,6 +16,7 @@ __all__ = [
     "Cue",
     "Exercise",
     "FaqEntry",
+    "IntentName",
     "IntentSpec",
     "Routine",
     "Side",
@@ -122,13 +123,46 @@ class FaqEntry:
     """Longer answer for "tell me more"."""
 
 
+class IntentName(str, Enum):
+    """Every intent the program acts on; commands.yaml may only name these."""
+
+    START_ROUTINE = "start_routine"
+    PAUSE = "pause"
+    RESUME = "resume"
+    NEXT = "next"
+    PREVIOUS = "previous"
+    REPEAT = "repeat"
+    RESTART = "restart"
+    TIME_LEFT = "time_left"
+    WHATS_NEXT = "whats_next"
+    STOP = "stop"
+    HELP = "help"
+    LIST_ROUTINES = "list_routines"
+    FORM = "form"
+    PAIN = "pain"
+    MORE = "more"
+    LOUDER = "louder"
+    QUIETER = "quieter"
+    SLOWER = "slower"
+    FASTER = "faster"
+    QUESTION = "question"
+    """A FAQ question; decided by the FAQ index, not by templates."""
+
+
 @dataclass(frozen=True)
 class IntentSpec:
-    """An intent and the templates that express it."""
+    """An intent, the templates that express it, and what it may do."""
 
     name: str
     templates: tuple[str, ...]
     """hassil-style templates: (a | b) alternatives, [optional] words, {slot} references."""
+    barge_in: bool = False
+    """May interrupt the coach while it speaks."""
+    destructive: bool = False
+    """Loses the user's place (e.g. stop, or starting another routine)."""
+    not_alone_over_coach: tuple[str, ...] = ()
+    """Lowercase single words that mean this intent but never act alone over the coach's
+    voice: alone, they are more likely its own words misheard."""
 
 
 @dataclass(frozen=True)

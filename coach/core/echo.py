@@ -14,24 +14,33 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, deque
-from collections.abc import Callable, Collection
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from coach.core.intents import Intent
 from coach.core.textnorm import match_form as normalise
-from coach.core.understanding import BARGE_IN_INTENTS
+from coach.settings.understanding import EchoSettings
 
-__all__ = ["EchoFilter", "Spoken", "Verdict", "remove_words"]
+__all__ = ["EchoFilter", "Interpreter", "Spoken", "Verdict", "remove_words"]
 
 
+class Interpreter(Protocol):
+    """What the echo judge needs of the understanding (coach.core.understanding)."""
 
-UNCLEAR_ALONE = frozenset({"end", "enough", "ready"})
-"""Words that, left alone over the coach's voice, are more likely its own words misheard
-than a command: live, its "Pause at the bottom, then stop halfway up" came back as "Bottom.
-End stop halfway." (residual "end": stop). Said alone, away from its voice, they still act."""
+    def interpret(self, text: str) -> Intent:
+        """The decision for one sentence."""
+        ...
 
-BREATH = 0.5
-"""A pause between two of the coach's lines short enough to speak over neither (seconds)."""
+    @property
+    def barge_in_intents(self) -> frozenset[str]:
+        """Intents that may act over the coach's voice."""
+        ...
+
+    @property
+    def not_alone_over_coach(self) -> Mapping[str, frozenset[str]]:
+        """Intent -> words that never act alone over the coach's voice."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -58,28 +67,13 @@ class Verdict:
 class EchoFilter:
     """Remembers what the coach said recently and judges utterances against it."""
 
-    def __init__(
-        self,
-        interpret: Callable[[str], Intent],
-        tail: float = 0.35,
-        lead: float = 0.25,
-        barge_in: Collection[str] = BARGE_IN_INTENTS,
-        min_barge_in_score: float = 0.9,
-        memory: int = 32,
-        user_share: float = 0.25,
-    ) -> None:
-        self._interpret = interpret
-        self._tail = tail
-        self._lead = lead
-        """The microphone's and the speaker's clocks may disagree by a block or two (device
-        latencies are estimates): the coach's first words can reach the recogniser with
-        times slightly before the moment playback reported them audible."""
-        self._barge_in = frozenset(barge_in)
-        self._min_score = min_barge_in_score
-        self._user_share = user_share
-        """At most this share of an utterance's words may be the coach's for it to count
-        as the user's own (a word like "back" or "your" is said by both)."""
-        self._spoken: deque[Spoken] = deque(maxlen=memory)
+    def __init__(self, understanding: Interpreter, settings: EchoSettings | None = None) -> None:
+        self._understanding = understanding
+        self._interpret = understanding.interpret
+        self._settings = settings or EchoSettings()
+        self._tail = self._settings.tail_seconds
+        self._lead = self._settings.lead_seconds
+        self._spoken: deque[Spoken] = deque(maxlen=self._settings.memory_lines)
         self._lock = threading.Lock()  # playback reports arrive on the audio thread
 
     def spoke(self, text: str, start: float, end: float) -> None:
@@ -135,22 +129,30 @@ class EchoFilter:
             return Verdict(Intent(None, {}, 0.0, " ".join(words)), echo=True, residual="")
         echo_share = 1.0 - len(residual.split()) / len(words)
         inside = any(first <= start and end <= last for first, last in self._spans(overlapping))
-        if not inside and echo_share <= self._user_share:
+        if not inside and echo_share <= self._settings.user_share:
             # Hardly any of the coach's words came through: the user's voice dominated
             # (they spoke over the end of a sentence, or the coach is quiet in the room).
             return Verdict(self._interpret(text), echo=True, residual=residual)
         intent = self._interpret(residual)
-        if (intent.name not in self._barge_in or intent.score < self._min_score
-                or residual in UNCLEAR_ALONE):
+        if not self._may_act_over_coach(intent, residual):
             intent = Intent(None, {}, intent.score, intent.text)
         return Verdict(intent, echo=True, residual=residual)
+
+    def _may_act_over_coach(self, intent: Intent, residual: str) -> bool:
+        """A barge-in command, surely heard, and not a lone word that may be the coach's own
+        misheard (live, "then stop halfway" came back as "End stop halfway": residual "end")."""
+        if intent.name is None or intent.name not in self._understanding.barge_in_intents:
+            return False
+        if intent.score < self._settings.min_barge_in_score:
+            return False
+        return residual not in self._understanding.not_alone_over_coach.get(intent.name, ())
 
     def _spans(self, spoken: list[Spoken]) -> list[tuple[float, float]]:
         """The coach's speech as continuous spans: lines a breath apart count as one."""
         spans: list[tuple[float, float]] = []
         for item in sorted(spoken, key=lambda s: s.start):
             start, end = item.start - self._lead, item.end + self._tail
-            if spans and start <= spans[-1][1] + BREATH:
+            if spans and start <= spans[-1][1] + self._settings.breath_seconds:
                 spans[-1] = (spans[-1][0], max(spans[-1][1], end))
             else:
                 spans.append((start, end))

@@ -16,37 +16,23 @@ Pure: no I/O, no device or speech library.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
-from coach.content.model import CommandSet, FaqEntry
+from coach.content.model import CommandSet, FaqEntry, IntentName
 from coach.core.faq import FaqIndex, FaqMatch
 from coach.core.intents import Intent, IntentMatcher
-from coach.core.textnorm import is_question
+from coach.core.textnorm import is_question, match_form
+from coach.settings.understanding import UnderstandingSettings
 
-__all__ = ["BARGE_IN_INTENTS", "PAIN", "QUESTION", "Understanding", "UnderstandingSettings"]
+__all__ = ["PAIN", "QUESTION", "Understanding"]
 
 _LOGGER = logging.getLogger(__name__)
 
-QUESTION = "question"
+QUESTION = IntentName.QUESTION.value
 """Intent name for FAQ questions; slot `id` holds the entry id."""
-PAIN = "pain"
+PAIN = IntentName.PAIN.value
 """Intent name for pain reports."""
-START_ROUTINE = "start_routine"
-BARGE_IN_INTENTS = ("stop", "pause", "resume", "next", "pain")
-"""Intents that may interrupt the coach while it speaks (a pain report always may)."""
-
-
-@dataclass(frozen=True)
-class UnderstandingSettings:
-    """Knobs of the combined decision."""
-
-    pain_report_score: float = 0.9
-    """Score given to a pain report found inside a longer sentence."""
-    statement_faq_threshold: float = 0.6
-    """Lowest FAQ score for a sentence not phrased as a question."""
-    barge_in_words: int = 3
-    """Longest barge-in phrase (words): short phrases are what people shout over speech."""
+START_ROUTINE = IntentName.START_ROUTINE.value
 
 
 class Understanding:
@@ -62,6 +48,22 @@ class Understanding:
         self._commands = commands
         self.matcher = IntentMatcher(commands)
         self.faq = FaqIndex(faq, commands.fillers)
+        self._barge_in = frozenset(spec.name for spec in commands.intents if spec.barge_in)
+        self._not_alone = {
+            spec.name: frozenset(match_form(word) for word in spec.not_alone_over_coach)
+            for spec in commands.intents
+            if spec.not_alone_over_coach
+        }
+
+    @property
+    def barge_in_intents(self) -> frozenset[str]:
+        """Intents that may interrupt the coach while it speaks (commands.yaml `barge_in`)."""
+        return self._barge_in
+
+    @property
+    def not_alone_over_coach(self) -> Mapping[str, frozenset[str]]:
+        """Intent -> single words (match form) that never act alone over the coach's voice."""
+        return self._not_alone
 
     def interpret(self, text: str) -> Intent:
         """The decision for one sentence; Intent(None, ...) when it is not for the coach."""
@@ -118,7 +120,7 @@ class Understanding:
         return [
             phrase
             for phrase in self.matcher.phrases()
-            if len(phrase.split()) <= limit and self.matcher.match(phrase).name in BARGE_IN_INTENTS
+            if len(phrase.split()) <= limit and self.matcher.match(phrase).name in self._barge_in
         ]
 
     def leading_phrases(self) -> list[str]:

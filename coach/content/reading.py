@@ -1,0 +1,75 @@
+"""A content file's YAML as a positioned top-level mapping, or the problem why not."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+
+from coach.content.errors import ContentError
+from coach.content.model import SourcePos
+from coach.content.report import Report, describe
+from coach.content.yamlpos import YamlList, YamlMap, load_yaml, yaml_error_to_content_error
+
+__all__ = ["marked_mapping", "parse_mapping", "read_mapping", "stream_path"]
+
+
+def stream_path(stream: str | IO[str], path: Path | None) -> Path:
+    """The path errors are reported against: `path`, the stream's name, or `<string>`."""
+    return path if path is not None else Path(getattr(stream, "name", "<string>"))
+
+
+def read_mapping(path: Path, report: Report, what: str, keys: str) -> YamlMap | None:
+    """The file's top-level mapping; None after reporting why it is unusable."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        report.add(ContentError.whole_file(path, f"cannot read the file: {exc.strerror or exc}"))
+        return None
+    return parse_mapping(raw, path, report, what, keys)
+
+
+def parse_mapping(
+    stream: str | bytes | IO[str], path: Path, report: Report, what: str, keys: str
+) -> YamlMap | None:
+    """YAML text's top-level mapping; None after reporting why it is unusable."""
+    try:
+        data = load_yaml(stream, path)
+    except yaml.YAMLError as exc:
+        report.add(yaml_error_to_content_error(exc, path))
+        return None
+    return _top_mapping(data, path, report, what, keys)
+
+
+def _top_mapping(data: Any, path: Path, report: Report, what: str, keys: str) -> YamlMap | None:
+    if data is None:
+        report.add(ContentError.whole_file(path, "the file is empty", f"{what} needs {keys}"))
+        return None
+    if not isinstance(data, YamlMap):
+        pos = data.pos if isinstance(data, YamlList) else SourcePos(path, 1, 1)
+        report.error(pos, f"{what} must be a mapping of keys ({keys}), got {describe(data)}")
+        return None
+    return data
+
+
+def marked_mapping(data: Mapping[str, Any], path: Path | None) -> Any:
+    """Plain dicts and lists as YamlMap/YamlList, all positioned at the start of `path`."""
+    return _mark(data, SourcePos(path or Path("<dict>"), 1, 1))
+
+
+def _mark(value: Any, pos: SourcePos) -> Any:
+    if isinstance(value, (YamlMap, YamlList)):
+        return value
+    if isinstance(value, Mapping):
+        mapping = YamlMap(pos)
+        for key, item in value.items():
+            mapping.put(key, _mark(item, pos), pos, pos)
+        return mapping
+    if isinstance(value, (list, tuple)):
+        sequence = YamlList(pos)
+        for item in value:
+            sequence.add(_mark(item, pos), pos)
+        return sequence
+    return value

@@ -1,0 +1,45 @@
+"""Knobs of understanding: the combined decision and the echo judge. Frozen, with units.
+
+What each value was measured against is in docs/tuning/understanding.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["EchoSettings", "UnderstandingSettings"]
+
+
+@dataclass(frozen=True)
+class UnderstandingSettings:
+    """Knobs of the combined decision (command, pain report, FAQ question)."""
+
+    pain_report_score: float = 0.9
+    """Score (0 to 1) given to a pain report found inside a longer sentence."""
+    statement_faq_threshold: float = 0.6
+    """Lowest FAQ score (0 to 1) for a sentence not phrased as a question: statements reach
+    the FAQ less often than chatter does."""
+    barge_in_words: int = 3
+    """Longest barge-in phrase (words): short phrases are what people shout over speech."""
+
+
+@dataclass(frozen=True)
+class EchoSettings:
+    """Knobs of the echo judge, which never lets the coach act on its own voice."""
+
+    tail_seconds: float = 0.35
+    """How long after the coach stops speaking its own echo may still arrive (room echo and
+    device latency)."""
+    lead_seconds: float = 0.25
+    """How far before playback reported a line audible its first words may be heard: the
+    microphone's and the speaker's clocks may disagree by a block or two."""
+    breath_seconds: float = 0.5
+    """A pause between two of the coach's lines short enough to speak over neither: lines
+    closer than this count as one span of speech."""
+    min_barge_in_score: float = 0.9
+    """Lowest intent score (0 to 1) for a barge-in command to act over the coach's voice."""
+    memory_lines: int = 32
+    """How many of the coach's recent lines are remembered."""
+    user_share: float = 0.25
+    """At most this share (0 to 1) of an utterance's words may be the coach's for it to count
+    as the user's own (a word like "back" or "your" is said by both)."""
