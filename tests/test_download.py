@@ -22,25 +22,19 @@ from pathlib import Path
 
 import pytest
 
-from coach.store.download import (
+from coach.store.archive import ExtractLimits
+from coach.store.catalog import Engine, ModelEntry, Source
+from coach.store.errors import (
     ArchiveError,
     ChecksumError,
     DownloadError,
-    ExtractLimits,
     IncompleteDownloadError,
     OfflineError,
-    download_model,
-    install_from_file,
-    partial_path,
 )
-from coach.store.models import (
-    MANIFEST_NAME,
-    Engine,
-    ModelEntry,
-    Source,
-    is_vosk_model_dir,
-    verify_model_dir,
-)
+from coach.store.fetch import partial_path
+from coach.store.install import download_model, install_from_file
+from coach.store.lookup import is_vosk_model_dir
+from coach.store.verify import MANIFEST_NAME, verify_model_dir
 
 MODEL_NAME = "vosk-model-test-0.1"
 ARCHIVE_PATH = f"/models/{MODEL_NAME}.zip"

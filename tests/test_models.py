@@ -14,21 +14,17 @@ from pathlib import Path
 import pytest
 
 from coach.cli.models import register
-from coach.store.models import (
+from coach.store.catalog import Catalog, Engine, Source, load_catalog
+from coach.store.errors import CatalogError, ModelError
+from coach.store.lookup import (
     ENV_VAR,
-    Catalog,
-    CatalogError,
-    Engine,
-    ModelError,
     ModelPlaces,
-    Source,
     find_vosk_model,
     installed_path,
     is_vosk_model_dir,
-    load_catalog,
     locate_vosk_model,
-    verify_pip_model,
 )
+from coach.store.verify import verify_pip_model
 
 DEFAULT = "vosk-model-test-0.1"
 PIP_PACKAGE = "fakemodel-pkg"
