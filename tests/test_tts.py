@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Iterable
+from types import SimpleNamespace
+from typing import cast
 
 import numpy as np
 import pytest
@@ -16,8 +19,8 @@ from coach.voice.espeak import (
     UnknownVoiceError,
     resolve_voice,
 )
-from coach.voice.playback import NoOutputDeviceError, Pcm, PlaybackEvent
-from coach.voice.speaker import TextSpeaker
+from coach.voice.playback import NoOutputDeviceError, Pcm, PcmPlayer, PlaybackEvent
+from coach.voice.speaker import SoundDeviceSpeaker, TextSpeaker
 from coach.voice.tts import Pyttsx3Synth, resample, trim_silence
 
 COUNTDOWN = ("3", "2", "1", "Rest", "Halfway", "10 seconds")
@@ -186,3 +189,22 @@ def test_voice_errors_are_coach_errors_and_keep_their_old_bases() -> None:
 def test_unknown_voice_is_a_coach_error_through_the_synth() -> None:
     with pytest.raises(UnknownVoiceError, match="espeak-ng --voices=en"):
         Pyttsx3Synth(VoiceSettings(voice="no-such-voice")).synthesize("Rest")
+
+
+def test_speaker_prewarms_the_texts_it_is_given_at_the_device_rate() -> None:
+    class RecordingSynth:
+        settings = VoiceSettings()
+
+        def __init__(self) -> None:
+            self.prewarmed: list[tuple[list[str], int | None]] = []
+
+        def synthesize(self, text: str, rate: int | None = None) -> Pcm:
+            return Pcm(np.zeros(10, dtype=np.int16), rate or 22050)
+
+        def prewarm(self, texts: Iterable[str], rate: int | None = None) -> None:
+            self.prewarmed.append((list(texts), rate))
+
+    synth = RecordingSynth()
+    player = cast(PcmPlayer, SimpleNamespace(rate=48000))
+    SoundDeviceSpeaker(synth, player=player).prewarm(["00:30", "Rest"])
+    assert synth.prewarmed == [(["00:30", "Rest"], 48000)]

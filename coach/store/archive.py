@@ -106,7 +106,7 @@ def extract_archive(archive: Path, dest: Path, limits: ExtractLimits | None = No
     elif tarfile.is_tarfile(archive):
         _extract_tar(archive, dest, budget)
     else:
-        raise ArchiveError(f"{archive.name} is not a zip or tar archive")
+        raise ArchiveError(f"{archive.name} is not a zip or tar archive; {_DAMAGED_HINT}")
 
 
 def _extract_zip(archive: Path, dest: Path, budget: _Budget) -> None:

@@ -114,7 +114,9 @@ def _read_manifest_files(manifest_path: Path) -> dict[str, tuple[int, str]]:
             for name, info in data["files"].items()
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ModelError(f"{manifest_path}: unreadable manifest ({exc})") from exc
+        raise ModelError(
+            f"{manifest_path}: unreadable manifest ({exc}); reinstall the model with --force"
+        ) from exc
 
 
 def _compare(
