@@ -372,7 +372,8 @@ def _cost(plan: Plan, engines: Sequence[str], wav: Path) -> dict[str, object]:
 
 def _tts(runs: int) -> dict[str, object]:
     """Synthesis time of a reply: uncached (new text) vs cached (said before), medians."""
-    from coach.voice.tts import Pyttsx3Synth, TtsUnavailableError
+    from coach.voice.espeak import TtsUnavailableError
+    from coach.voice.tts import Pyttsx3Synth
 
     try:
         synth = Pyttsx3Synth()

@@ -22,25 +22,22 @@ from pathlib import Path
 
 import pytest
 
-from coach.store.download import (
+from coach.errors import CoachError
+from coach.store.archive import ExtractLimits
+from coach.store.catalog import Engine, ModelEntry, Source
+from coach.store.errors import (
     ArchiveError,
+    CatalogError,
     ChecksumError,
     DownloadError,
-    ExtractLimits,
     IncompleteDownloadError,
+    ModelError,
     OfflineError,
-    download_model,
-    install_from_file,
-    partial_path,
 )
-from coach.store.models import (
-    MANIFEST_NAME,
-    Engine,
-    ModelEntry,
-    Source,
-    is_vosk_model_dir,
-    verify_model_dir,
-)
+from coach.store.fetch import partial_path
+from coach.store.install import download_model, install_from_file
+from coach.store.lookup import is_vosk_model_dir
+from coach.store.verify import MANIFEST_NAME, verify_model_dir
 
 MODEL_NAME = "vosk-model-test-0.1"
 ARCHIVE_PATH = f"/models/{MODEL_NAME}.zip"
@@ -541,3 +538,28 @@ def test_manifest_is_not_counted_as_a_model_file(model_zip: bytes, tmp_path: Pat
 
     assert (path / MANIFEST_NAME).is_file()
     assert MANIFEST_NAME not in verify_model_dir(path).extra
+
+
+# --- errors a user can act on -------------------------------------------------------------
+
+def test_store_errors_are_coach_errors() -> None:
+    for error in (ModelError, CatalogError, DownloadError, OfflineError,
+                  IncompleteDownloadError, ChecksumError, ArchiveError):
+        assert issubclass(error, CoachError)
+    assert issubclass(ArchiveError, ModelError)  # `coach models` catches ModelError
+
+
+def test_download_into_a_folder_under_a_file_fails_before_the_network(
+    server: LocalServer, opener: urllib.request.OpenerDirector, model_zip: bytes, tmp_path: Path
+) -> None:
+    entry = entry_for(serve(server, model_zip), model_zip)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file")
+    progress = RecordingProgress()
+
+    with pytest.raises(DownloadError, match=r"cannot use .* as the models folder"):
+        download_model(entry, blocker / "models", opener=opener, progress=progress)
+
+    assert progress.totals == []  # nothing was fetched
+    assert blocker.read_text() == "a file"
+

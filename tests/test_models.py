@@ -14,21 +14,17 @@ from pathlib import Path
 import pytest
 
 from coach.cli.models import register
-from coach.store.models import (
+from coach.store.catalog import Catalog, Engine, Source, load_catalog
+from coach.store.errors import CatalogError, ModelError
+from coach.store.lookup import (
     ENV_VAR,
-    Catalog,
-    CatalogError,
-    Engine,
-    ModelError,
     ModelPlaces,
-    Source,
     find_vosk_model,
     installed_path,
     is_vosk_model_dir,
-    load_catalog,
     locate_vosk_model,
-    verify_pip_model,
 )
+from coach.store.verify import verify_pip_model
 
 DEFAULT = "vosk-model-test-0.1"
 PIP_PACKAGE = "fakemodel-pkg"
@@ -419,3 +415,56 @@ def test_main_cli_model_flag_reaches_models_path(cli: CliWorld) -> None:
 
     assert code == 0
     assert cli.capsys.readouterr().out.strip() == str(other)
+
+
+def _corrupt_deflate(source: Path, target: Path) -> Path:
+    """A copy of the model zip, deflated, whose first member's deflate stream is invalid."""
+    with zipfile.ZipFile(source) as plain, zipfile.ZipFile(target, "w",
+                                                          zipfile.ZIP_DEFLATED) as packed:
+        for info in plain.infolist():
+            packed.writestr(info.filename, plain.read(info), zipfile.ZIP_DEFLATED)
+    with zipfile.ZipFile(target) as packed:
+        first = next(info for info in packed.infolist() if info.file_size > 0)
+    data = bytearray(target.read_bytes())
+    name_length = int.from_bytes(data[first.header_offset + 26:first.header_offset + 28], "little")
+    extra_length = int.from_bytes(data[first.header_offset + 28:first.header_offset + 30],
+                                  "little")
+    start = first.header_offset + 30 + name_length + extra_length
+    data[start:start + first.compress_size] = b"\xff" * first.compress_size  # no block type 3
+    target.write_bytes(bytes(data))
+    return target
+
+
+def test_cli_install_of_zip_with_corrupt_deflate_data_is_a_clear_error(cli: CliWorld) -> None:
+    (cli.tmp_path / "broken").mkdir()
+    archive = _corrupt_deflate(cli.archive, cli.tmp_path / "broken" / f"{DEFAULT}.zip")
+
+    code, _, err = cli.run("install", "--no-checksum", str(archive))
+
+    assert code == 1
+    assert "damaged zip" in err
+    assert "download it again" in err
+    assert "Traceback" not in err
+    assert not (cli.user_models / DEFAULT).exists()
+
+
+@pytest.mark.parametrize("where", ["under /proc", "an existing file", "under a file"])
+def test_cli_install_into_a_folder_that_cannot_be_made_is_a_clear_error(
+    cli: CliWorld, where: str
+) -> None:
+    a_file = cli.tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    dest = {
+        "under /proc": Path("/proc/coach-test-no-such/models"),
+        "an existing file": a_file,
+        "under a file": a_file / "models",
+    }[where]
+    if where == "under /proc" and not Path("/proc").is_dir():
+        pytest.skip("no /proc here")
+
+    code, _, err = cli.run("install", "--dest", str(dest), str(cli.archive))
+
+    assert code == 1
+    assert f"cannot use {dest} as the models folder" in err
+    assert "--dest" in err
+    assert a_file.read_text() == "not a folder"

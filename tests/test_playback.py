@@ -11,8 +11,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from coach.settings.voice import VoiceSettings
 from coach.voice.playback import NoOutputDeviceError, PcmPlayer, PlaybackEvent, list_output_devices
-from coach.voice.tts import Pyttsx3Synth, SoundDeviceSpeaker, VoiceSettings
+from coach.voice.speaker import SoundDeviceSpeaker
+from coach.voice.tts import Pyttsx3Synth
 from tests.support.pulse import SinkRecorder, VirtualAudio
 
 pytestmark = pytest.mark.audio

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Iterable
+from types import SimpleNamespace
+from typing import cast
 
 import numpy as np
 import pytest
 
-from coach.voice.playback import Pcm, PlaybackEvent
-from coach.voice.tts import (
-    PREWARM_PHRASES,
-    Pyttsx3Synth,
-    TextSpeaker,
-    VoiceSettings,
-    _resolve_voice,
-    resample,
-    trim_silence,
+from coach.errors import CoachError
+from coach.settings.voice import SynthSettings, TextSpeakerSettings, VoiceSettings
+from coach.voice.espeak import (
+    TtsTimeoutError,
+    TtsUnavailableError,
+    UnknownVoiceError,
+    resolve_voice,
 )
+from coach.voice.playback import NoOutputDeviceError, Pcm, PcmPlayer, PlaybackEvent
+from coach.voice.speaker import SoundDeviceSpeaker, TextSpeaker
+from coach.voice.tts import Pyttsx3Synth, resample, trim_silence
+
+COUNTDOWN = ("3", "2", "1", "Rest", "Halfway", "10 seconds")
+"""Cues a routine says often: what the session prewarms."""
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +68,14 @@ def test_cache_keys_on_voice_settings() -> None:
 
 def test_prewarm_fills_the_cache(synth: Pyttsx3Synth) -> None:
     started = time.perf_counter()
-    synth.prewarm(PREWARM_PHRASES, rate=44100)
-    uncached = (time.perf_counter() - started) / len(PREWARM_PHRASES)
+    synth.prewarm(COUNTDOWN, rate=44100)
+    uncached = (time.perf_counter() - started) / len(COUNTDOWN)
     started = time.perf_counter()
-    again = [synth.synthesize(text, 44100) for text in PREWARM_PHRASES]
-    cached = (time.perf_counter() - started) / len(PREWARM_PHRASES)
+    again = [synth.synthesize(text, 44100) for text in COUNTDOWN]
+    cached = (time.perf_counter() - started) / len(COUNTDOWN)
     assert all(
         synth.synthesize(text, 44100) is pcm
-        for text, pcm in zip(PREWARM_PHRASES, again, strict=True)
+        for text, pcm in zip(COUNTDOWN, again, strict=True)
     )
     print(f"synthesis per cue: uncached {uncached * 1000:.1f} ms, cached {cached * 1e6:.1f} us")
 
@@ -98,11 +105,11 @@ def test_driver_does_not_print_audio_saved(
 
 def test_voice_resolution() -> None:
     voices = {"gmw/en": "English (Great Britain)", "gmw/en-us": "English (America)"}
-    assert _resolve_voice("gmw/en-us", voices) == "gmw/en-us"
-    assert _resolve_voice("en-us", voices) == "gmw/en-us"
-    assert _resolve_voice("britain", voices) == "gmw/en"
+    assert resolve_voice("gmw/en-us", voices) == "gmw/en-us"
+    assert resolve_voice("en-us", voices) == "gmw/en-us"
+    assert resolve_voice("britain", voices) == "gmw/en"
     with pytest.raises(ValueError, match="no voice 'klingon'"):
-        _resolve_voice("klingon", voices)
+        resolve_voice("klingon", voices)
 
 
 def test_trim_keeps_all_silence_input_unchanged() -> None:
@@ -149,3 +156,55 @@ def test_volume_scales_the_samples(synth: Pyttsx3Synth) -> None:
     quiet = Pyttsx3Synth(VoiceSettings(volume=0.5)).synthesize("Halfway")
     peak = int(np.abs(loud.samples.astype(np.int32)).max())
     assert int(np.abs(quiet.samples.astype(np.int32)).max()) == pytest.approx(peak / 2, rel=0.15)
+
+
+def test_text_speaker_has_a_shortest_line() -> None:
+    clock = FakeClock()
+    speaker = TextSpeaker(io.StringIO(), clock, VoiceSettings(rate=600))
+    assert speaker.duration("Go") == pytest.approx(0.4)
+    longer = TextSpeaker(io.StringIO(), clock, VoiceSettings(rate=600), TextSpeakerSettings(1.0))
+    assert longer.duration("Go") == pytest.approx(1.0)
+
+
+def test_trim_margin_comes_from_the_settings() -> None:
+    samples = np.zeros(16000, dtype=np.int16)
+    samples[8000:8100] = 10000
+    pcm = Pcm(samples, 16000)
+    assert len(trim_silence(pcm).samples) == 100 + 2 * int(16000 * 0.02)
+    wide = trim_silence(pcm, SynthSettings(trim_margin_seconds=0.1))
+    assert len(wide.samples) == 100 + 2 * 1600
+
+
+def test_voice_errors_are_coach_errors_and_keep_their_old_bases() -> None:
+    assert issubclass(TtsUnavailableError, CoachError)
+    assert issubclass(TtsUnavailableError, RuntimeError)
+    assert issubclass(TtsTimeoutError, TtsUnavailableError)
+    assert issubclass(TtsTimeoutError, TimeoutError)
+    assert issubclass(UnknownVoiceError, CoachError)
+    assert issubclass(UnknownVoiceError, ValueError)
+    assert issubclass(NoOutputDeviceError, CoachError)
+    assert issubclass(NoOutputDeviceError, RuntimeError)
+
+
+def test_unknown_voice_is_a_coach_error_through_the_synth() -> None:
+    with pytest.raises(UnknownVoiceError, match="espeak-ng --voices=en"):
+        Pyttsx3Synth(VoiceSettings(voice="no-such-voice")).synthesize("Rest")
+
+
+def test_speaker_prewarms_the_texts_it_is_given_at_the_device_rate() -> None:
+    class RecordingSynth:
+        settings = VoiceSettings()
+
+        def __init__(self) -> None:
+            self.prewarmed: list[tuple[list[str], int | None]] = []
+
+        def synthesize(self, text: str, rate: int | None = None) -> Pcm:
+            return Pcm(np.zeros(10, dtype=np.int16), rate or 22050)
+
+        def prewarm(self, texts: Iterable[str], rate: int | None = None) -> None:
+            self.prewarmed.append((list(texts), rate))
+
+    synth = RecordingSynth()
+    player = cast(PcmPlayer, SimpleNamespace(rate=48000))
+    SoundDeviceSpeaker(synth, player=player).prewarm(["00:30", "Rest"])
+    assert synth.prewarmed == [(["00:30", "Rest"], 48000)]

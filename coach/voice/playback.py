@@ -22,6 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from coach.audio.devices import AudioDevice, choose_device, query_devices
+from coach.errors import CoachError
+from coach.settings.voice import PlaybackSettings
 
 __all__ = [
     "NO_OUTPUT_HINT",
@@ -42,13 +44,6 @@ NO_OUTPUT_HINT = (
     "no audio output device: connect speakers or headphones and run `coach devices`, "
     "or add --silent to print what the coach says instead"
 )
-_BLOCK_SECONDS = 0.01
-_LATENCY_SECONDS = 0.05
-"""Requested output latency. PortAudio's "low" (~20 ms) stalls on ALSA's pulse plugin."""
-_POLL_SECONDS = 0.005
-_WATCH_SECONDS = 0.5
-_STALL_SECONDS = 1.0
-"""No callback for this long while open: the stream is stalled (seconds)."""
 
 
 @dataclass(frozen=True)
@@ -88,8 +83,8 @@ OutputDevice = AudioDevice
 """An audio output device as PortAudio lists it."""
 
 
-class NoOutputDeviceError(RuntimeError):
-    """No usable audio output device."""
+class NoOutputDeviceError(CoachError, RuntimeError):
+    """No usable audio output device; the message says how to connect one or go silent."""
 
 
 def _sounddevice() -> Any:
@@ -144,9 +139,11 @@ class PcmPlayer:
         self,
         device: str | int | None = None,
         rate: int | None = None,
-        latency: float = _LATENCY_SECONDS,
+        settings: PlaybackSettings | None = None,
     ) -> None:
         sd = _sounddevice()
+        self.settings = settings or PlaybackSettings()
+        """Block size, latency asked for, and the watchdog's timing."""
         self.device = resolve_output_device(device)
         self.rate = rate or self.device.default_rate
         """Sample rate of the output stream (hertz): Pcm must be at this rate."""
@@ -165,7 +162,6 @@ class PcmPlayer:
         self._dispatcher.start()
         self.latency = 0.0
         """Output latency the device reports (seconds)."""
-        self._requested_latency = latency
         self._last_fill = time.monotonic()
         self._closed = threading.Event()
         self.restarts = 0
@@ -189,11 +185,11 @@ class PcmPlayer:
     def _open_stream(self, sd: Any) -> Any:
         stream = sd.OutputStream(
             samplerate=self.rate,
-            blocksize=int(self.rate * _BLOCK_SECONDS),
+            blocksize=int(self.rate * self.settings.block_seconds),
             device=self.device.index,
             channels=1,
             dtype="int16",
-            latency=self._requested_latency,
+            latency=self.settings.latency_seconds,
             callback=self._fill,
         )
         stream.start()
@@ -206,8 +202,8 @@ class PcmPlayer:
         The stream's callback runs all the time (silence included); ALSA's pulse plugin has
         been seen to stall it without an error, which would leave the coach mute.
         """
-        while not self._closed.wait(_WATCH_SECONDS):
-            if time.monotonic() - self._last_fill < _STALL_SECONDS:
+        while not self._closed.wait(self.settings.watch_seconds):
+            if time.monotonic() - self._last_fill < self.settings.stall_seconds:
                 continue
             _LOGGER.warning("audio output stalled; restarting the stream")
             try:
@@ -263,7 +259,7 @@ class PcmPlayer:
         while self.is_playing():  # the tail still in the device's buffer
             if deadline is not None and time.monotonic() >= deadline:
                 return False
-            time.sleep(_POLL_SECONDS)
+            time.sleep(self.settings.poll_seconds)
         return True
 
     def close(self) -> None:
