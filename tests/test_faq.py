@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from coach.content.lexicon import shipped_lexicon
 from coach.content.loader import load_content
 from coach.content.model import FaqEntry
 from coach.core.faq import FaqIndex, FaqMatch
@@ -145,3 +147,12 @@ def test_asking_to_be_told_is_not_a_topic_word(
     asked = index.best(f"{asking} the pipe check")
     assert _id(asked) == "pipe-check"
     assert asked.score > plain.score - 0.1
+
+
+def test_the_index_uses_the_lexicon_it_is_given() -> None:
+    entries = (FaqEntry("knee", ("why does my knee ache after squats",), "Load.", ""),)
+    no_families = replace(shipped_lexicon(), families={})
+    question = "why does my knee hurt after squats"
+    shipped = FaqIndex(entries).best(question)
+    assert _id(shipped) == "knee"  # "hurt" and "ache" are one family
+    assert FaqIndex(entries, lexicon=no_families).best(question).score < shipped.score

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from coach.content.lexicon import shipped_lexicon
 from coach.content.model import CommandSet, IntentSpec
 from coach.core.intents import Intent, IntentMatcher, expand_template
 from coach.core.textnorm import sound_key
+from coach.settings.text import MatchSettings
 
 SLOTS = {"routine": {"warm up": "warm-up", "warmup": "warm-up", "core": "core"}}
 COMMANDS = CommandSet(
@@ -139,3 +143,15 @@ def test_shortening_of_two_intents_phrases_is_not_either() -> None:
     matcher = IntentMatcher(commands)
     assert matcher.match("turn it").name is None
     assert matcher.match("turn it upp").name == "louder"
+
+
+def test_the_matcher_uses_the_lexicon_it_is_given() -> None:
+    lexicon = replace(shipped_lexicon(), dangling=frozenset(), leading=frozenset())
+    matcher = IntentMatcher(COMMANDS, lexicon=lexicon)
+    assert matcher.normalise("and resume the") == "and resume the"
+    assert IntentMatcher(COMMANDS).normalise("and resume the") == "resume"
+
+
+def test_a_template_too_loose_for_the_settings_is_refused() -> None:
+    with pytest.raises(ValueError, match="more than 3 sentences"):
+        expand_template("(a | b) (c | d)", {}, MatchSettings(max_expansions=3))

@@ -6,7 +6,10 @@ from itertools import pairwise
 
 import pytest
 
-from coach.core.spoken import DEFAULT_WPM, estimate_seconds, join_words, say_about, say_seconds
+from coach.core.spoken import estimate_seconds, join_words, say_about, say_seconds
+from coach.settings.text import SpeechTimingSettings
+
+DEFAULT_WPM = SpeechTimingSettings().words_per_minute
 
 
 @pytest.mark.parametrize(
@@ -81,7 +84,8 @@ def test_estimate_adds_inner_pauses_not_the_final_stop() -> None:
 
 def test_estimate_slower_voice_takes_longer() -> None:
     text = "Keep your chest lifted and your shoulders back."
-    assert estimate_seconds(text, wpm=120) > estimate_seconds(text) > estimate_seconds(text, 220)
+    slower, faster = (SpeechTimingSettings(words_per_minute=wpm) for wpm in (120, 220))
+    assert estimate_seconds(text, slower) > estimate_seconds(text) > estimate_seconds(text, faster)
 
 
 def test_estimate_grows_with_every_word() -> None:

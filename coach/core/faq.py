@@ -20,17 +20,12 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from coach.content.lexicon import Lexicon, shipped_lexicon
 from coach.content.model import FaqEntry
-from coach.core.textnorm import (
-    FRAME_WORDS,
-    content_words,
-    drop_fillers,
-    match_form,
-    sound_key,
-    spoken_form,
-)
+from coach.core.textnorm import content_words, drop_fillers, match_form, sound_key, spoken_form
+from coach.settings.text import FaqSettings
 
-__all__ = ["FaqIndex", "FaqMatch", "FaqSettings"]
+__all__ = ["FaqIndex", "FaqMatch"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,33 +38,6 @@ class FaqMatch:
     """None when no entry is close enough."""
     score: float
     """Similarity 0..1 of the best entry (also when it was rejected)."""
-
-
-@dataclass(frozen=True)
-class FaqSettings:
-    """Knobs of the FAQ matcher, tuned leave-one-out on the phrasings."""
-
-    threshold: float = 0.45
-    """Lowest score (0..1) that is accepted."""
-    phrasing_weight: float = 0.5
-    """Share of the closest phrasing (content words) in the score."""
-    entry_weight: float = 0.3
-    """Share of the whole entry (all phrasings, answer, details) in the score."""
-    character_weight: float = 0.2
-    """Share of the character measure against the closest phrasing."""
-    word_similarity: float = 0.88
-    """An unknown word is read as a known one from this character similarity (0..1) on."""
-    min_prefix: int = 5
-    """An unknown word that starts with a known one of at least this length is that word."""
-    min_content_words: int = 2
-    """Questions naming fewer topic words ("what time is it") must be near-verbatim."""
-    verbatim: float = 0.9
-    """Character similarity (0..1) from which a question counts as near-verbatim."""
-    min_sound_letters: int = 3
-    """An unknown word this long or longer may be read as the one known word it sounds like."""
-    min_shared_words: int = 2
-    """Topic words (not question framing) a question must share with one of an entry's
-    phrasings, unless near-verbatim: one shared word ("long day", "my towel") is chance."""
 
 
 class _Weights:
@@ -114,9 +82,12 @@ class FaqIndex:
         entries: Sequence[FaqEntry],
         fillers: Sequence[str] = (),
         settings: FaqSettings | None = None,
+        lexicon: Lexicon | None = None,
     ) -> None:
+        """`lexicon`: the words text matching treats specially; None for the shipped one."""
         self._settings = settings or FaqSettings()
-        self._fillers = tuple(match_form(filler) for filler in fillers)
+        self._lexicon = lexicon or shipped_lexicon()
+        self._fillers = tuple(match_form(filler, self._lexicon) for filler in fillers)
         self._entries = tuple(entries)
         self._phrasings = [
             self._phrasing(entry, self._key(question))
@@ -128,30 +99,35 @@ class FaqIndex:
         self._entry_weights = _Weights(list(self._documents.values()))
         self._vocabulary = frozenset(self._entry_weights.idf)
         self._sorted_vocabulary = sorted(self._vocabulary)
-        self._by_sound = _words_by_sound(
-            Counter(word for phrasing in self._phrasings for word in phrasing.words),
-            self._settings.min_sound_letters,
+        self._by_sound = self._words_by_sound(
+            Counter(word for phrasing in self._phrasings for word in phrasing.words)
         )
         _LOGGER.debug("%d FAQ phrasings, %d words", len(self._phrasings), len(self._vocabulary))
 
     def _key(self, text: str) -> str:
-        return " ".join(drop_fillers(match_form(text).split(), self._fillers))
+        return " ".join(drop_fillers(match_form(text, self._lexicon).split(), self._fillers))
+
+    def _sound_key(self, word: str) -> str:
+        return sound_key(word, self._lexicon)
 
     def _phrasing(self, entry: FaqEntry, key: str) -> _Phrasing:
         words = self._words(key)
-        return _Phrasing(entry, key, words, _sounds(words, self._settings.min_sound_letters))
+        return _Phrasing(entry, key, words, self._sounds(words))
 
-    @staticmethod
-    def _words(key: str) -> frozenset[str]:
-        return frozenset(content_words(key.split()))
+    def _words(self, key: str) -> frozenset[str]:
+        return frozenset(content_words(key.split(), self._lexicon))
 
     def _document(self, entry: FaqEntry) -> frozenset[str]:
         texts = [*entry.questions, entry.answer, entry.details]
-        return frozenset().union(*(self._words(match_form(text)) for text in texts))
+        return frozenset().union(
+            *(self._words(match_form(text, self._lexicon)) for text in texts)
+        )
 
     def phrases(self) -> list[str]:
         """Every question phrasing in spoken form, without duplicates."""
-        spoken = (spoken_form(q) for entry in self._entries for q in entry.questions)
+        spoken = (
+            spoken_form(q, self._lexicon) for entry in self._entries for q in entry.questions
+        )
         return list(dict.fromkeys(text for text in spoken if text))
 
     def best(self, text: str) -> FaqMatch:
@@ -167,21 +143,22 @@ class FaqIndex:
     def ranked(self, text: str) -> list[tuple[FaqEntry, float]]:
         """Every entry with its score, best first."""
         key = self._key(text)
-        words = frozenset(self._known(word) for word in content_words(key.split()))
+        words = frozenset(self._known(word) for word in self._words(key))
         if not words:
             return []
         closest: dict[str, tuple[float, float]] = {}
         shared: Counter[str] = Counter()  # most topic words any one phrasing shares with it
-        keys = {word: sound_key(word) for word in words}  # once, not once per phrasing
+        keys = {word: self._sound_key(word) for word in words}  # once, not once per phrasing
+        frame_words = self._lexicon.frame_words
         for phrasing in self._phrasings:
             heard = phrasing.heard_as(words, keys)
             scores = (self._phrasing_score(heard, phrasing), _characters(key, phrasing.text))
             known = closest.get(phrasing.entry.id)
             if known is None or sum(scores) > sum(known):
                 closest[phrasing.entry.id] = scores
-            common = len((heard & phrasing.words) - FRAME_WORDS)
+            common = len((heard & phrasing.words) - frame_words)
             shared[phrasing.entry.id] = max(shared[phrasing.entry.id], common)
-        few_words = len(words - FRAME_WORDS) < self._settings.min_content_words
+        few_words = len(words - frame_words) < self._settings.min_content_words
         ranked = [
             (entry, self._combine(words, entry, *closest.get(entry.id, (0.0, 0.0)),
                                   shared[entry.id], few_words))
@@ -221,8 +198,33 @@ class FaqIndex:
             if similarity >= best_similarity:
                 best, best_similarity = known, similarity
         if best == word and len(word) >= self._settings.min_sound_letters:
-            return self._by_sound.get(sound_key(word), word)
+            return self._by_sound.get(self._sound_key(word), word)
         return best
+
+    def _sounds(self, words: frozenset[str]) -> dict[str, str]:
+        """Sound key -> word, for the words of one phrasing that have a key no other shares."""
+        min_letters = self._settings.min_sound_letters
+        keys = {word: self._sound_key(word) for word in words if len(word) >= min_letters}
+        counts = Counter(keys.values())
+        return {key: word for word, key in keys.items() if counts[key] == 1}
+
+    def _words_by_sound(self, counts: Counter[str]) -> dict[str, str]:
+        """Sound key -> the known word a misheard word with that key most likely is.
+
+        Of words sharing a key the most used one wins if it is used `sound_majority` times
+        as often as the others together ("back" over "pack"); otherwise the key is ambiguous.
+        """
+        owners: dict[str, list[str]] = {}
+        for word in counts:
+            if len(word) >= self._settings.min_sound_letters:
+                owners.setdefault(self._sound_key(word), []).append(word)
+        chosen: dict[str, str] = {}
+        for key, words in owners.items():
+            words.sort(key=lambda word: counts[word], reverse=True)
+            rest = sum(counts[word] for word in words[1:])
+            if counts[words[0]] >= self._settings.sound_majority * rest:
+                chosen[key] = words[0]
+        return chosen
 
     def _phrasing_score(self, words: frozenset[str], phrasing: _Phrasing) -> float:
         """Cosine of the IDF-weighted word sets."""
@@ -235,32 +237,6 @@ class FaqIndex:
         weights = self._entry_weights
         total = weights.mass(words)
         return weights.mass(words & self._documents[entry.id]) / total if total else 0.0
-
-
-def _sounds(words: frozenset[str], min_letters: int) -> dict[str, str]:
-    """Sound key -> word, for the words of one phrasing that have a key no other shares."""
-    keys = Counter(sound_key(word) for word in words if len(word) >= min_letters)
-    return {sound_key(word): word for word in words
-            if len(word) >= min_letters and keys[sound_key(word)] == 1}
-
-
-def _words_by_sound(counts: Counter[str], min_letters: int) -> dict[str, str]:
-    """Sound key -> the known word a misheard word with that key most likely is.
-
-    Of words sharing a key the most used one wins if it is used at least three times as
-    often as the others together ("back" over "pack"); otherwise the key is ambiguous.
-    """
-    owners: dict[str, list[str]] = {}
-    for word in counts:
-        if len(word) >= min_letters:
-            owners.setdefault(sound_key(word), []).append(word)
-    chosen: dict[str, str] = {}
-    for key, words in owners.items():
-        words.sort(key=lambda word: counts[word], reverse=True)
-        rest = sum(counts[word] for word in words[1:])
-        if counts[words[0]] >= 3 * rest:
-            chosen[key] = words[0]
-    return chosen
 
 
 def _characters(key: str, phrasing: str) -> float:

@@ -33,18 +33,14 @@ from hassil.expression import (
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from coach.content.lexicon import Lexicon, shipped_lexicon
 from coach.content.model import CommandSet
 from coach.core.textnorm import drop_fillers, match_form, spoken_form, strip_dangling
+from coach.settings.text import MatchSettings
 
-__all__ = ["MAX_EXPANSIONS", "Intent", "IntentMatcher", "MatchSettings", "expand_template"]
+__all__ = ["Intent", "IntentMatcher", "expand_template"]
 
 _LOGGER = logging.getLogger(__name__)
-
-MAX_EXPANSIONS = 20_000
-"""Most sentences one template may expand to; more means a template is too loose."""
-
-_BEST_FUZZY = 0.99
-"""Highest score of a fuzzy match; 1.0 means an exact phrase."""
 
 Slots = tuple[tuple[str, str], ...]
 """Slot name/value pairs, sorted: hashable form of a slot dict."""
@@ -67,114 +63,120 @@ class Intent:
 
 
 @dataclass(frozen=True)
-class MatchSettings:
-    """Knobs of the fuzzy matcher, tuned on the templates."""
-
-    threshold: float = 0.8
-    """Lowest fuzzy score (0..1) that is accepted."""
-    margin: float = 0.04
-    """How far the best phrase must beat the best phrase meaning something else."""
-    candidates: int = 40
-    """Phrases pre-selected by the fast character measure before rescoring."""
-    word_similarity: float = 0.75
-    """Two words count as the same word from this edit similarity (0..1) on."""
-
-
-@dataclass(frozen=True)
 class _Meaning:
     intent: str
     slots: Slots
 
 
-def expand_template(template: str, slot_values: Mapping[str, Mapping[str, str]]) -> _Expansion:
+def expand_template(
+    template: str,
+    slot_values: Mapping[str, Mapping[str, str]],
+    settings: MatchSettings | None = None,
+    lexicon: Lexicon | None = None,
+) -> _Expansion:
     """Every sentence a template stands for, with the slot values used for it.
 
     Sentences are in spoken form. Raises ValueError for a syntax error, an unknown
-    slot or a template that expands to more than MAX_EXPANSIONS sentences.
+    slot or a template that expands to more than `settings.max_expansions` sentences.
     """
     try:
         sentence = parse_sentence(template)
     except Exception as exc:  # hassil raises several error types
         raise ValueError(f"bad template {template!r}: {exc}") from exc
-    expanded = _expand(sentence.expression, slot_values)
-    return [(spoken_form(text), slots) for text, slots in expanded if spoken_form(text)]
+    lexicon = lexicon or shipped_lexicon()
+    limit = (settings or MatchSettings()).max_expansions
+    expanded = _Expander(slot_values, limit, lexicon).expand(sentence.expression)
+    spoken = ((spoken_form(text, lexicon), slots) for text, slots in expanded)
+    return [(text, slots) for text, slots in spoken if text]
 
 
-def _expand(expression: Expression, slot_values: Mapping[str, Mapping[str, str]]) -> _Expansion:
-    if isinstance(expression, TextChunk):
-        return [(expression.original_text, ())]
-    if isinstance(expression, ListReference):
-        return _expand_slot(expression, slot_values)
-    if isinstance(expression, Alternative):
-        return [item for sub in expression.items for item in _expand(sub, slot_values)]
-    if isinstance(expression, Permutation):
-        return _expand_permutation(expression, slot_values)
-    if isinstance(expression, Group):
-        return _expand_sequence(expression.items, slot_values)
-    raise ValueError(f"unsupported template element: {type(expression).__name__}")
+@dataclass(frozen=True)
+class _Expander:
+    """Walks hassil's expression tree, keeping track of the slot values of each sentence."""
 
+    slot_values: Mapping[str, Mapping[str, str]]
+    limit: int
+    """Most sentences one template may expand to."""
+    lexicon: Lexicon
 
-def _expand_slot(
-    reference: ListReference, slot_values: Mapping[str, Mapping[str, str]]
-) -> _Expansion:
-    values = slot_values.get(reference.list_name)
-    if not values:
-        raise ValueError(f"unknown slot {{{reference.list_name}}}")
-    # "warm-up" and "warm up" sound the same: keep one sentence per spoken value.
-    spoken_values = {spoken_form(spoken): value for spoken, value in values.items()}
-    return [
-        (f" {spoken} ", ((reference.slot_name, value),)) for spoken, value in spoken_values.items()
-    ]
+    def expand(self, expression: Expression) -> _Expansion:
+        if isinstance(expression, TextChunk):
+            return [(expression.original_text, ())]
+        if isinstance(expression, ListReference):
+            return self._slot(expression)
+        if isinstance(expression, Alternative):
+            return [item for sub in expression.items for item in self.expand(sub)]
+        if isinstance(expression, Permutation):
+            return self._permutation(expression)
+        if isinstance(expression, Group):
+            return self._sequence(expression.items)
+        raise ValueError(f"unsupported template element: {type(expression).__name__}")
 
-
-def _expand_sequence(
-    items: Sequence[Expression], slot_values: Mapping[str, Mapping[str, str]]
-) -> _Expansion:
-    sentences: _Expansion = [("", ())]
-    for item in items:
-        parts = _expand(item, slot_values)
-        if len(sentences) * len(parts) > MAX_EXPANSIONS:
-            raise ValueError(f"template expands to more than {MAX_EXPANSIONS} sentences")
-        sentences = [
-            (text + part, tuple(sorted(slots + part_slots)))
-            for text, slots in sentences
-            for part, part_slots in parts
+    def _slot(self, reference: ListReference) -> _Expansion:
+        values = self.slot_values.get(reference.list_name)
+        if not values:
+            raise ValueError(f"unknown slot {{{reference.list_name}}}")
+        # "warm-up" and "warm up" sound the same: keep one sentence per spoken value.
+        spoken_values = {
+            spoken_form(spoken, self.lexicon): value for spoken, value in values.items()
+        }
+        return [
+            (f" {spoken} ", ((reference.slot_name, value),))
+            for spoken, value in spoken_values.items()
         ]
-    return sentences
 
+    def _sequence(self, items: Sequence[Expression]) -> _Expansion:
+        sentences: _Expansion = [("", ())]
+        for item in items:
+            parts = self.expand(item)
+            if len(sentences) * len(parts) > self.limit:
+                raise ValueError(f"template expands to more than {self.limit} sentences")
+            sentences = [
+                (text + part, tuple(sorted(slots + part_slots)))
+                for text, slots in sentences
+                for part, part_slots in parts
+            ]
+        return sentences
 
-def _expand_permutation(
-    permutation: Permutation, slot_values: Mapping[str, Mapping[str, str]]
-) -> _Expansion:
-    sentences: _Expansion = []
-    for order in itertools.permutations(permutation.items):
-        spaced: list[Expression] = []
-        for item in order:
-            spaced += [item, TextChunk(" ")]
-        sentences += _expand_sequence(spaced, slot_values)
-    return sentences
+    def _permutation(self, permutation: Permutation) -> _Expansion:
+        sentences: _Expansion = []
+        for order in itertools.permutations(permutation.items):
+            spaced: list[Expression] = []
+            for item in order:
+                spaced += [item, TextChunk(" ")]
+            sentences += self._sequence(spaced)
+        return sentences
 
 
 class IntentMatcher:
     """Turns text into an Intent using the templates of a CommandSet."""
 
-    def __init__(self, commands: CommandSet, settings: MatchSettings | None = None) -> None:
+    def __init__(
+        self,
+        commands: CommandSet,
+        settings: MatchSettings | None = None,
+        lexicon: Lexicon | None = None,
+    ) -> None:
+        """`lexicon`: the words text matching treats specially; None for the shipped one."""
         self._settings = settings or MatchSettings()
-        self._fillers = tuple(match_form(filler) for filler in commands.fillers)
+        self._lexicon = lexicon or shipped_lexicon()
+        self._fillers = tuple(self._match_form(filler) for filler in commands.fillers)
         self._spoken: dict[str, str] = {}
         self._table: dict[str, _Meaning] = {}
         self.conflicts: list[tuple[str, str, str]] = []
         """(sentence, kept intent, ignored intent) for sentences two intents claim."""
         for spec in commands.intents:
             for template in spec.templates:
-                for text, slots in expand_template(template, commands.slots):
+                expanded = expand_template(template, commands.slots, self._settings,
+                                           self._lexicon)
+                for text, slots in expanded:
                     self._add(text, _Meaning(spec.name, slots))
         self._choices = list(self._table)
         self._meanings = [self._table[choice] for choice in self._choices]
         _LOGGER.debug("%d command phrases", len(self._choices))
 
     def _add(self, spoken: str, meaning: _Meaning) -> None:
-        key = " ".join(drop_fillers(match_form(spoken).split(), self._fillers))
+        key = " ".join(drop_fillers(self._match_form(spoken).split(), self._fillers))
         if not key:
             return
         self._spoken.setdefault(spoken, meaning.intent)
@@ -184,6 +186,9 @@ class IntentMatcher:
         elif known != meaning:
             self.conflicts.append((key, known.intent, meaning.intent))
             _LOGGER.warning("%r means both %s and %s", key, known.intent, meaning.intent)
+
+    def _match_form(self, text: str) -> str:
+        return match_form(text, self._lexicon)
 
     def phrases(self) -> list[str]:
         """Every expanded sentence in spoken form, without duplicates."""
@@ -200,8 +205,8 @@ class IntentMatcher:
 
     def normalise(self, text: str) -> str:
         """Match form of `text` without fillers and dangling function words."""
-        words = drop_fillers(match_form(text).split(), self._fillers)
-        return " ".join(strip_dangling(words)) if words else ""
+        words = drop_fillers(self._match_form(text).split(), self._fillers)
+        return " ".join(strip_dangling(words, self._lexicon)) if words else ""
 
     def mentions(self, text: str, intent: str) -> bool:
         """Whether some stretch of consecutive words of `text` is a phrase of `intent`.
@@ -244,7 +249,8 @@ class IntentMatcher:
         if not accepted:
             return Intent(None, {}, best_score, key)
         # Both measures ignore word order: keep 1.0 for phrases that are really exact.
-        return Intent(best.intent, dict(best.slots), min(best_score, _BEST_FUZZY), key)
+        score = min(best_score, self._settings.best_fuzzy)
+        return Intent(best.intent, dict(best.slots), score, key)
 
     def _lacks_the_telling_word(self, key: str) -> bool:
         """Whether `key` is, word for word, a shortening of phrases of two intents: "turn it"

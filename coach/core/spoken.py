@@ -6,17 +6,18 @@ import math
 import re
 from collections.abc import Sequence
 
+from coach.settings.text import SpeechTimingSettings
+
 __all__ = ["estimate_seconds", "join_words", "say_about", "say_seconds"]
 
 _WORD = re.compile(r"[A-Za-z0-9']+")
 _PAUSE = re.compile(r"[.,;:!?…]")
-
-DEFAULT_WPM = 165
-"""Words per minute of the default voice; espeak-ng's own default is 175."""
+_TIMING = SpeechTimingSettings()
 
 
-def estimate_seconds(text: str, wpm: int = DEFAULT_WPM) -> float:
-    """Rough spoken duration of `text` (seconds): words at `wpm` plus short punctuation pauses.
+def estimate_seconds(text: str, timing: SpeechTimingSettings = _TIMING) -> float:
+    """Rough spoken duration of `text` (seconds): words at the voice's rate plus short
+    punctuation pauses.
 
     Used to keep utterances from overlapping when the real synthesised length is unknown;
     errs long so a cue is dropped rather than spoken over a countdown.
@@ -25,7 +26,12 @@ def estimate_seconds(text: str, wpm: int = DEFAULT_WPM) -> float:
     if words == 0:
         return 0.0
     pauses = len(_PAUSE.findall(text.rstrip(".!?")))
-    return round(words * 60.0 / wpm + 0.15 * pauses + 0.25, 2)
+    seconds = (
+        words * 60.0 / timing.words_per_minute
+        + timing.pause_seconds * pauses
+        + timing.start_seconds
+    )
+    return round(seconds, 2)
 
 
 def say_seconds(seconds: float) -> str:
