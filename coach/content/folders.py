@@ -37,7 +37,8 @@ _T = TypeVar("_T")
 FAQ_FILE = "faq.yaml"
 COMMANDS_FILE = "commands.yaml"
 PHRASES_FILE = "phrases.yaml"
-_SPECIAL_FILES = frozenset({FAQ_FILE, COMMANDS_FILE, PHRASES_FILE})
+LEXICON_FILE = "lexicon.yaml"
+_SPECIAL_FILES = frozenset({FAQ_FILE, COMMANDS_FILE, PHRASES_FILE, LEXICON_FILE})
 YAML_GLOB = "*.yaml"
 
 
@@ -49,6 +50,7 @@ class ContentFiles:
     faq: Path | None = None
     commands: Path | None = None
     phrases: Path | None = None
+    lexicon: Path | None = None
 
 
 def classify(paths: Iterable[Path]) -> ContentFiles:
@@ -65,6 +67,7 @@ def classify(paths: Iterable[Path]) -> ContentFiles:
         faq=special.get(FAQ_FILE),
         commands=special.get(COMMANDS_FILE),
         phrases=special.get(PHRASES_FILE),
+        lexicon=special.get(LEXICON_FILE),
     )
 
 

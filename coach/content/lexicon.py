@@ -20,13 +20,13 @@ from typing import Any, TypeVar
 import yaml
 
 from coach.content.errors import ContentError, ContentFileError
+from coach.content.folders import LEXICON_FILE
 from coach.content.model import SourcePos
 from coach.content.yamlpos import YamlList, YamlMap, load_yaml, yaml_error_to_content_error
 
 __all__ = ["LEXICON_FILE", "Lexicon", "NumberWords", "SoundRules", "check_lexicon",
            "load_lexicon", "shipped_lexicon"]
 
-LEXICON_FILE = "lexicon.yaml"
 
 _T = TypeVar("_T")
 

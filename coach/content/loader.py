@@ -37,6 +37,7 @@ from coach.content.folders import (
     routine_and_id_pos,
     try_load,
 )
+from coach.content.lexicon import check_lexicon
 from coach.content.model import CommandSet, Content, FaqEntry, Routine
 from coach.content.phrases import parse_phrases
 from coach.content.reading import marked_mapping, parse_mapping, read_mapping, stream_path
@@ -264,6 +265,8 @@ def check_paths(paths: Sequence[Path]) -> list[ContentError]:
     for folder, files in groups.items():
         try_load(load_faq, files.faq, problems)
         try_load(load_phrases, files.phrases, problems)
+        if files.lexicon is not None:
+            problems.extend(check_lexicon(files.lexicon))
         if files.commands is not None:
             neighbours = {**quiet_routines(folder), **known}
             try_load(partial(load_commands, routines=neighbours), files.commands, problems)
