@@ -86,16 +86,18 @@ class SileroClassifier:
         self._detector.reset()
 
 
-def make_classifier(kind: str = "silero") -> FrameClassifier:
-    """ "silero" (falls back to energy if it fails to load) or "energy"."""
+def make_classifier(
+    kind: str = "silero", energy: EnergyVadSettings | None = None
+) -> FrameClassifier:
+    """ "silero" (falls back to energy if it fails to load) or "energy" (with `energy`)."""
     if kind == "energy":
-        return EnergyClassifier()
+        return EnergyClassifier(settings=energy)
     if kind != "silero":
         raise ValueError(f"unknown VAD kind {kind!r}; use 'silero' or 'energy'")
     try:
         return SileroClassifier()
     except Exception as exc:  # any import or model-load failure: keep working on energy
         _LOGGER.warning("Silero VAD unavailable (%s); using the energy detector", exc)
-        return EnergyClassifier()
+        return EnergyClassifier(settings=energy)
 
 
