@@ -25,7 +25,8 @@ from bench.streams import CHUNK_SECONDS, MATCH_AFTER, MATCH_BEFORE, Fed, feed
 from coach.core.intents import Intent
 from coach.hearing.aec import EchoCanceller
 from coach.hearing.asr.base import Pcm, Recognizer, Transcript
-from coach.hearing.doubletalk import DoubleTalk, DoubleTalkSettings
+from coach.hearing.doubletalk import DoubleTalk
+from coach.settings.hearing import DoubleTalkSettings
 
 __all__ = ["BARGE_IN_SAID", "BargeInAudio", "BargeInResult", "barge_in_audio", "cancel_echo",
            "room_echo", "run_barge_in"]

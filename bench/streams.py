@@ -47,7 +47,7 @@ _LOGGER = logging.getLogger(__name__)
 
 CHUNK_SECONDS = 0.03
 """Audio handed to the recogniser per call (seconds): the live microphone's block
-(`coach.hearing.microphone.BLOCK_SECONDS`), so decision latency is what a user waits. Fed
+(`MicrophoneSettings.block_s`), so decision latency is what a user waits. Fed
 100 ms at a time, as `coach listen` reads a file, a decision waited 35 ms longer on average
 for the chunk it fell in."""
 LEAD_SECONDS = 0.4

@@ -7,6 +7,7 @@ import numpy.typing as npt
 import pytest
 
 from coach.hearing.aec import EchoCanceller, EchoDelay, LiveEchoCancel, OutputTimeline
+from coach.settings.hearing import AecSettings
 
 RATE = 16_000
 
@@ -33,7 +34,7 @@ def test_timeline_resamples_without_aliases() -> None:
 
 
 def test_timeline_is_silent_where_nothing_was_played() -> None:
-    timeline = OutputTimeline(keep_s=1.0)
+    timeline = OutputTimeline(AecSettings(timeline_keep_s=1.0))
     assert not timeline.read(0.0, 160).any()  # nothing written yet
     timeline.write(np.full(16_000, 1000, np.int16), RATE, heard_at=5.0)
     assert not timeline.read(4.5, 1600).any()  # before it played
@@ -144,7 +145,7 @@ def test_doctor_reports_echo_cancellation(monkeypatch: pytest.MonkeyPatch) -> No
 def test_echo_delay_moves_only_when_two_measurements_agree() -> None:
     """In CI a count ("3, 2, 1", a second apart) once matched at 968 ms; the reference jumped
     there and back, and the filter took seconds to adapt again."""
-    delay = EchoDelay(window_s=0.5, search_s=0.25)
+    delay = EchoDelay(AecSettings(delay_window_s=0.5, delay_search_s=0.25))
     far = np.random.default_rng(8).standard_normal(16_000) * 3000
 
     def measure(lag_s: float) -> float | None:
@@ -166,7 +167,7 @@ def test_echo_delay_moves_only_when_two_measurements_agree() -> None:
 def test_callback_jitter_does_not_move_the_timeline() -> None:
     """A callback's reported time jitters, or shifts without the sound moving; the anchor
     follows only a large, lasting change (the stream restarted or skipped)."""
-    timeline = OutputTimeline(keep_s=2.0)
+    timeline = OutputTimeline(AecSettings(timeline_keep_s=2.0))
     ramp = np.arange(160, dtype=np.int16)
     for block in range(21):
         early = 0.03 if block == 20 else 0.0

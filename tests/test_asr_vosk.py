@@ -17,6 +17,7 @@ from coach.hearing.asr.vosk import (
     missing_words_from_log,
     read_model_words,
 )
+from coach.settings.hearing import VoskSettings
 from tests.speech_fixtures import concat, espeak_available, silence, speak
 
 KOREAN = {"정지": "stop", "다음": "next", "일시 정지": "pause", "계속": "resume"}
@@ -128,7 +129,8 @@ def test_korean_out_of_grammar_speech_rejected(korean: VoskRecognizer) -> None:
 @pytest.mark.slow
 @needs_korean
 def test_korean_cap_closes_long_utterance(korean: VoskRecognizer) -> None:
-    capped = VoskRecognizer(korean.model_path, list(KOREAN), max_utterance_s=1.0)
+    capped = VoskRecognizer(korean.model_path, list(KOREAN),
+                            settings=VoskSettings(max_utterance_s=1.0))
     words = concat(*(speak(w, voice="ko", speed=120) for w in ["다음", "정지", "다음", "계속"]))
     found: list[Transcript] = []
     for begin in range(0, len(words), 800):

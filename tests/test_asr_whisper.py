@@ -8,17 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from coach.content.recognizer import default_recognizer_words
 from coach.core.textnorm import normalise_text
+from coach.core.transcripts import Decoded, build_prompt, collapse_repeats, is_hallucination
 from coach.hearing.asr.base import Transcript
 from coach.hearing.asr.whisper import (
-    Decoded,
     WhisperDecoder,
     WhisperRecognizer,
-    WhisperSettings,
-    build_prompt,
-    collapse_repeats,
     find_whisper_model,
-    is_hallucination,
     verify_tiny_en,
 )
 from coach.hearing.endpoint import (
@@ -29,6 +26,7 @@ from coach.hearing.endpoint import (
     UtteranceSegmenter,
 )
 from coach.hearing.wavsource import read_wav
+from coach.settings.hearing import DecisionSettings, HallucinationSettings, WhisperSettings
 from tests.speech_fixtures import concat, espeak_available, pink_noise, silence, speak, with_gaps
 
 COMMANDS = ["pause", "resume", "stop", "start the warm up", "how much time is left", "next"]
@@ -84,7 +82,8 @@ def test_prompt_is_short_vocabulary() -> None:
 )
 def test_hallucination_rules(text: str, logprob: float, no_speech: float, junk: bool) -> None:
     decoded = Decoded(text, logprob, no_speech, 0.0)
-    assert is_hallucination(decoded, WhisperSettings()) is junk
+    junk_texts = default_recognizer_words().junk_transcripts
+    assert is_hallucination(decoded, HallucinationSettings(), junk_texts) is junk
 
 
 @pytest.fixture(scope="module")
@@ -289,13 +288,13 @@ def test_voice_resuming_after_an_early_decision(tail: str, gap_s: float, heard: 
 
 
 def look_ahead_run(
-    settings: WhisperSettings, audio: np.ndarray, tail: str = "Side.",
+    settings: DecisionSettings, audio: np.ndarray, tail: str = "Side.",
     runners_up: tuple[str, ...] = (),
 ) -> tuple[list[Transcript], int]:
     decoder = ScriptedDecoder(tail, runners_up)
     rec = WhisperRecognizer(
-        decoder=decoder,  # type: ignore[arg-type]
-        settings=settings,
+        decoder=decoder,
+        decision=settings,
         phrases=["pause", "next"],
         segmenter=UtteranceSegmenter(EnergyClassifier(), EndpointSettings(chatter_gate=False)),
         is_complete=lambda text: normalise_text(text) in {"pause", "next"},
@@ -307,8 +306,8 @@ def test_decode_made_as_voice_falls_quiet_serves_the_pause() -> None:
     """The decode starts at the first short gap and the pause reuses it: one decode, and the
     decision at the pause, as without looking ahead."""
     audio = concat(silence(0.5), tone(1.0), silence(1.0))
-    ahead, ahead_decodes = look_ahead_run(WhisperSettings(), audio)
-    plain, plain_decodes = look_ahead_run(WhisperSettings(look_ahead_max_s=0.0), audio)
+    ahead, ahead_decodes = look_ahead_run(DecisionSettings(), audio)
+    plain, plain_decodes = look_ahead_run(DecisionSettings(look_ahead_max_s=0.0), audio)
     assert [t.text for t in ahead] == [t.text for t in plain] == ["Pause."]
     assert ahead[0].at == plain[0].at
     assert ahead_decodes == plain_decodes == 1
@@ -317,7 +316,7 @@ def test_decode_made_as_voice_falls_quiet_serves_the_pause() -> None:
 def test_voice_after_the_look_ahead_is_decoded_again() -> None:
     """A gap between words is not the end: the words after it are heard too."""
     audio = concat(silence(0.5), tone(0.5), silence(0.1), tone(0.5), silence(1.0))
-    heard, decodes = look_ahead_run(WhisperSettings(), audio)
+    heard, decodes = look_ahead_run(DecisionSettings(), audio)
     assert [t.text for t in heard] == ["Pause."]
     assert decodes == 2  # the first half at the gap (too short: "Side."), then the whole
 
@@ -333,8 +332,9 @@ def test_second_look_phrase_decides_at_the_pause() -> None:
     """A misheard command ("Necks.") that the second look makes whole closes at the pause, as
     Whisper's own words of a whole command do, not after the full closing silence."""
     audio = concat(silence(0.5), tone(0.5), silence(1.0))
-    early, _ = look_ahead_run(WhisperSettings(), audio, tail="Necks.")
-    late, _ = look_ahead_run(WhisperSettings(early_second_look=False), audio, tail="Necks.")
+    early, _ = look_ahead_run(DecisionSettings(), audio, tail="Necks.")
+    late, _ = look_ahead_run(DecisionSettings(early_second_look=False), audio,
+                              tail="Necks.")
     assert [(t.text, t.heard_as) for t in early] == [("next", "Necks.")]
     assert [(t.text, t.heard_as) for t in late] == [("next", "Necks.")]
     assert late[0].at - early[0].at >= 0.1
@@ -355,7 +355,7 @@ def test_second_look_tries_whispers_runners_up(
     """Whisper's other readings of the audio are tried when they are whole commands that
     could account for all of it (the shortlist finds no phrase like "Cli-tut.")."""
     audio = concat(silence(0.5), tone(0.5), silence(1.0))
-    found, _ = look_ahead_run(WhisperSettings(), audio, tail=heard, runners_up=runners_up)
+    found, _ = look_ahead_run(DecisionSettings(), audio, tail=heard, runners_up=runners_up)
     assert [t.text for t in found] == [decided]
     assert found[0].heard_as == ("" if decided == heard else heard)
 

@@ -7,6 +7,7 @@ import numpy.typing as npt
 
 from coach.hearing.aec import EchoCanceller, LiveEchoCancel, OutputTimeline
 from coach.hearing.doubletalk import DoubleTalk
+from coach.settings.hearing import AecSettings
 from tests.test_aec import RATE, room, speech_like
 
 BLOCK = 480
@@ -77,7 +78,7 @@ def test_through_the_real_canceller() -> None:
     user = np.zeros_like(far)
     user[8 * RATE : 9 * RATE] = speech_like(1.0, seed=3)
     heard = (echo.astype(np.int32) + user).clip(-32768, 32767).astype(np.int16)
-    timeline = OutputTimeline(keep_s=12.0)
+    timeline = OutputTimeline(AecSettings(timeline_keep_s=12.0))
     timeline.write(far, RATE, heard_at=0.0)
     live = LiveEchoCancel(timeline, EchoCanceller())
     for i in range(0, len(heard), BLOCK):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from coach.core.rescore import PhraseShortlist, RescoreSettings, choose_phrase
+from coach.core.rescore import PhraseShortlist, choose_phrase
+from coach.settings.hearing import RescoreSettings
 
 PHRASES = [
     "pause", "pause the workout", "resume", "slower", "louder", "skip ahead", "skip",

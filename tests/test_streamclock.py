@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from coach.hearing.streamclock import StreamClock
+from coach.settings.hearing import MicrophoneSettings
 
 RATE = 16000
 BLOCK = 1600  # 0.1 s
@@ -27,7 +28,7 @@ def test_a_backlog_after_a_long_decode_does_not_shift_the_words_later() -> None:
 
 
 def test_only_recent_blocks_count_so_clock_drift_is_followed() -> None:
-    clock = StreamClock(RATE, window_s=5.0)
+    clock = StreamClock(RATE, MicrophoneSettings(clock_window_s=5.0))
     drift = 0.001  # the sound card runs 0.1% slow
     for n in range(1, 600):
         offset = clock.observe(n * BLOCK, 2.0 + n * 0.1 * (1 + drift))

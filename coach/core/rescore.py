@@ -14,47 +14,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import zip_longest
 
 from rapidfuzz import fuzz, process
 
 from coach.core.textnorm import normalise_text
+from coach.settings.hearing import RescoreSettings
 
-__all__ = ["PhraseShortlist", "RescoreSettings", "choose_phrase"]
+__all__ = ["PhraseShortlist", "choose_phrase"]
 
 _LETTERS = re.compile(r"[^a-z]")
 _NON_LETTERS = re.compile(r"[^a-z ]")
 _Hit = tuple[str, float, int]
 """rapidfuzz's (choice, score, index)."""
-
-
-@dataclass(frozen=True)
-class RescoreSettings:
-    """How many phrases are tried and when one wins.
-
-    Tuned on spoken clips of the held-out sentences that the bench also speaks, so the bench's
-    figures for the second look are somewhat optimistic."""
-
-    candidates: int = 6
-    """Phrases scored against the audio, at most."""
-    margin: float = 3.0
-    """A phrase wins if its log-probability is at most this far (nats) below the transcript's."""
-    min_length_ratio: float = 0.6
-    max_length_ratio: float = 1.6
-    """A phrase's letters against the transcript's: a fragment ("next" for "next week we
-    travel") or a padded phrase would explain too little or too much of the audio."""
-    min_similarity: float = 40.0
-    """Character similarity (0..100) a phrase needs with the transcript to be tried."""
-    hypotheses: int = 5
-    """Whisper's own readings (a beam search of this width on the same audio) tried when no
-    look-alike phrase wins, if they are whole commands (below 2: off). Measured on 72 spoken
-    commands at clean, music, babble and pink 10 dB: 221 -> 227 right, none lost; unrelated
-    speech, recordings, noise alone and the coach's own voice unchanged; decision p95 0.47
-    -> 0.49 s. Width 3: 2 fewer right. Trying them together with the look-alikes (not after)
-    cost 60 ms of p95, since the beam search then ran for every second look."""
-    min_letters: int = 4
-    """Shorter transcripts ("go", "lol") are too little audio to tell phrases apart."""
 
 
 def _letters(text: str) -> int:

@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from coach.errors import CoachError
 from coach.hearing.asr.base import SAMPLE_RATE, Pcm
 from coach.hearing.doubletalk import DoubleTalk
 from coach.hearing.endpoint import frame_dbfs
+from coach.settings.hearing import AecSettings
 
 __all__ = ["AecUnavailableError", "EchoCanceller", "EchoDelay", "LiveEchoCancel",
            "OutputTimeline"]
@@ -33,7 +35,7 @@ _INSTALL_HINT = ("echo cancellation needs libspeexdsp (Debian and Ubuntu: "
                  "apt-get install libspeexdsp1; scripts/setup installs it)")
 
 
-class AecUnavailableError(RuntimeError):
+class AecUnavailableError(CoachError, RuntimeError):
     """libspeexdsp cannot be loaded; the message says how to install it."""
 
 
@@ -44,7 +46,8 @@ class OutputTimeline:
     the microphone hears no aliases, so neither may the reference). Output sample m (at the
     speaker's rate) is heard at `anchor + m / rate`. The output stream is continuous (silence
     is written too), so the anchor is set once, from the first block's reported time, and
-    moved only when the median of the last blocks' times disagrees by more than `resync_s`
+    moved only when the median of the last blocks' times disagrees by more than
+    `timeline_resync_s`
     (the stream restarted or skipped). When callbacks merely come at other times, the sound
     has not moved: through PulseAudio their timing once shifted by 20 ms for good, and moving
     the reference with it cost the echo filter 15 s of re-adapting. Smaller real changes are
@@ -52,19 +55,20 @@ class OutputTimeline:
     The resampler's few samples of delay are part of the echo delay `EchoDelay` measures.
     """
 
-    def __init__(self, keep_s: float = 4.0, resync_s: float = 0.2) -> None:
-        self.keep_s = keep_s
-        self.resync_s = resync_s
+    def __init__(self, settings: AecSettings | None = None) -> None:
+        settings = settings or AecSettings()
+        self.keep_s = settings.timeline_keep_s
+        self.resync_s = settings.timeline_resync_s
         self._lock = threading.Lock()
         self._rate = 0
         self._resampler: Any = None
-        self._ring = np.zeros(round(keep_s * SAMPLE_RATE), np.float32)
+        self._ring = np.zeros(round(self.keep_s * SAMPLE_RATE), np.float32)
         self._input = 0
         """Samples written since the stream began, at the speaker's rate."""
         self._written = 0
         """The same at 16 kHz: samples in the ring so far."""
         self._anchor: float | None = None
-        self._estimates: deque[float] = deque(maxlen=25)
+        self._estimates: deque[float] = deque(maxlen=settings.timeline_blocks)
         """The anchor as the last blocks' reported times put it."""
 
     def write(self, samples: npt.NDArray[np.int16], rate: int, heard_at: float) -> None:
@@ -155,10 +159,11 @@ class EchoCanceller:
     so that every block comes back at its own length.
     """
 
-    def __init__(self, frame_samples: int = 160, tail_s: float = 0.2,
-                 rate: int = SAMPLE_RATE) -> None:
+    def __init__(self, settings: AecSettings | None = None, rate: int = SAMPLE_RATE) -> None:
+        settings = settings or AecSettings()
         self._lib = _Speex().lib
-        self.frame_samples = frame_samples
+        frame_samples = self.frame_samples = settings.frame_samples
+        tail_s = settings.filter_tail_s
         self.delay_s = frame_samples / rate
         filter_length = frame_samples * max(1, round(tail_s * rate / frame_samples))
         self._state = self._lib.speex_echo_state_init(frame_samples, filter_length)
@@ -212,18 +217,14 @@ class EchoDelay:
     measurements in a row agree.
     """
 
-    def __init__(self, rate: int = SAMPLE_RATE, window_s: float = 2.0, search_s: float = 1.0,
-                 every_s: float = 0.5, min_peak: float = 0.03,
-                 settle_s: float = 0.015) -> None:
+    def __init__(self, settings: AecSettings | None = None, rate: int = SAMPLE_RATE) -> None:
+        self.settings = settings = settings or AecSettings()
         self.rate = rate
-        self.settle_s = settle_s
-        """Smaller changes of the measured delay are left to the filter to follow."""
-        self.window = round(window_s * rate)
-        self.search = round(search_s * rate)
-        self.every = round(every_s * rate)
-        self.min_peak = min_peak
-        """Height the whitened correlation's peak needs (1.0 for the output alone, delayed;
-        the room, noise and the user's voice lower it)."""
+        self.settle_s = settings.delay_settle_s
+        self.window = round(settings.delay_window_s * rate)
+        self.search = round(settings.delay_search_s * rate)
+        self.every = round(settings.delay_every_s * rate)
+        self.min_peak = settings.delay_min_peak
         self.delay_s = 0.0
         """Echo delay: microphone audio at t holds the output heard at t - delay_s."""
         self.measured = False
@@ -246,7 +247,9 @@ class EchoDelay:
         far = output.astype(np.float64)
         if len(near) < self.window or len(far) != self.window + 2 * self.search:
             return None
-        if np.std(far) < 100.0 or np.std(near) < 30.0:
+        quiet = (np.std(far) < self.settings.delay_min_output_std
+                 or np.std(near) < self.settings.delay_min_mic_std)
+        if quiet:
             return None  # the speaker (or the microphone) too quiet to tell
         size = 1 << int(np.ceil(np.log2(len(far) + len(near))))
         spectrum = np.fft.rfft(far, size) * np.conj(np.fft.rfft(near, size))
@@ -273,18 +276,19 @@ class EchoDelay:
 class LiveEchoCancel:
     """Echo cancellation for the live microphone: each block against what the speaker
     played when it was heard, shifted by the measured echo delay (`EchoDelay`) less
-    `margin_s`, so the echo always comes after its reference, as the causal filter needs."""
+    `reference_margin_s`, so the echo always comes after its reference, as the causal filter
+    needs."""
 
     def __init__(self, timeline: OutputTimeline, canceller: EchoCanceller,
-                 margin_s: float = 0.03, history_s: float = 2.0,
-                 resync_s: float = 0.025) -> None:
+                 settings: AecSettings | None = None) -> None:
+        settings = settings or AecSettings()
         self.timeline = timeline
-        self.resync_s = resync_s
+        self.resync_s = settings.reference_resync_s
         self.canceller = canceller
-        self.margin_s = margin_s
-        self.delay = EchoDelay(window_s=history_s)
+        self.margin_s = settings.reference_margin_s
+        self.delay = EchoDelay(settings)
         self._mic = np.zeros(0, np.int16)
-        self._history = round(history_s * SAMPLE_RATE)
+        self._history = round(settings.delay_window_s * SAMPLE_RATE)
         self._removed_db: list[float] = []
         self._reference_at: float | None = None
         """Session time of the next reference sample."""

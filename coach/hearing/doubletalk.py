@@ -10,38 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from dataclasses import dataclass
 
 import numpy as np
 
 from coach.hearing.asr.base import SAMPLE_RATE, Pcm
+from coach.settings.hearing import DoubleTalkSettings
 
-__all__ = ["DoubleTalk", "DoubleTalkSettings"]
+__all__ = ["DoubleTalk"]
 
 _LOGGER = logging.getLogger(__name__)
 
 FRAME = 160
 """Samples per level measurement (10 ms at 16 kHz)."""
-
-
-@dataclass(frozen=True)
-class DoubleTalkSettings:
-    """Thresholds of the judgement (dB; levels relative to full scale)."""
-
-    voice_dbfs: float = -55.0
-    """Quieter frames hold nobody's voice."""
-    coach_dbfs: float = -50.0
-    """The speaker's output louder than this: the coach is audible."""
-    working_db: float = 15.0
-    """The filter works when it removes at least this much (median) of the coach's voice."""
-    margin_db: float = 10.0
-    """A frame holds the user's voice when this much less than usual was removed from it."""
-    user_s: float = 0.12
-    """This much of the user's voice in an utterance means the user spoke."""
-    usual_s: float = 20.0
-    """The usual removal is measured over the coach's voice in this span before the end."""
-    keep_s: float = 30.0
-    """Levels kept (seconds)."""
 
 
 class DoubleTalk:

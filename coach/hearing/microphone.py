@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from coach.audio.devices import AudioDevice, choose_device, query_devices
+from coach.errors import CoachError
+from coach.settings.hearing import MicrophoneSettings
 
 __all__ = [
     "InputDevice",
@@ -29,10 +31,6 @@ __all__ = [
 _LOGGER = logging.getLogger(__name__)
 
 TARGET_RATE = 16000
-BLOCK_SECONDS = 0.03
-"""Audio per callback block (seconds)."""
-STALL_SECONDS = 2.0
-"""No audio for this long means the device is gone."""
 
 NO_MIC_HINT = (
     "plug in a microphone, then run `coach devices` to see it (choose one with --mic NAME), "
@@ -40,8 +38,8 @@ NO_MIC_HINT = (
 )
 
 
-class NoMicrophoneError(RuntimeError):
-    """There is no usable input device."""
+class NoMicrophoneError(CoachError, RuntimeError):
+    """There is no usable input device; the message says what to do."""
 
 
 class MicrophoneLost(RuntimeError):
@@ -80,8 +78,11 @@ def resolve_input_device(device: str | int | None) -> InputDevice:
 class Microphone:
     """A started input stream delivering 16 kHz mono int16 blocks."""
 
-    def __init__(self, device: str | int | None = None) -> None:
+    def __init__(
+        self, device: str | int | None = None, settings: MicrophoneSettings | None = None
+    ) -> None:
         self._wanted = device
+        self.settings = settings or MicrophoneSettings()
         self._blocks: queue.Queue[tuple[float, npt.NDArray[np.int16]] | BaseException] = (
             queue.Queue()
         )
@@ -105,8 +106,8 @@ class Microphone:
             self._resampler = soxr.ResampleStream(rate, TARGET_RATE, 1, dtype="float32")
         try:
             self._stream = sd.InputStream(
-                samplerate=rate, blocksize=int(rate * BLOCK_SECONDS), device=self.device.index,
-                channels=1, dtype="float32", callback=self._on_block,
+                samplerate=rate, blocksize=int(rate * self.settings.block_s),
+                device=self.device.index, channels=1, dtype="float32", callback=self._on_block,
             )
             self._stream.start()
         except sd.PortAudioError as exc:
@@ -132,8 +133,11 @@ class Microphone:
         samples = (np.clip(mono, -1.0, 1.0) * 32767).astype(np.int16)
         self._blocks.put((time.monotonic(), samples))
 
-    def read(self, timeout: float = STALL_SECONDS) -> npt.NDArray[np.int16]:
-        """The next block; MicrophoneLost if the device went quiet for good."""
+    def read(self, timeout: float | None = None) -> npt.NDArray[np.int16]:
+        """The next block; MicrophoneLost if the device went quiet for `timeout` seconds
+        (None: `MicrophoneSettings.stall_s`)."""
+        if timeout is None:
+            timeout = self.settings.stall_s
         try:
             block = self._blocks.get(timeout=timeout)
         except queue.Empty:

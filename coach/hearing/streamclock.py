@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from collections import deque
 
+from coach.settings.hearing import MicrophoneSettings
+
 __all__ = ["StreamClock"]
 
 
 class StreamClock:
     """Offsets of a live stream, from block arrival times."""
 
-    def __init__(self, sample_rate: int, window_s: float = 30.0) -> None:
+    def __init__(self, sample_rate: int, settings: MicrophoneSettings | None = None) -> None:
         self.sample_rate = sample_rate
-        self.window_s = window_s
+        self.window_s = (settings or MicrophoneSettings()).clock_window_s
         self._estimates: deque[tuple[float, float]] = deque()  # (arrived, offset), offset rising
 
     def observe(self, samples_so_far: int, arrived: float) -> float:

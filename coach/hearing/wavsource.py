@@ -11,7 +11,17 @@ import numpy as np
 import numpy.typing as npt
 import soxr
 
-__all__ = ["TARGET_RATE", "WavFormatError", "WavSource", "iter_chunks", "read_wav", "to_mono_16k"]
+from coach.errors import CoachError
+
+__all__ = [
+    "TARGET_RATE",
+    "WavError",
+    "WavFormatError",
+    "WavSource",
+    "iter_chunks",
+    "read_wav",
+    "to_mono_16k",
+]
 
 TARGET_RATE = 16_000
 """Sample rate the speech engines take (hertz)."""
@@ -21,7 +31,14 @@ _FORMAT_FLOAT = 3
 _FORMAT_EXTENSIBLE = 0xFFFE
 
 
-class WavFormatError(ValueError):
+_CONVERT_HINT = "convert it with e.g. `ffmpeg -i INPUT -ac 1 -ar 16000 OUTPUT.wav`"
+
+
+class WavError(CoachError):
+    """A WAV file could not be read; the message says what is wrong and what to do."""
+
+
+class WavFormatError(WavError, ValueError):
     """The file is not a WAV file this reader understands."""
 
 
@@ -43,24 +60,32 @@ def _chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
         pos += 8 + size + (size & 1)  # chunks are word-aligned
 
 
-def _parse_format(body: bytes) -> _WavFormat:
+def _parse_format(body: bytes, path: Path) -> _WavFormat:
     if len(body) < 16:
-        raise WavFormatError("fmt chunk too short")
+        raise WavFormatError(f"{path}: the WAV header is cut short (the file is truncated); "
+                             "record or convert it again")
     tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", body)
     if tag == _FORMAT_EXTENSIBLE and len(body) >= 26:
         (tag,) = struct.unpack_from("<H", body, 24)  # first two bytes of the sub-format GUID
     if channels < 1 or rate < 1:
-        raise WavFormatError(f"bad channel count {channels} or rate {rate}")
+        raise WavFormatError(f"{path}: the WAV header says {channels} channels at {rate} Hz, "
+                             f"which no audio has; {_CONVERT_HINT}")
     return _WavFormat(tag, channels, rate, bits)
 
 
-def _decode_samples(raw: bytes, fmt: _WavFormat) -> npt.NDArray[np.float32]:
+def _unsupported(path: Path, fmt: _WavFormat) -> WavFormatError:
+    return WavFormatError(
+        f"{path}: unsupported WAV encoding (format tag {fmt.tag:#x}, {fmt.bits}-bit samples); "
+        f"this reader takes 8/16/24/32-bit PCM and 32/64-bit float: {_CONVERT_HINT}")
+
+
+def _decode_samples(raw: bytes, fmt: _WavFormat, path: Path) -> npt.NDArray[np.float32]:
     """Raw sample bytes -> float32 in [-1, 1], still interleaved."""
     if fmt.tag == _FORMAT_FLOAT and fmt.bits in (32, 64):
         dtype = np.float32 if fmt.bits == 32 else np.float64
         return np.frombuffer(raw[: len(raw) - len(raw) % (fmt.bits // 8)], dtype).astype(np.float32)
     if fmt.tag != _FORMAT_PCM:
-        raise WavFormatError(f"unsupported WAV format tag {fmt.tag:#x}")
+        raise _unsupported(path, fmt)
     if fmt.bits == 8:
         return (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
     if fmt.bits == 16:
@@ -72,7 +97,7 @@ def _decode_samples(raw: bytes, fmt: _WavFormat) -> npt.NDArray[np.float32]:
         return as_int.astype(np.float32) / float(1 << 23)
     if fmt.bits == 32:
         return np.frombuffer(raw[: len(raw) & ~3], "<i4").astype(np.float32) / float(1 << 31)
-    raise WavFormatError(f"unsupported PCM sample size {fmt.bits} bits")
+    raise _unsupported(path, fmt)
 
 
 def to_mono_16k(
@@ -87,20 +112,41 @@ def to_mono_16k(
     return scaled
 
 
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, or a WavError saying why they cannot be read."""
+    if path.is_dir():
+        raise WavError(f"{path} is a folder, not a WAV file: give the path of a .wav recording")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise WavError(f"{path}: no such file; check the path of the WAV recording") from None
+    except OSError as exc:
+        raise WavError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
 def read_wav(path: Path) -> npt.NDArray[np.int16]:
-    """Read a WAV file (8/16/24/32-bit PCM or float, any rate and channel count)."""
-    data = Path(path).read_bytes()
+    """Read a WAV file (8/16/24/32-bit PCM or float, any rate and channel count).
+
+    Raises WavError (a CoachError) with what is wrong and what to do when it cannot.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    if data[:4] == b"RIFF" and len(data) < 12:
+        raise WavFormatError(f"{path}: the WAV header is cut short (the file is truncated); "
+                             "record or convert it again")
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise WavFormatError(f"{path}: not a RIFF/WAVE file")
+        raise WavFormatError(f"{path} is not a WAV file (no RIFF/WAVE header); {_CONVERT_HINT}")
     fmt: _WavFormat | None = None
     for chunk_id, body in _chunks(data):
         if chunk_id == b"fmt ":
-            fmt = _parse_format(body)
+            fmt = _parse_format(body, path)
         elif chunk_id == b"data":
             if fmt is None:
-                raise WavFormatError(f"{path}: data chunk before fmt chunk")
-            return to_mono_16k(_decode_samples(body, fmt), fmt.rate, fmt.channels)
-    raise WavFormatError(f"{path}: no data chunk")
+                raise WavFormatError(f"{path}: the WAV data comes before its format; "
+                                     f"{_CONVERT_HINT}")
+            return to_mono_16k(_decode_samples(body, fmt, path), fmt.rate, fmt.channels)
+    raise WavFormatError(f"{path}: the WAV file holds no audio data (it may be truncated); "
+                         "record or convert it again")
 
 
 def iter_chunks(pcm: npt.NDArray[np.int16], chunk_samples: int) -> Iterator[npt.NDArray[np.int16]]:

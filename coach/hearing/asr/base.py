@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from coach.errors import CoachError
+
 __all__ = [
     "SAMPLE_RATE",
     "EngineUnavailableError",
+    "IsComplete",
     "Pcm",
     "Recognizer",
     "Transcript",
@@ -23,6 +26,9 @@ SAMPLE_RATE = 16_000
 
 Pcm = npt.NDArray[np.int16]
 """Mono 16-bit PCM samples."""
+
+IsComplete = Callable[[str], bool]
+"""Early-decision hook: True when the text so far is a whole command (close without waiting)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ class Recognizer(Protocol):
         ...
 
 
-class EngineUnavailableError(RuntimeError):
+class EngineUnavailableError(CoachError, RuntimeError):
     """A speech engine's library or model is missing; the message says how to install it."""
 
 

@@ -1,13 +1,13 @@
 """PocketSphinx 5 (US-English model from its wheel): streaming decoder, finite-state grammar or LM.
 
-Utterances are cut by `endpoint.UtteranceSegmenter`. With `streaming=True` audio is fed to the
+Utterances are cut by `endpoint.UtteranceSegmenter`. With `streaming` on, audio is fed to the
 decoder as it arrives (closing costs only the final search), but live cepstral mean normalisation
 starts cold and cost accuracy here ("how much time is left" -> "how"), so by default each closed
 utterance is decoded whole (full_utt, batch CMN): 30-60 ms per command on this machine.
 
 A grammar forces every sound onto some phrase, so it can optionally hold a loop of common
-filler words that absorbs out-of-grammar speech.
-Measured here it is off by default: it made decoding 10-30x slower and swallowed real commands.
+filler words (routines/recognizer.yaml) that absorbs out-of-grammar speech; it is off by
+default (`PocketSphinxSettings.fillers`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from coach.content.recognizer import RecognizerWords, default_recognizer_words
 from coach.core.textnorm import normalise_text as _normalise
 from coach.core.wordgraph import WordGraph, word_graph
 from coach.hearing.asr.base import SAMPLE_RATE, EngineUnavailableError, Pcm, Transcript
@@ -30,95 +31,12 @@ from coach.hearing.endpoint import (
     SpeechStarted,
     UtteranceSegmenter,
 )
+from coach.settings.hearing import PocketSphinxSettings
 
-__all__ = ["FILLER_WORDS", "GrammarPlan", "PocketSphinxRecognizer", "plan_grammar"]
+__all__ = ["GrammarPlan", "PocketSphinxRecognizer", "plan_grammar"]
 
 _LOGGER = logging.getLogger(__name__)
 _INSTALL_HINT = "pip install pocketsphinx==5.1.1"
-_TAIL = np.zeros(SAMPLE_RATE * 3 // 10, np.int16)
-
-FILLER_WORDS = [
-    "the",
-    "a",
-    "to",
-    "and",
-    "of",
-    "in",
-    "it",
-    "is",
-    "that",
-    "you",
-    "i",
-    "was",
-    "he",
-    "she",
-    "for",
-    "on",
-    "with",
-    "as",
-    "they",
-    "be",
-    "at",
-    "this",
-    "have",
-    "from",
-    "or",
-    "one",
-    "had",
-    "by",
-    "word",
-    "but",
-    "not",
-    "what",
-    "all",
-    "were",
-    "we",
-    "when",
-    "your",
-    "can",
-    "said",
-    "there",
-    "use",
-    "an",
-    "each",
-    "which",
-    "do",
-    "how",
-    "their",
-    "if",
-    "will",
-    "up",
-    "other",
-    "about",
-    "out",
-    "many",
-    "then",
-    "them",
-    "these",
-    "so",
-    "some",
-    "her",
-    "would",
-    "make",
-    "like",
-    "him",
-    "into",
-    "time",
-    "has",
-    "look",
-    "two",
-    "more",
-    "write",
-    "go",
-    "see",
-    "number",
-    "no",
-    "way",
-    "could",
-    "people",
-]
-"""Common words that absorb out-of-grammar speech (those in the grammar itself are skipped)."""
-
 
 @dataclass(frozen=True)
 class GrammarPlan:
@@ -151,9 +69,16 @@ class GrammarPlan:
 
 
 def plan_grammar(
-    phrases: Sequence[str], known: set[str] | None = None, *, fillers: bool = True
+    phrases: Sequence[str],
+    known: set[str] | None = None,
+    *,
+    fillers: bool = True,
+    filler_words: Sequence[str] | None = None,
 ) -> GrammarPlan:
-    """Phrase list -> grammar plan; `known` (None = all) are the dictionary's words."""
+    """Phrase list -> grammar plan; `known` (None = all) are the dictionary's words, and
+    `filler_words` (None: the shipped recognizer.yaml's) the words the filler loop may use."""
+    if filler_words is None:
+        filler_words = default_recognizer_words().filler_words
     kept: dict[str, None] = {}
     dropped: list[str] = []
     for phrase in phrases:
@@ -167,7 +92,7 @@ def plan_grammar(
     if not kept:
         raise ValueError("no phrase of the grammar is in the dictionary")
     grammar_words = {w for p in kept for w in p.split()}
-    filler = [w for w in FILLER_WORDS if w not in grammar_words and (known is None or w in known)]
+    filler = [w for w in filler_words if w not in grammar_words and (known is None or w in known)]
     graph = word_graph(p.split() for p in kept)
     return GrammarPlan(graph, tuple(filler) if fillers else (), tuple(kept), tuple(dropped))
 
@@ -183,8 +108,8 @@ class PocketSphinxRecognizer:
         phrases: Sequence[str] | None = None,
         *,
         segmenter: UtteranceSegmenter | None = None,
-        fillers: bool = False,
-        streaming: bool = False,
+        settings: PocketSphinxSettings | None = None,
+        words: RecognizerWords | None = None,
     ) -> None:
         try:
             from pocketsphinx import Decoder
@@ -193,8 +118,11 @@ class PocketSphinxRecognizer:
         self._decoder: Any = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
         self._lm_search: str = self._decoder.current_search()
         self.segmenter = segmenter or UtteranceSegmenter()
-        self.fillers = fillers
-        self.streaming = streaming
+        self.settings = settings or PocketSphinxSettings()
+        self.words = words or default_recognizer_words()
+        self.fillers = self.settings.fillers
+        self.streaming = self.settings.streaming
+        self._tail = np.zeros(round(self.settings.tail_s * SAMPLE_RATE), np.int16)
         self.plan: GrammarPlan | None = None
         self._searches = 0
         self._in_utterance = False
@@ -231,8 +159,9 @@ class PocketSphinxRecognizer:
         words = {w for p in phrases for w in _normalise(p).split()}
         for word in sorted(words):
             self._add_compound(word)
-        known = {w for w in words | set(FILLER_WORDS) if self.knows(w)}
-        self.plan = plan_grammar(phrases, known, fillers=self.fillers)
+        known = {w for w in words | set(self.words.filler_words) if self.knows(w)}
+        self.plan = plan_grammar(phrases, known, fillers=self.fillers,
+                                 filler_words=self.words.filler_words)
         if self.plan.dropped:
             unknown = sorted({w for p in self.plan.dropped for w in _normalise(p).split()} - known)
             _LOGGER.warning("%d phrases left out: PocketSphinx's dictionary lacks %s",
@@ -257,7 +186,7 @@ class PocketSphinxRecognizer:
                 self._decoder.start_utt()
                 self._in_utterance = True
                 # the segment stops at its last voiced frame; the models expect a silent tail
-                padded = np.concatenate([event.segment.audio, _TAIL])
+                padded = np.concatenate([event.segment.audio, self._tail])
                 self._decoder.process_raw(padded.tobytes(), False, True)
                 segment = event.segment
                 transcript = self._finish(segment.start_s, segment.end_s, segment.closed_at_s)

