@@ -47,6 +47,6 @@ def pulse_devices(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualA
 
 def _reload_portaudio() -> None:
     # Imported here: collecting tests must not need PortAudio.
-    from coach.voice.playback import reload_portaudio
+    from coach.audio.devices import reload_portaudio
 
     reload_portaudio()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
-__all__ = ["AudioDevice", "choose_device", "query_devices"]
+__all__ = ["AudioDevice", "choose_device", "query_devices", "reload_portaudio"]
 
 
 @dataclass(frozen=True)
@@ -72,3 +72,15 @@ def choose_device(devices: Sequence[DeviceT], wanted: str | int | None) -> Devic
             d for d in devices if wanted.lower() in d.name.lower()
         ]
     return found[0] if found else None
+
+
+def reload_portaudio() -> None:
+    """Re-initialise PortAudio so it lists devices again.
+
+    PortAudio lists devices once; call this after setting PULSE_SERVER (see
+    tests.support.pulse) or plugging a device in. It closes every open stream.
+    """
+    import sounddevice  # loaded already by the microphone or speaker that asks
+
+    sounddevice._terminate()
+    sounddevice._initialize()

@@ -38,7 +38,8 @@ FAQ_FILE = "faq.yaml"
 COMMANDS_FILE = "commands.yaml"
 PHRASES_FILE = "phrases.yaml"
 LEXICON_FILE = "lexicon.yaml"
-_SPECIAL_FILES = frozenset({FAQ_FILE, COMMANDS_FILE, PHRASES_FILE, LEXICON_FILE})
+RECOGNIZER_FILE = "recognizer.yaml"
+_SPECIAL_FILES = frozenset({FAQ_FILE, COMMANDS_FILE, PHRASES_FILE, LEXICON_FILE, RECOGNIZER_FILE})
 YAML_GLOB = "*.yaml"
 
 
@@ -51,6 +52,7 @@ class ContentFiles:
     commands: Path | None = None
     phrases: Path | None = None
     lexicon: Path | None = None
+    recognizer: Path | None = None
 
 
 def classify(paths: Iterable[Path]) -> ContentFiles:
@@ -68,6 +70,7 @@ def classify(paths: Iterable[Path]) -> ContentFiles:
         commands=special.get(COMMANDS_FILE),
         phrases=special.get(PHRASES_FILE),
         lexicon=special.get(LEXICON_FILE),
+        recognizer=special.get(RECOGNIZER_FILE),
     )
 
 

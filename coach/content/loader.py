@@ -41,6 +41,7 @@ from coach.content.lexicon import check_lexicon
 from coach.content.model import CommandSet, Content, FaqEntry, Routine
 from coach.content.phrases import parse_phrases
 from coach.content.reading import marked_mapping, parse_mapping, read_mapping, stream_path
+from coach.content.recognizer import check_recognizer_words
 from coach.content.report import Report
 from coach.content.routines import parse_routine
 
@@ -267,6 +268,8 @@ def check_paths(paths: Sequence[Path]) -> list[ContentError]:
         try_load(load_phrases, files.phrases, problems)
         if files.lexicon is not None:
             problems.extend(check_lexicon(files.lexicon))
+        if files.recognizer is not None:
+            problems.extend(check_recognizer_words(files.recognizer))
         if files.commands is not None:
             neighbours = {**quiet_routines(folder), **known}
             try_load(partial(load_commands, routines=neighbours), files.commands, problems)

@@ -16,7 +16,7 @@ from typing import IO, Any
 import yaml
 
 from coach.content.errors import ContentError, ContentFileError
-from coach.content.loader import default_routine_dir
+from coach.content.folders import RECOGNIZER_FILE
 from coach.content.model import SourcePos
 from coach.content.yamlpos import YamlList, YamlMap, load_yaml, yaml_error_to_content_error
 
@@ -29,7 +29,6 @@ __all__ = [
     "recognizer_words_from_yaml",
 ]
 
-RECOGNIZER_FILE = "recognizer.yaml"
 
 _WORD = re.compile(r"[a-z0-9_']+")
 _TEXT = re.compile(r"[a-z0-9_']+( [a-z0-9_']+)*")
@@ -101,6 +100,8 @@ def check_recognizer_words(path: Path) -> list[ContentError]:
 @functools.cache
 def default_recognizer_words() -> RecognizerWords:
     """The shipped routines/recognizer.yaml, read once."""
+    from coach.content.loader import default_routine_dir  # the loader imports this module
+
     return load_recognizer_words(default_routine_dir() / RECOGNIZER_FILE)
 
 

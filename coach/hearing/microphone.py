@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from coach.audio.devices import AudioDevice, choose_device, query_devices
+from coach.audio.devices import AudioDevice, choose_device, query_devices, reload_portaudio
 from coach.errors import CoachError
 from coach.settings.hearing import MicrophoneSettings
 
@@ -152,8 +152,6 @@ class Microphone:
         self.close()
         for attempt in range(attempts):
             try:
-                from coach.voice.playback import reload_portaudio
-
                 reload_portaudio()  # PortAudio lists devices once; a replugged mic is new
                 self.open()
                 return True

@@ -34,7 +34,6 @@ __all__ = [
     "PlaybackEvent",
     "PlaybackListener",
     "list_output_devices",
-    "reload_portaudio",
     "resolve_output_device",
 ]
 
@@ -95,17 +94,6 @@ def _sounddevice() -> Any:
             f"PortAudio not found ({exc}): apt-get install libportaudio2; {NO_OUTPUT_HINT}"
         ) from exc
     return sounddevice
-
-
-def reload_portaudio() -> None:
-    """Re-initialise PortAudio so it lists devices again.
-
-    PortAudio lists devices once; call this after setting PULSE_SERVER (see
-    tests.support.pulse) or plugging a device in. It closes every open stream.
-    """
-    sd = _sounddevice()
-    sd._terminate()
-    sd._initialize()
 
 
 def list_output_devices() -> list[OutputDevice]:

@@ -13,7 +13,7 @@ ourselves; it works as root without ``--system`` when its runtime and config dir
 sounddevice / PortAudio: PortAudio lists devices once, at initialisation, and the ALSA
 ``pulse`` plugin finds the server through ``PULSE_SERVER``. So either set the environment
 (``VirtualAudio.apply_env()``) before sounddevice is first imported, or re-initialise PortAudio
-afterwards with ``coach.voice.playback.reload_portaudio()`` (``sd._terminate()`` then
+afterwards with ``coach.audio.devices.reload_portaudio()`` (``sd._terminate()`` then
 ``sd._initialize()``: checked to work with libportaudio2 19.6; it closes open streams).
 Then sounddevice lists ``pulse`` and ``default`` (ALSA devices backed by this server).
 """
