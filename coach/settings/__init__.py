@@ -1,23 +1,23 @@
-"""Settings, built once by the CLI and passed down. Frozen, with units."""
+"""The one settings tree: frozen dataclasses with units, built once by the CLI (defaults, then
+the settings file, then flags) and passed down. Each knob is defined once, in the branch of the
+part it tunes; what chose its value is in docs/tuning/."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["AudioSettings", "Settings", "SpeechSettings"]
+from coach.settings.hearing import HearingSettings
+from coach.settings.text import TextSettings
+from coach.settings.understanding import EchoSettings, UnderstandingSettings
+from coach.settings.voice import (
+    PlaybackSettings,
+    SynthSettings,
+    TextSpeakerSettings,
+    VoiceSettings,
+)
 
-
-@dataclass(frozen=True)
-class SpeechSettings:
-    """How the coach talks."""
-
-    rate: int = 165
-    """Speaking rate (words per minute)."""
-    volume: float = 1.0
-    """Output volume, 0.0 to 1.0."""
-    voice: str | None = None
-    """TTS voice id or part of its name; None for the engine's default."""
+__all__ = ["AudioSettings", "Settings"]
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,6 @@ class AudioSettings:
     """Microphone by name (part of it) or index; None for the system default."""
     output_device: str | int | None = None
     """Speaker by name (part of it) or index; None for the system default."""
-    sample_rate: int = 16000
-    """Rate the recogniser works at (hertz)."""
-    echo_tail: float = 0.35
-    """How long after the coach stops speaking its own echo may still arrive (seconds)."""
     echo_cancel: bool = True
     """Take the coach's own voice out of the microphone signal (speexdsp), so commands said
     over it can be heard; off, or without speexdsp, only the text-level echo rules apply."""
@@ -39,6 +35,8 @@ class AudioSettings:
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything that can be tuned, one branch per part of the coach."""
+
     routine_dirs: tuple[Path, ...] = ()
     """Routine folders: the bundled one first, then the user's."""
     engine: str | None = None
@@ -47,5 +45,12 @@ class Settings:
     """Vosk model folder; None looks in the usual places."""
     wake_word: str | None = None
     """Only act on utterances that start with this word (e.g. "coach"); None: always listen."""
-    speech: SpeechSettings = field(default_factory=SpeechSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
+    synth: SynthSettings = field(default_factory=SynthSettings)
+    playback: PlaybackSettings = field(default_factory=PlaybackSettings)
+    text_speaker: TextSpeakerSettings = field(default_factory=TextSpeakerSettings)
+    hearing: HearingSettings = field(default_factory=HearingSettings)
+    text: TextSettings = field(default_factory=TextSettings)
+    understanding: UnderstandingSettings = field(default_factory=UnderstandingSettings)
+    echo: EchoSettings = field(default_factory=EchoSettings)
