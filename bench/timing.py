@@ -1,6 +1,6 @@
 """Announcement drift on the real-clock loop, and "time left" answers against the schedule.
 
-The coach runs in `coach.session.coach.run_loop` on a monotonic clock (optionally scaled, so 30
+The coach runs in `coach.session.loop.run_loop` on a monotonic clock (optionally scaled, so 30
 routine minutes pass in 3). Its voice timestamps every say() call; the pure
 `coach.core.player.timeline` of the same routine from the same start is the schedule.
 """
@@ -24,7 +24,10 @@ from coach.core.intents import Intent
 from coach.core.player import Say, State, StateChanged, timeline
 from coach.core.spoken import estimate_seconds
 from coach.core.understanding import Understanding
-from coach.session.coach import Coach, Event, Typed, run_loop
+from coach.session.coach import Coach
+from coach.session.events import SaidEvent, SessionEvent
+from coach.session.inputs import Input, Typed
+from coach.session.loop import run_loop
 
 __all__ = [
     "DriftResult",
@@ -163,12 +166,12 @@ def run_drift(
     def clock() -> float:
         return (time.monotonic() - epoch) * scale
 
-    said_events: list[dict[str, object]] = []
+    said_events: list[SessionEvent] = []
     voice = RecordingVoice(clock)
     coach = Coach(bench_content, Understanding(content.commands, content.faq), voice,
                   said_events.append)
     schedule = timeline(routine, content.phrases, start=0.0)
-    events: queue.Queue[Event] = _ScaledQueue(scale)
+    events: queue.Queue[Input] = _ScaledQueue(scale)
     start = clock()
     coach.act(Intent("start_routine", {"routine": BENCH_ROUTINE}, 1.0), start)
     lines = [dataclasses.replace(o, at=o.at + start) for o in schedule if isinstance(o, Say)]
@@ -184,7 +187,7 @@ def run_drift(
     return result
 
 
-class _ScaledQueue(queue.Queue[Event]):
+class _ScaledQueue(queue.Queue[Input]):
     """run_loop waits on the queue for `deadline - clock()`, a span of clock seconds; with a
     clock running `scale` times faster, the wait must be that many times shorter."""
 
@@ -192,12 +195,12 @@ class _ScaledQueue(queue.Queue[Event]):
         super().__init__()
         self._scale = scale
 
-    def get(self, block: bool = True, timeout: float | None = None) -> Event:
+    def get(self, block: bool = True, timeout: float | None = None) -> Input:
         return super().get(block, None if timeout is None else timeout / self._scale)
 
 
 def _ask_later(
-    events: queue.Queue[Event],
+    events: queue.Queue[Input],
     clock: Callable[[], float],
     scale: float,
     start: float,
@@ -220,16 +223,18 @@ def _ask_later(
 
 
 def _time_left_errors(
-    said_events: Sequence[dict[str, object]], changes: Sequence[StateChanged]
+    said_events: Sequence[SessionEvent], changes: Sequence[StateChanged]
 ) -> list[float]:
     """|spoken remaining - scheduled remaining| of the current exercise or rest (seconds)."""
     errors: list[float] = []
     for event in said_events:
-        text = str(event.get("text", ""))
-        if event.get("kind") != "reply" or " left in the " not in text:
+        if not isinstance(event, SaidEvent):
+            continue
+        text = event.text
+        if event.kind != "reply" or " left in the " not in text:
             continue
         spoken = parse_seconds(text)
-        at = float(event["at"])  # type: ignore[arg-type]
+        at = round(event.at, 3)  # as the JSON line says it
         ends = [c.at for c in changes if c.at > at and c.state != State.PAUSED]
         if spoken is None or not ends:
             continue

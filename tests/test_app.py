@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,10 @@ from coach.content.loader import load_content
 from coach.content.model import Content
 from coach.core.echo import EchoFilter
 from coach.core.understanding import Understanding
-from coach.session.coach import Coach, Heard
-from coach.session.listening import VirtualVoice
+from coach.session.coach import Coach
+from coach.session.events import SessionEvent
+from coach.session.inputs import Heard
+from coach.session.virtual_voice import VirtualVoice
 
 ROUTINES = Path(__file__).resolve().parent.parent / "routines"
 
@@ -46,7 +49,11 @@ class FakeVoice:
 def make_coach(voice: FakeVoice | None = None, **kwargs: object) -> tuple[Coach, list[dict]]:
     content, understanding = shipped()
     events: list[dict[str, object]] = []
-    coach = Coach(content, understanding, voice, events.append, **kwargs)  # type: ignore[arg-type]
+
+    def record(event: SessionEvent) -> None:
+        events.append(json.loads(event.to_json()))  # as `coach run --json` prints it
+
+    coach = Coach(content, understanding, voice, record, **kwargs)  # type: ignore[arg-type]
     return coach, events
 
 

@@ -17,7 +17,7 @@ from coach.content.loader import load_content
 from coach.core.understanding import Understanding
 from coach.hearing.asr.base import Recognizer
 from coach.hearing.wavsource import read_wav
-from coach.session.listening import make_listener
+from coach.session.wiring import build_recognizer
 from coach.settings import Settings
 from tests.speech_fixtures import Pcm, espeak_available, silence, speak
 
@@ -68,7 +68,7 @@ def understanding() -> Understanding:
 
 @pytest.fixture(scope="module")
 def recognizer() -> Recognizer:
-    return make_listener(Settings(routine_dirs=(ROUTINES,), engine="whisper"), understanding())
+    return build_recognizer(Settings(routine_dirs=(ROUTINES,), engine="whisper"), understanding())
 
 
 def decisions(recognizer: Recognizer, audio: Pcm) -> list[tuple[str, str | None, dict]]:

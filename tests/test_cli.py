@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -141,3 +142,38 @@ def test_typed_session_json_events() -> None:
     assert heard == ["start_routine", "time_left", "pause", "resume", "stop"]
     states = [e["state"] for e in events if e["type"] == "state"]
     assert states == ["intro", "paused", "intro", "idle"]
+
+
+def test_listen_on_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = coach("listen", "--input", str(tmp_path / "missing.wav"), check=False)
+    assert result.returncode != 0
+    assert result.stderr.startswith("coach: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_coach_error_is_printed_once_with_its_exit_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli = importlib.import_module("coach.cli.main")  # coach.cli.main is also the function
+    from coach.errors import CoachError
+
+    class Unplugged(CoachError):
+        exit_code = 3
+
+    def fail(args: object) -> int:
+        raise Unplugged("the speaker is unplugged: plug it in")
+
+    monkeypatch.setattr(cli, "_list", fail)
+    assert cli.main(["list"]) == 3
+    assert capsys.readouterr().err == "coach: the speaker is unplugged: plug it in\n"
+
+
+def test_other_errors_are_not_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    cli = importlib.import_module("coach.cli.main")  # coach.cli.main is also the function
+
+    def fail(args: object) -> int:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli, "_list", fail)
+    with pytest.raises(RuntimeError, match="a bug"):
+        cli.main(["list"])

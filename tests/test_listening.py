@@ -10,8 +10,9 @@ import numpy as np
 
 from coach.hearing.asr.base import Transcript
 from coach.hearing.microphone import MicrophoneLost
-from coach.session.coach import EndOfInput, Event, Heard
-from coach.session.listening import _listen_forever
+from coach.session.audio_thread import listen_forever
+from coach.session.events import InfoEvent, SessionEvent
+from coach.session.inputs import EndOfInput, Heard, Input
 
 
 class FlakyMicrophone:
@@ -56,14 +57,19 @@ class OneWordRecognizer:
 
 
 def test_lost_microphone_is_reported_retried_and_listening_resumes() -> None:
-    events: queue.Queue[Event] = queue.Queue()
+    events: queue.Queue[Input] = queue.Queue()
     notices: list[str] = []
     stop = threading.Event()
     microphone = FlakyMicrophone()
+
+    def notice(event: SessionEvent) -> None:
+        assert isinstance(event, InfoEvent)
+        notices.append(event.text)
+
     worker = threading.Thread(
-        target=_listen_forever,
+        target=listen_forever,
         args=(microphone, OneWordRecognizer(), events, time.monotonic, stop,
-              lambda e: notices.append(str(e["text"]))),
+              notice),
         daemon=True,
     )
     worker.start()

@@ -14,25 +14,27 @@ from hypothesis import strategies as st
 
 from coach.content.model import Cue, Exercise, Routine, Side
 from coach.core.plan import (
-    COUNTDOWN_FROM,
-    CUE_SLACK,
-    GAP,
     REQUIRED_PHRASES,
     Line,
     Priority,
     Segment,
     SegmentKind,
+    clock_phrases,
     describe_next,
     dose,
     plan_routine,
 )
 from coach.core.spoken import estimate_seconds
+from coach.settings.session import PlanSettings
 
 PHRASES_PATH = Path(__file__).resolve().parents[1] / "routines" / "phrases.yaml"
 
 Speech = Callable[[str], float]
 CLOCK_KINDS = ("count", "rep")
 MILLISECOND = 0.001
+GAP = PlanSettings().gap_s
+CUE_SLACK = PlanSettings().cue_slack_s
+COUNTDOWN_FROM = PlanSettings().countdown_from
 """Offsets are stored to the millisecond, rounded up."""
 
 
@@ -564,3 +566,11 @@ def test_random_set_up_line_in_a_rest_follows_the_preview_and_spares_the_countdo
             assert line.offset == pytest.approx(preview_end + GAP, abs=MILLISECOND)
             end = line.offset + estimate_seconds(line.text)
             assert end <= how_latest_end(rest) + 1e-6, (rest, line)
+
+
+def test_clock_phrases_are_the_exact_words_the_clock_says(phrases: dict[str, str]) -> None:
+    routine = routine_of(Exercise("squats", 45.0), Exercise("plank", 30.0))
+    said = {line.text for segment in plan_routine(routine, phrases, speech_seconds)
+            for line in segment.lines if line.kind in ("count", "halfway", "ten")}
+    assert clock_phrases(phrases) == ("3", "2", "1", "Halfway.", "10 seconds.")
+    assert said == set(clock_phrases(phrases))

@@ -17,11 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coach.content.model import Cue, Exercise, Routine, Side
-from coach.core.plan import GAP, Priority
+from coach.core.plan import Priority
 from coach.core.player import Output, Player, Say, State, StateChanged, timeline
 from coach.core.spoken import estimate_seconds
+from coach.settings.session import PlanSettings
 
 PHRASES_PATH = Path(__file__).resolve().parents[1] / "routines" / "phrases.yaml"
+GAP = PlanSettings().gap_s
 SECONDS_PER_WORD = 0.4
 
 SayRow = tuple[float, str, str]

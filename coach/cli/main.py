@@ -12,6 +12,7 @@ from pathlib import Path
 
 from coach import __version__
 from coach.content.model import Content, Routine
+from coach.errors import CoachError
 from coach.settings import AudioSettings, Settings, SpeechSettings
 
 __all__ = ["main"]
@@ -35,20 +36,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nStopped.", file=sys.stderr)
         return 130
-    except UserFacingError as exc:
+    except CoachError as exc:
+        # Every error a user can act on: its message says what to do; no traceback.
         print(f"coach: {exc}", file=sys.stderr)
         return exc.exit_code
-    except RuntimeError as exc:
-        # Our own errors (no model, no device, no engine) carry what to do about them.
-        if type(exc).__module__.startswith("coach."):
-            print(f"coach: {exc}", file=sys.stderr)
-            return 2
-        raise
     return result
 
 
-class UserFacingError(Exception):
-    """An error whose message tells the user what to do; no traceback."""
+class UsageError(CoachError):
+    """A flag, argument or path on the command line the user must change."""
 
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
@@ -151,9 +147,9 @@ def build_settings(args: argparse.Namespace) -> Settings:
 
     extra = [Path(p) for p in os.environ.get(ROUTINES_ENV, "").split(os.pathsep) if p]
     if not 0.0 <= args.volume <= 1.0:
-        raise UserFacingError("--volume must be between 0.0 and 1.0")
+        raise UsageError("--volume must be between 0.0 and 1.0")
     if not 80 <= args.rate <= 400:
-        raise UserFacingError("--rate must be between 80 and 400 words per minute")
+        raise UsageError("--rate must be between 80 and 400 words per minute")
     return Settings(
         routine_dirs=(default_routine_dir(), *extra, *args.routines),
         engine=args.engine,
@@ -197,7 +193,7 @@ def _find_routine(content: Content, name: str) -> Routine:
     wanted = name if name in content.routines else spoken.get(name.lower().strip())
     if wanted is None or wanted not in content.routines:
         known = ", ".join(content.routines)
-        raise UserFacingError(f"no routine called {name!r}. Known routines: {known}")
+        raise UsageError(f"no routine called {name!r}. Known routines: {known}")
     return content.routines[wanted]
 
 
@@ -222,7 +218,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _play(args: argparse.Namespace) -> int:
-    from coach.session.runner import play_routine
+    from coach.session.play import play_routine
 
     settings = build_settings(args)
     content = _load(settings)
@@ -270,7 +266,7 @@ def _check(args: argparse.Namespace) -> int:
     paths = list(args.paths) or list(build_settings(args).routine_dirs)
     missing = [p for p in paths if not p.exists()]
     if missing:
-        raise UserFacingError(f"no such file or folder: {', '.join(map(str, missing))}", 1)
+        raise UsageError(f"no such file or folder: {', '.join(map(str, missing))}", 1)
     problems = check_paths(paths)
     for problem in problems:
         print(problem)
@@ -284,22 +280,25 @@ def _check(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     settings = build_settings(args)
     content = _load(settings)
+    as_json, silent = getattr(args, "json", False), getattr(args, "silent", False)
     if getattr(args, "input", None) is not None:
-        from coach.session.listening import run_file
+        from coach.session.wav_file import run_file
 
-        return run_file(content, settings, args.input, as_json=args.json)
+        return run_file(content, settings, args.input, as_json=as_json)
+    from coach.session.typed import run_typed
+
     if getattr(args, "text", False):
-        from coach.session.runner import run_typed
+        return run_typed(content, settings, as_json=as_json, silent=silent)
+    from coach.session.hands_free import run_hands_free
 
-        return run_typed(content, settings, as_json=args.json, silent=args.silent)
-    from coach.session.listening import run_hands_free
-
-    return run_hands_free(content, settings, as_json=getattr(args, "json", False),
-                          silent=getattr(args, "silent", False))
+    return run_hands_free(
+        content, settings, as_json=as_json, silent=silent,
+        typed_instead=lambda: run_typed(content, settings, as_json=as_json, silent=silent),
+    )
 
 
 def _listen(args: argparse.Namespace) -> int:
-    from coach.session.listening import listen_file
+    from coach.session.wav_file import listen_file
 
     settings = build_settings(args)
     return listen_file(_load(settings, quiet=True), settings, args.input, as_json=args.json)

@@ -15,6 +15,7 @@ from enum import Enum, IntEnum
 
 from coach.content.model import Exercise, Routine, Side
 from coach.core.spoken import estimate_seconds, say_about, say_seconds
+from coach.settings.session import PlanSettings
 
 __all__ = [
     "REQUIRED_PHRASES",
@@ -22,6 +23,7 @@ __all__ = [
     "Priority",
     "Segment",
     "SegmentKind",
+    "clock_phrases",
     "describe_next",
     "dose",
     "plan_routine",
@@ -29,12 +31,8 @@ __all__ = [
 
 SpeechSeconds = Callable[[str], float]
 
-GAP = 0.3
-"""Silence kept between two lines (seconds)."""
-CUE_SLACK = 4.0
-"""How far a cue may slide later to find a free gap (seconds)."""
-COUNTDOWN_FROM = 3
-"""The last seconds counted aloud: "3, 2, 1"."""
+_PLAN = PlanSettings()
+"""The planner's knobs (see coach.settings.session)."""
 _EPSILON = 1e-6
 """Float noise to ignore when comparing times (seconds): 1.6 + 0.3 is not quite 1.9."""
 
@@ -128,7 +126,8 @@ class _Timeline:
         end = offset + self._speech_seconds(text)
         for line in self.lines:
             other_end = line.offset + self._speech_seconds(line.text)
-            if offset < other_end + GAP - _EPSILON and line.offset < end + GAP - _EPSILON:
+            gap = _PLAN.gap_s
+            if offset < other_end + gap - _EPSILON and line.offset < end + gap - _EPSILON:
                 return False
         return True
 
@@ -152,8 +151,10 @@ class _Timeline:
         """Offsets to try, earliest first: a half-second grid and the first free moment
         after each placed line (a gap between rep counts is often narrower than the grid)."""
         latest = earliest + slack + _EPSILON
-        grid = [earliest + 0.5 * step for step in range(int(slack / 0.5) + 1)]
-        after = [other.offset + self._speech_seconds(other.text) + GAP for other in self.lines]
+        grid = [earliest + _PLAN.cue_grid_s * step
+                for step in range(int(slack / _PLAN.cue_grid_s) + 1)]
+        after = [other.offset + self._speech_seconds(other.text) + _PLAN.gap_s
+                 for other in self.lines]
         return sorted(offset for offset in {*grid, *after} if earliest <= offset <= latest)
 
     def sorted(self) -> tuple[Line, ...]:
@@ -172,20 +173,27 @@ def _clock_lines(phrases: Mapping[str, str], exercise: Exercise, seconds: float)
             lines.append(Line((rep - 1) * exercise.tempo, text, Priority.COUNTDOWN, "rep"))
         return lines
     lines.extend(_countdown(phrases, seconds))
-    if seconds >= 25:
+    if seconds >= _PLAN.ten_seconds_min_s:
         lines.append(Line(seconds - 10, _fmt(phrases, "ten_seconds"), Priority.TRANSITION, "ten"))
-    if seconds >= 30:
+    if seconds >= _PLAN.halfway_min_s:
         lines.append(Line(seconds / 2, _fmt(phrases, "halfway"), Priority.TRANSITION, "halfway"))
     return lines
 
 
 def _countdown(phrases: Mapping[str, str], seconds: float) -> list[Line]:
-    if seconds < 2 * COUNTDOWN_FROM:
+    if seconds < 2 * _PLAN.countdown_from:
         return []
     return [
         Line(seconds - n, _fmt(phrases, "rep_count", rep=n), Priority.COUNTDOWN, "count")
-        for n in range(COUNTDOWN_FROM, 0, -1)
+        for n in range(_PLAN.countdown_from, 0, -1)
     ]
+
+
+def clock_phrases(phrases: Mapping[str, str]) -> tuple[str, ...]:
+    """The exact words the clock says ("3", "2", "1", "Halfway.", "10 seconds."), so a voice
+    can synthesise them before they are due: the countdown must start on its second."""
+    countdown = (line.text for line in _countdown(phrases, 2.0 * _PLAN.countdown_from))
+    return (*countdown, _fmt(phrases, "halfway"), _fmt(phrases, "ten_seconds"))
 
 
 def _dose_here(phrases: Mapping[str, str], exercise: Exercise) -> str:
@@ -222,8 +230,8 @@ def _exercise_segment(
             timeline.try_add(line)
     if say_how and exercise.how and side_index == 0:
         timeline.try_add(
-            Line(speech_seconds(start) + GAP, exercise.how, Priority.TRANSITION, "how"),
-            slack=CUE_SLACK,
+            Line(speech_seconds(start) + _PLAN.gap_s, exercise.how, Priority.TRANSITION, "how"),
+            slack=_PLAN.cue_slack_s,
         )
     _place_cues(timeline, exercise, speech_seconds)
     return Segment(SegmentKind.EXERCISE, seconds, step, side, timeline.sorted())
@@ -231,21 +239,21 @@ def _exercise_segment(
 
 def _place_cues(timeline: _Timeline, exercise: Exercise, speech_seconds: SpeechSeconds) -> None:
     """Fixed cues at their second (or a little later); free cues spread over the gaps."""
-    latest_end = timeline.seconds - COUNTDOWN_FROM - GAP
+    latest_end = timeline.seconds - _PLAN.countdown_from - _PLAN.gap_s
     for cue in exercise.cues:
         if cue.at is not None:
             line = Line(cue.at, cue.text, Priority.CUE, "cue")
-            timeline.try_add(line, slack=CUE_SLACK, latest_end=latest_end)
+            timeline.try_add(line, slack=_PLAN.cue_slack_s, latest_end=latest_end)
     free = [cue for cue in exercise.cues if cue.at is None]
     if not free:
         return
     first = max((line.offset + speech_seconds(line.text) for line in timeline.lines
-                 if line.kind in ("start", "how")), default=0.0) + 1.0
+                 if line.kind in ("start", "how")), default=0.0) + _PLAN.first_cue_after_s
     span = max(0.0, latest_end - first)
     spacing = span / len(free)
     for index, cue in enumerate(free):
         line = Line(first + index * spacing, cue.text, Priority.CUE, "cue")
-        timeline.try_add(line, slack=max(CUE_SLACK, spacing), latest_end=latest_end)
+        timeline.try_add(line, slack=max(_PLAN.cue_slack_s, spacing), latest_end=latest_end)
 
 
 def _rest_segment(
@@ -265,8 +273,8 @@ def _rest_segment(
             timeline.force(line)
     # The set-up line fits better here than between rep counts; the exercise skips it then.
     if coming.how:
-        how = Line(speech_seconds(text) + GAP, coming.how, Priority.TRANSITION, "how")
-        latest_end = seconds - COUNTDOWN_FROM - GAP if countdown else seconds
+        how = Line(speech_seconds(text) + _PLAN.gap_s, coming.how, Priority.TRANSITION, "how")
+        latest_end = seconds - _PLAN.countdown_from - _PLAN.gap_s if countdown else seconds
         timeline.try_add(how, latest_end=latest_end)
     return Segment(SegmentKind.REST, seconds, step, None, timeline.sorted())
 
@@ -317,7 +325,8 @@ def _intro_segment(
     end = speech_seconds(intro)
     how = routine.exercises[0].how
     if how:
-        lines.append(Line(end + GAP, how, Priority.TRANSITION, "how"))
-        end += GAP + speech_seconds(how)
+        lines.append(Line(end + _PLAN.gap_s, how, Priority.TRANSITION, "how"))
+        end += _PLAN.gap_s + speech_seconds(how)
     # Whole seconds, so every later deadline falls on the routine's exact seconds.
-    return Segment(SegmentKind.INTRO, float(math.ceil(end + 1.0)), 1, None, tuple(lines))
+    seconds = float(math.ceil(end + _PLAN.intro_pause_s))
+    return Segment(SegmentKind.INTRO, seconds, 1, None, tuple(lines))

@@ -1,18 +1,14 @@
-"""The coach's core loop: what was heard or typed -> decision -> player/FAQ -> speech.
+"""The Coach: what was heard or typed -> decision -> player or FAQ -> voice.
 
-One `Coach` owns the player and the speaker and is driven from one thread. Input
-arrives as events on a queue (typed lines, transcripts, end of input); the loop wakes at
-the player's next deadline, so the clock never waits on input.
+One `Coach` owns the player and speaks through one voice; it is driven from one thread
+(see coach.session.loop). Each decision goes to the handler its intent name picks in one
+table; whatever has no handler of its own is a routine command for the player.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
-import sys
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Protocol
 
 from coach.content.model import Content, FaqEntry
@@ -22,12 +18,20 @@ from coach.core.plan import Priority
 from coach.core.player import Output, Player, Say, StateChanged
 from coach.core.spoken import estimate_seconds
 from coach.core.understanding import Understanding
+from coach.session.events import HeardEvent, SessionEvent, event_of
+from coach.session.inputs import Heard
 
-__all__ = ["Coach", "EndOfInput", "Heard", "Typed", "Voice", "output_event", "run_loop"]
+__all__ = ["Coach", "EventSink", "Voice", "faq_entry"]
 
 _LOGGER = logging.getLogger(__name__)
 
-EventSink = Callable[[dict[str, object]], None]
+EventSink = Callable[[SessionEvent], None]
+"""Where the coach reports what it heard, said and entered (the printer, or a test's list)."""
+
+Handler = Callable[[Intent, float], None]
+
+_UNCOUNTED_KINDS = ("count", "rep")
+"""Lines not worth repeating on "say that again": the clock's numbers."""
 
 
 class Voice(Protocol):
@@ -40,40 +44,11 @@ class Voice(Protocol):
     def stop(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class Typed:
-    """A line typed by the user."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Heard:
-    """An utterance the recogniser closed."""
-
-    text: str
-    start: float
-    """Start of speech (seconds of audio)."""
-    end: float
-    """End of speech (seconds of audio)."""
-    at: float
-    """Audio consumed when it was decided (seconds)."""
-    heard_as: str = ""
-    """The recogniser's own words when `text` is a grammar phrase it put in their place."""
-    user_spoke: bool | None = None
-    """Whether the echo canceller's levels show the user's voice in it (None: can't tell)."""
-
-
-@dataclass(frozen=True)
-class EndOfInput:
-    """No more input will come (end of file, or the user closed stdin)."""
-
-
-Event = Typed | Heard | EndOfInput
-
-_VOLUME_INTENTS = ("louder", "quieter")
-# espeak-ng does not reliably take a new rate mid-session; the rate is set at start (--rate).
-_SPEED_INTENTS = ("slower", "faster")
+def faq_entry(intent: Intent, faq: Mapping[str, FaqEntry]) -> FaqEntry | None:
+    """The FAQ entry a question points at; None for any other intent or an unknown entry."""
+    if intent.name != "question":
+        return None
+    return faq.get(intent.slots.get("id", ""))
 
 
 class Coach:
@@ -104,13 +79,25 @@ class Coach:
         self._last_said = ""
         """The last line worth repeating (not a count), for "say that again"."""
         self._echo = echo
+        # Keyed by intent name (the content's intent names; an enum of them may replace the
+        # strings). Any other intent is a routine command: the player handles it.
+        self._handlers: Mapping[str, Handler] = {
+            "question": self._answer,
+            "more": self._more,
+            "repeat": self._repeat,
+            "louder": self._adjust_volume,
+            "quieter": self._adjust_volume,
+            "slower": self._speed_is_fixed,
+            "faster": self._speed_is_fixed,
+            "start_routine": self._start_routine,
+        }
 
     # --- input ------------------------------------------------------------------------
 
     def typed(self, text: str, now: float) -> Intent:
         """A typed command: no wake word needed."""
         intent = self._understanding.interpret(text)
-        self._emit_heard(now, text, intent)
+        self._sink(HeardEvent(now, text, intent.name, dict(intent.slots)))
         self.act(intent, now)
         return intent
 
@@ -135,82 +122,74 @@ class Coach:
             intent, echo = verdict.intent, verdict.echo
         else:
             intent = self._understanding.interpret(text)
-        self._emit_heard(event.at, event.text, intent, start=event.start, end=event.end,
-                         echo=echo)
+        self._sink(HeardEvent(event.at, event.text, intent.name, dict(intent.slots),
+                              event.start, event.end, over_coach=echo))
         self.act(intent, event.at)
         return intent
-
-    def _emit_heard(
-        self,
-        at: float,
-        text: str,
-        intent: Intent,
-        start: float | None = None,
-        end: float | None = None,
-        echo: bool = False,
-    ) -> None:
-        event: dict[str, object] = {"type": "heard", "at": round(at, 3), "text": text,
-                                    "intent": intent.name, "slots": dict(intent.slots)}
-        if start is not None and end is not None:
-            event["start"] = round(start, 3)
-            event["end"] = round(end, 3)
-        if echo:
-            event["over_coach"] = True
-        self._sink(event)
 
     # --- decisions --------------------------------------------------------------------
 
     def act(self, intent: Intent, now: float) -> None:
         """Carry out one decision at clock time `now`."""
         self.tick(now)
-        name = intent.name
-        if name is None:
+        if intent.name is None:
             return
-        if name == "question":
-            self._answer(intent.slots.get("id", ""), now)
-        elif name == "more":
-            self._more(now)
-        elif name == "repeat":
-            text = self._last_said or self._phrases["nothing_to_repeat"]
-            self._perform([Say(text, now, Priority.REPLY, "reply")])
-        elif name in _VOLUME_INTENTS:
-            if self._adjust_voice is not None:
-                self._adjust_voice(name)
-            self._perform([Say(self._phrases[name], now, Priority.REPLY, "reply")])
-        elif name in _SPEED_INTENTS:
-            self._perform([Say(self._phrases["speed_fixed"], now, Priority.REPLY, "reply")])
-        else:
-            if name == "start_routine" and self._disclaimer_due:
-                self._disclaimer_due = False
-                self._perform([Say(self._phrases["disclaimer"], now, Priority.TRANSITION,
-                                   "disclaimer")])
-            self._perform(self.player.handle(name, intent.slots, now))
-
-    def _answer(self, entry_id: str, now: float) -> None:
-        entry = self._faq.get(entry_id)
-        if entry is None:
-            return
-        self._last_answer = entry
-        text = f"{entry.answer} {self._phrases.get('more_hint', '')}".strip()
-        self._perform([Say(text, now, Priority.REPLY, "answer")])
-
-    def _more(self, now: float) -> None:
-        if self._last_answer is None:
-            text = self._phrases["more_none"]
-        else:
-            text = self._last_answer.details
-        self._perform([Say(text, now, Priority.REPLY, "answer")])
+        handler = self._handlers.get(intent.name, self._to_player)
+        handler(intent, now)
 
     def tick(self, now: float) -> None:
         """Let the clock run to `now`."""
         self._perform(self.player.tick(now))
 
+    def _to_player(self, intent: Intent, now: float) -> None:
+        assert intent.name is not None
+        self._perform(self.player.handle(intent.name, intent.slots, now))
+
+    def _start_routine(self, intent: Intent, now: float) -> None:
+        """The not-a-doctor disclaimer comes before the first routine, when it is due."""
+        if self._disclaimer_due:
+            self._disclaimer_due = False
+            self._reply(self._phrases["disclaimer"], now, Priority.TRANSITION, "disclaimer")
+        self._to_player(intent, now)
+
+    def _answer(self, intent: Intent, now: float) -> None:
+        entry = faq_entry(intent, self._faq)
+        if entry is None:
+            return
+        self._last_answer = entry
+        text = f"{entry.answer} {self._phrases.get('more_hint', '')}".strip()
+        self._reply(text, now, kind="answer")
+
+    def _more(self, intent: Intent, now: float) -> None:
+        if self._last_answer is None:
+            text = self._phrases["more_none"]
+        else:
+            text = self._last_answer.details
+        self._reply(text, now, kind="answer")
+
+    def _repeat(self, intent: Intent, now: float) -> None:
+        self._reply(self._last_said or self._phrases["nothing_to_repeat"], now)
+
+    def _adjust_volume(self, intent: Intent, now: float) -> None:
+        assert intent.name is not None
+        if self._adjust_voice is not None:
+            self._adjust_voice(intent.name)
+        self._reply(self._phrases[intent.name], now)
+
+    def _speed_is_fixed(self, intent: Intent, now: float) -> None:
+        # espeak-ng does not reliably take a new rate mid-session; it is set at start (--rate).
+        self._reply(self._phrases["speed_fixed"], now)
+
     # --- output -----------------------------------------------------------------------
+
+    def _reply(self, text: str, now: float, priority: Priority = Priority.REPLY,
+               kind: str = "reply") -> None:
+        self._perform([Say(text, now, priority, kind)])
 
     def _perform(self, outputs: list[Output]) -> None:
         for output in outputs:
             if isinstance(output, StateChanged):
-                self._sink(output_event(output))
+                self._sink(event_of(output))
             else:
                 self._speak(output)
 
@@ -219,71 +198,13 @@ class Coach:
         if speaking and line.priority <= Priority.CUE:
             _LOGGER.debug("dropped cue %r: still speaking", line.text)
             return
-        self._sink(output_event(line))
-        if line.kind not in ("count", "rep"):
+        self._sink(event_of(line))
+        if line.kind not in _UNCOUNTED_KINDS:
             self._last_said = line.text
         if self._voice is not None:
             # The clock and safety lines cut off whatever is still playing; replies queue.
             interrupt = line.priority >= Priority.TRANSITION or line.kind == "answer"
             self._voice.say(line.text, interrupt=interrupt and speaking)
-
-
-def output_event(output: Output) -> dict[str, object]:
-    """The JSON event line of something the player said or a state it entered."""
-    if isinstance(output, Say):
-        return {"type": "said", "at": round(output.at, 3), "text": output.text,
-                "kind": output.kind}
-    event: dict[str, object] = {"type": "state", "at": round(output.at, 3),
-                                "state": output.state.value, "routine": output.routine,
-                                "step": output.step}
-    if output.side is not None:
-        event["side"] = output.side.value
-    return event
-
-
-WAKE_EARLY = 0.02
-"""Wake this long before a deadline and sleep the rest in small steps (seconds): on a busy
-machine a long wait can overshoot by tens of milliseconds, a short one hardly does."""
-GIL_SWITCH_S = 0.001
-"""Longest another thread may hold the interpreter before the timeline gets it (seconds)."""
-
-
-def _sleep_until(deadline: float, clock: Callable[[], float]) -> None:
-    while (left := deadline - clock()) > 0:
-        time.sleep(min(left, 0.002))
-
-
-def run_loop(
-    coach: Coach,
-    events: queue.Queue[Event],
-    clock: Callable[[], float],
-    until_finished: bool = False,
-) -> None:
-    """Drive `coach` on a real clock until input ends (or, optionally, the routine finishes)."""
-    # The listener decodes in another thread of this process; a waking timeline must get
-    # the interpreter back within a millisecond or two, not the default 5 ms per hand-over.
-    sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_S))
-    while True:
-        deadline = coach.player.next_deadline()
-        timeout = 0.5 if deadline is None else min(0.5, max(0.0, deadline - clock() - WAKE_EARLY))
-        try:
-            event: Event | None = events.get(timeout=timeout)
-        except queue.Empty:
-            event = None
-            if deadline is not None and deadline - clock() <= WAKE_EARLY:
-                _sleep_until(deadline, clock)
-        now = clock()
-        coach.tick(now)
-        if isinstance(event, Typed):
-            coach.typed(event.text, now)
-        elif isinstance(event, Heard):
-            coach.heard(event)
-        elif isinstance(event, EndOfInput) and (
-            not until_finished or coach.player.next_deadline() is None
-        ):
-            return
-        if until_finished and coach.player.next_deadline() is None and event is None:
-            return
 
 
 def _without_word(text: str, first: str) -> str:

@@ -1,0 +1,73 @@
+"""The hands-free audio thread: microphone -> (echo cancellation) -> recogniser -> inputs.
+
+It survives a lost device (reported, reopened, the session goes on) and any other error
+(reported and retried): a silent dead audio thread is the worst case.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+from coach.hearing.aec import LiveEchoCancel
+from coach.hearing.asr.base import Recognizer
+from coach.hearing.microphone import Microphone, MicrophoneLost
+from coach.hearing.streamclock import StreamClock
+from coach.session.coach import EventSink
+from coach.session.events import InfoEvent
+from coach.session.inputs import EndOfInput, Heard, Input
+from coach.settings.session import ListeningSettings
+
+__all__ = ["listen_forever"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def listen_forever(
+    microphone: Microphone,
+    recognizer: Recognizer,
+    inputs: queue.Queue[Input],
+    clock: Callable[[], float],
+    stop: threading.Event,
+    notify: EventSink,
+    cancel: LiveEchoCancel | None = None,
+    knobs: ListeningSettings | None = None,
+) -> None:
+    """Put every utterance heard on `inputs`, on the session clock, until `stop` is set."""
+    knobs = knobs or ListeningSettings()
+    consumed = 0
+    rate = recognizer.sample_rate
+    stream_clock = StreamClock(rate)
+    while not stop.is_set():
+        try:
+            block = microphone.read()
+            consumed += len(block)
+            # when the block came, not when we got to it: a decode may have held us up
+            arrived = clock() - (time.monotonic() - microphone.arrived_at)
+            offset = stream_clock.observe(consumed, arrived)
+            if cancel is not None:
+                block = cancel(block, offset + (consumed - len(block)) / rate)
+                offset -= cancel.delay_s  # its output comes that much later
+            for t in recognizer.accept(block):
+                start, end = t.start + offset, t.end + offset
+                user_spoke = cancel.double_talk.user_spoke(start, end) if cancel else None
+                _LOGGER.debug("heard %r (%.2f-%.2f s): user's voice %s", t.heard_as or t.text,
+                              start, end, user_spoke)
+                inputs.put(Heard(t.text, start, end, clock(), t.heard_as, user_spoke))
+        except MicrophoneLost as exc:
+            notify(InfoEvent(f"Microphone lost ({exc}). Your place is kept; "
+                             "listening again when it is back."))
+            while not stop.is_set() and not microphone.reopen(attempts=1,
+                                                              wait=knobs.reopen_wait_s):
+                pass
+            if not stop.is_set():
+                stream_clock.reset()
+                notify(InfoEvent("Microphone is back. Listening."))
+        except Exception as exc:  # keep listening; a silent dead audio thread is the worst case
+            _LOGGER.exception("audio thread error")
+            notify(InfoEvent(f"Listening failed ({exc}); retrying."))
+            time.sleep(knobs.error_pause_s)
+    inputs.put(EndOfInput())

@@ -1,0 +1,105 @@
+"""Hands-free mode: listen on the microphone and coach through the speaker until Ctrl-C."""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+from coach.content.model import Content
+from coach.core.understanding import Understanding
+from coach.hearing.asr.base import Recognizer
+from coach.hearing.microphone import Microphone, NoMicrophoneError
+from coach.session.audio_thread import listen_forever
+from coach.session.coach import Coach
+from coach.session.events import InfoEvent
+from coach.session.inputs import Input
+from coach.session.loop import run_loop
+from coach.session.wiring import (
+    build_disclaimer_marker,
+    build_echo_canceller,
+    build_echo_filter,
+    build_printer,
+    build_recognizer,
+    build_voice,
+    follow_playback,
+    session_knobs,
+    voice_adjuster,
+)
+from coach.settings import Settings
+
+__all__ = ["run_hands_free"]
+
+
+def run_hands_free(
+    content: Content,
+    settings: Settings,
+    *,
+    as_json: bool,
+    silent: bool,
+    typed_instead: Callable[[], int],
+) -> int:
+    """A session by voice. Without a microphone, offers `typed_instead` (a typed session)."""
+    try:
+        microphone = Microphone(settings.audio.input_device)
+    except NoMicrophoneError as exc:
+        print(f"coach: {exc}", file=sys.stderr)
+        return _offer_typed(typed_instead)
+    knobs = session_knobs(settings)
+    understanding = Understanding(content.commands, content.faq)
+    try:
+        recognizer = build_recognizer(settings, understanding)
+    except Exception:
+        microphone.close()
+        raise
+    _announce_engine(recognizer)
+    epoch = time.monotonic()
+
+    def clock() -> float:
+        return time.monotonic() - epoch
+
+    echo = build_echo_filter(settings, understanding)
+    voice = build_voice(settings, silent, content.phrases)
+    follow_playback(voice, echo, epoch, knobs.listening.playback_open_s)
+    cancel = build_echo_canceller(settings, voice, epoch)
+    printer = build_printer(as_json)
+    coach = Coach(content, understanding, voice, printer, echo=echo,
+                  wake_word=settings.wake_word,
+                  disclaimer=build_disclaimer_marker().first_session(),
+                  adjust_voice=voice_adjuster(voice, knobs.speaker))
+    inputs: queue.Queue[Input] = queue.Queue()
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=listen_forever,
+        args=(microphone, recognizer, inputs, clock, stop, printer, cancel, knobs.listening),
+        name="coach-audio", daemon=True,
+    )
+    worker.start()
+    printer(InfoEvent('Ready. Say "start the warm-up", or "help".'))
+    try:
+        run_loop(coach, inputs, clock, timing=knobs.loop)
+    finally:
+        stop.set()
+        worker.join(timeout=knobs.listening.stop_join_s)
+        microphone.close()
+    return 0
+
+
+def _announce_engine(recognizer: Recognizer) -> None:
+    if not recognizer.name.startswith("vosk"):
+        print(f"Listening with the built-in {recognizer.name} recogniser. For Vosk, run "
+              "`coach models download`.", file=sys.stderr)
+    else:
+        print(f"Listening with {recognizer.name}.", file=sys.stderr)
+
+
+def _offer_typed(typed_instead: Callable[[], int]) -> int:
+    """At a terminal, ask whether to type commands instead; elsewhere give up (exit 2)."""
+    if not sys.stdin.isatty():
+        return 2
+    answer = input("No microphone. Type commands instead? [Y/n] ").strip().lower()
+    if answer in ("", "y", "yes"):
+        return typed_instead()
+    return 2

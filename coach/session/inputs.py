@@ -1,0 +1,39 @@
+"""What drives a session: typed lines, utterances the recogniser closed, end of input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["EndOfInput", "Heard", "Input", "Typed"]
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A line typed by the user."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Heard:
+    """An utterance the recogniser closed."""
+
+    text: str
+    start: float
+    """Start of speech (seconds of audio)."""
+    end: float
+    """End of speech (seconds of audio)."""
+    at: float
+    """Audio consumed when it was decided (seconds)."""
+    heard_as: str = ""
+    """The recogniser's own words when `text` is a grammar phrase it put in their place."""
+    user_spoke: bool | None = None
+    """Whether the echo canceller's levels show the user's voice in it (None: can't tell)."""
+
+
+@dataclass(frozen=True)
+class EndOfInput:
+    """No more input will come (end of file, or the user closed stdin)."""
+
+
+Input = Typed | Heard | EndOfInput

@@ -1,0 +1,87 @@
+"""Modes on a WAV file as the microphone: `coach listen` (what was said and what it means)
+and `coach run --input` (a whole session).
+
+With a WAV file the coach's clock IS the audio position, so a session runs
+deterministically and faster than real time; its voice is virtual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from coach.content.model import Content
+from coach.core.understanding import Understanding
+from coach.hearing.asr.base import Recognizer, Transcript
+from coach.session.coach import Coach, faq_entry
+from coach.session.events import UtteranceEvent
+from coach.session.inputs import Heard
+from coach.session.virtual_voice import AudioClock, VirtualVoice
+from coach.session.wiring import (
+    build_echo_filter,
+    build_printer,
+    build_recognizer,
+    session_knobs,
+)
+from coach.settings import Settings
+
+__all__ = ["listen_file", "run_file"]
+
+
+def listen_file(content: Content, settings: Settings, path: Path, *, as_json: bool) -> int:
+    """Print what was said in a WAV file and what it means, one line per utterance."""
+    understanding = Understanding(content.commands, content.faq)
+    recognizer = build_recognizer(settings, understanding)
+    printer = build_printer(as_json)
+    faq = {entry.id: entry for entry in content.faq}
+    for _, transcripts in _decode(recognizer, _read(path), settings):
+        for transcript in transcripts:
+            intent = understanding.interpret(transcript.text)
+            entry = faq_entry(intent, faq)
+            printer(UtteranceEvent(transcript.start, transcript.end, transcript.at,
+                                   transcript.text, intent.name, dict(intent.slots),
+                                   entry.answer if entry is not None else None))
+    return 0
+
+
+def run_file(content: Content, settings: Settings, path: Path, *, as_json: bool) -> int:
+    """A whole session from a WAV file, faster than real time, on the audio clock."""
+    understanding = Understanding(content.commands, content.faq)
+    recognizer = build_recognizer(settings, understanding)
+    clock = AudioClock()
+    echo = build_echo_filter(settings, understanding)
+    coach = Coach(content, understanding, VirtualVoice(clock, echo), build_printer(as_json),
+                  echo=echo, wake_word=settings.wake_word)
+    for consumed, transcripts in _decode(recognizer, _read(path), settings):
+        for transcript in transcripts:
+            # at the end of the file the recogniser may decide later than the audio it has
+            clock.seconds = (transcript.at if consumed is not None
+                             else max(clock.seconds, transcript.at))
+            coach.heard(Heard(transcript.text, transcript.start, transcript.end,
+                              transcript.at, transcript.heard_as))
+        if consumed is not None:
+            clock.seconds = consumed
+            coach.tick(clock.seconds)
+    return 0
+
+
+def _read(path: Path) -> npt.NDArray[np.int16]:
+    from coach.hearing.wavsource import read_wav
+
+    return read_wav(path)
+
+
+def _decode(
+    recognizer: Recognizer, pcm: npt.NDArray[np.int16], settings: Settings
+) -> Iterator[tuple[float | None, list[Transcript]]]:
+    """(audio consumed after this chunk in seconds, what the recogniser closed in it), chunk
+    by chunk; last, (None, what the end of the audio closed)."""
+    rate = recognizer.sample_rate
+    step = int(rate * session_knobs(settings).listening.chunk_seconds)
+    for offset in range(0, len(pcm), step):
+        chunk = pcm[offset : offset + step]
+        yield (offset + len(chunk)) / rate, list(recognizer.accept(chunk))
+    yield None, list(recognizer.flush())

@@ -1,0 +1,197 @@
+"""Builds a session's parts from Settings, once, for every mode: the recogniser, the voice,
+the echo filter and canceller, the event printer and the first-run disclaimer marker."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from coach.core.echo import EchoFilter
+from coach.core.plan import clock_phrases
+from coach.core.understanding import Understanding
+from coach.errors import CoachError
+from coach.session.coach import Voice
+from coach.session.disclaimer import DisclaimerMarker
+from coach.session.printer import EventPrinter
+from coach.settings import Settings
+from coach.settings.session import SessionSettings, SpeakerSettings
+
+if TYPE_CHECKING:
+    from coach.hearing.aec import LiveEchoCancel
+    from coach.hearing.asr.base import Recognizer
+    from coach.voice.tts import SoundDeviceSpeaker
+
+__all__ = [
+    "ListenError", "build_disclaimer_marker", "build_echo_canceller", "build_echo_filter",
+    "build_printer", "build_recognizer", "build_voice", "drain", "follow_playback",
+    "monotonic_clock", "session_knobs", "voice_adjuster",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+DISCLAIMER_MARKER = "disclaimer-given"
+"""File in the user's state folder that says the disclaimer was given."""
+
+
+class ListenError(CoachError):
+    """Listening cannot start; the message says what to do."""
+
+
+def session_knobs(settings: Settings) -> SessionSettings:
+    """The session's knobs (their defaults until the root Settings carries them)."""
+    return SessionSettings()
+
+
+def build_printer(as_json: bool) -> EventPrinter:
+    """Prints events on stdout: JSON lines for programs, or lines for people."""
+    return EventPrinter(as_json)
+
+
+def build_disclaimer_marker() -> DisclaimerMarker:
+    """The marker in the user's state folder (platformdirs), as every earlier version used."""
+    from platformdirs import user_state_dir
+
+    return DisclaimerMarker(Path(user_state_dir("coach")) / DISCLAIMER_MARKER)
+
+
+def build_recognizer(settings: Settings, understanding: Understanding) -> Recognizer:
+    """The recogniser for these settings, with the grammar the coach understands."""
+    from coach.hearing.asr.base import EngineUnavailableError
+    from coach.hearing.asr.select import make_recognizer
+    from coach.store.models import ModelError, find_vosk_model
+
+    try:
+        model = find_vosk_model(settings.model, os.environ)
+    except ModelError as exc:
+        raise ListenError(str(exc)) from exc
+    if settings.engine == "vosk" and model is None:
+        raise ListenError("no Vosk model found: run `coach models download`, or pass --model DIR")
+    try:
+        recognizer = make_recognizer(settings.engine, model, understanding.phrases(),
+                                     is_complete=understanding.is_complete)
+    except EngineUnavailableError as exc:
+        raise ListenError(str(exc)) from exc
+    _LOGGER.info("recogniser: %s", recognizer.name)
+    return recognizer
+
+
+def build_echo_filter(settings: Settings, understanding: Understanding) -> EchoFilter:
+    """The text-level judge of the coach's own words in what was heard."""
+    return EchoFilter(understanding.interpret, tail=settings.audio.echo_tail)
+
+
+def build_voice(
+    settings: Settings, silent: bool, phrases: Mapping[str, str]
+) -> SoundDeviceSpeaker | None:
+    """The real TTS voice, or None (print only) when asked or when no output device works.
+
+    The clock's words (from `phrases`) are synthesised in the background at once, so they
+    start on their second when due.
+    """
+    if silent:
+        return None
+    from coach.voice.tts import Pyttsx3Synth, SoundDeviceSpeaker, VoiceSettings
+
+    knobs = session_knobs(settings).speaker
+    speech = settings.speech
+    synth = Pyttsx3Synth(VoiceSettings(rate=speech.rate, volume=speech.volume, voice=speech.voice))
+    for attempt in range(knobs.open_attempts):
+        try:
+            speaker = SoundDeviceSpeaker(synth, settings.audio.output_device)
+            break
+        except (RuntimeError, CoachError) as exc:  # no output device, PortAudio or espeak-ng
+            if attempt + 1 < knobs.open_attempts:
+                _LOGGER.info("opening the speaker failed (%s); trying again", exc)
+                time.sleep(knobs.open_retry_s)
+                continue
+            print(f"coach: {exc}\ncoach: printing what I say instead.", file=sys.stderr)
+            return None
+    threading.Thread(target=speaker.prewarm, args=(clock_phrases(phrases),),
+                     name="coach-prewarm", daemon=True).start()
+    return speaker
+
+
+def voice_adjuster(
+    voice: SoundDeviceSpeaker | None, knobs: SpeakerSettings
+) -> Callable[[str], None] | None:
+    """Louder / quieter: a gain on the synthesised samples (new settings, new cache key)."""
+    if voice is None:
+        return None
+    steps = {"louder": knobs.volume_step, "quieter": -knobs.volume_step}
+
+    def adjust(command: str) -> None:
+        step = steps.get(command)
+        if step is None:
+            return
+        current = voice.synth.settings
+        volume = min(1.0, max(knobs.min_volume, current.volume + step))
+        voice.synth.settings = dataclasses.replace(current, volume=volume)
+
+    return adjust
+
+
+def follow_playback(
+    voice: SoundDeviceSpeaker | None, echo: EchoFilter, epoch: float, open_s: float
+) -> None:
+    """Tell the echo filter exactly when the speaker is audible, on the session clock."""
+    if voice is None:
+        return
+    from coach.voice.playback import PlaybackEvent
+
+    def on_playback(event: PlaybackEvent) -> None:
+        at = event.at - epoch
+        if event.playing:
+            echo.spoke(event.label, at, at + open_s)  # open until the stop event closes it
+        else:
+            echo.ended(event.label, at)
+
+    voice.add_playback_listener(on_playback)
+
+
+def build_echo_canceller(
+    settings: Settings, voice: SoundDeviceSpeaker | None, epoch: float
+) -> LiveEchoCancel | None:
+    """Echo cancellation fed with every block the speaker plays, or None (turned off, no
+    speaker, or no speexdsp: then the text-level echo rules alone keep the coach off its own
+    voice)."""
+    if voice is None or not settings.audio.echo_cancel:
+        return None
+    from coach.hearing.aec import AecUnavailableError, EchoCanceller, LiveEchoCancel, OutputTimeline
+
+    try:
+        canceller = EchoCanceller()
+    except AecUnavailableError as exc:
+        _LOGGER.warning("%s; commands said over the coach will rarely be heard", exc)
+        return None
+    timeline = OutputTimeline()
+
+    def tap(samples: npt.NDArray[np.int16], rate: int, heard_at: float) -> None:
+        timeline.write(samples, rate, heard_at - epoch)
+
+    voice.add_output_tap(tap)
+    return LiveEchoCancel(timeline, canceller)
+
+
+def monotonic_clock() -> Callable[[], float]:
+    """Seconds since now, on the monotonic clock."""
+    start = time.monotonic()
+    return lambda: time.monotonic() - start
+
+
+def drain(voice: Voice | None, knobs: SpeakerSettings) -> None:
+    """Let the last words finish before the program exits."""
+    if voice is None:
+        return
+    deadline = time.monotonic() + knobs.drain_timeout_s
+    while voice.is_speaking() and time.monotonic() < deadline:
+        time.sleep(knobs.drain_poll_s)

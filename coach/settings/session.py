@@ -1,0 +1,96 @@
+"""Knobs of a session: the real-clock loop, the speaker, listening, and the routine's timing.
+
+Frozen, with the unit in each name or docstring. What was measured to choose them is in
+docs/tuning/session.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["ListeningSettings", "LoopSettings", "PlanSettings", "SessionSettings",
+           "SpeakerSettings"]
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """How the real-clock loop waits for the player's next deadline."""
+
+    wake_early_s: float = 0.02
+    """Wake this long before a deadline and sleep the rest in small steps (seconds): on a
+    busy machine a long wait can overshoot by tens of milliseconds, a short one hardly does."""
+    sleep_step_s: float = 0.002
+    """Longest single sleep in those last moments before a deadline (seconds)."""
+    idle_wait_s: float = 0.5
+    """Longest wait for input before the loop looks at the clock again (seconds)."""
+    gil_switch_s: float = 0.001
+    """Longest another thread may hold the interpreter before the timeline gets it (seconds):
+    the listener decodes in a thread of the same process."""
+
+
+@dataclass(frozen=True)
+class SpeakerSettings:
+    """Opening, adjusting and finishing the real voice."""
+
+    open_attempts: int = 3
+    """Tries at opening the output device before printing instead of speaking."""
+    open_retry_s: float = 0.5
+    """Wait between those tries (seconds): a busy or just-plugged device often opens a moment
+    later."""
+    volume_step: float = 0.2
+    """How much "louder" / "quieter" change the volume (on the 0.0 to 1.0 scale)."""
+    min_volume: float = 0.2
+    """The lowest volume "quieter" goes to (0.0 to 1.0), so the coach stays audible."""
+    drain_timeout_s: float = 30.0
+    """Longest wait for the last words to finish before the program exits (seconds)."""
+    drain_poll_s: float = 0.05
+    """How often that wait looks whether the voice is still speaking (seconds)."""
+
+
+@dataclass(frozen=True)
+class ListeningSettings:
+    """Feeding the recogniser: from a WAV file, or from the microphone's audio thread."""
+
+    chunk_seconds: float = 0.1
+    """Audio handed to the recogniser at a time when reading a file (seconds)."""
+    reopen_wait_s: float = 2.0
+    """Wait between tries at reopening a lost microphone (seconds)."""
+    error_pause_s: float = 1.0
+    """Pause after an unexpected error in the audio thread before listening again (seconds)."""
+    stop_join_s: float = 2.0
+    """Longest wait for the audio thread to end when the session stops (seconds)."""
+    playback_open_s: float = 600.0
+    """Length of the echo window opened when playback starts (seconds); the playback's stop
+    event closes it, so it only needs to outlast any one line."""
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """Where the routine planner puts lines inside a segment."""
+
+    gap_s: float = 0.3
+    """Silence kept between two lines (seconds)."""
+    cue_slack_s: float = 4.0
+    """How far a cue may slide later to find a free gap (seconds)."""
+    cue_grid_s: float = 0.5
+    """Step of the grid of later moments a sliding line tries (seconds)."""
+    countdown_from: int = 3
+    """The last seconds counted aloud: "3, 2, 1" (seconds)."""
+    ten_seconds_min_s: float = 25.0
+    """Shortest timed exercise that gets "10 seconds" (seconds)."""
+    halfway_min_s: float = 30.0
+    """Shortest timed exercise that gets "halfway" (seconds)."""
+    intro_pause_s: float = 1.0
+    """Silence after the intro (and its set-up line) before the first exercise (seconds)."""
+    first_cue_after_s: float = 1.0
+    """Free form cues start this long after the exercise's opening lines end (seconds)."""
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Every knob of a session."""
+
+    loop: LoopSettings = field(default_factory=LoopSettings)
+    speaker: SpeakerSettings = field(default_factory=SpeakerSettings)
+    listening: ListeningSettings = field(default_factory=ListeningSettings)
+    plan: PlanSettings = field(default_factory=PlanSettings)
