@@ -49,9 +49,9 @@ def check_tts(settings: Settings) -> Finding:
         return Finding("text-to-speech", False, "espeak-ng is not installed",
                        "sudo apt-get install espeak-ng libespeak-ng1")
     try:
-        from coach.voice.tts import Pyttsx3Synth, VoiceSettings
+        from coach.voice.tts import Pyttsx3Synth
 
-        pcm = Pyttsx3Synth(VoiceSettings(rate=settings.speech.rate)).synthesize("Ready")
+        pcm = Pyttsx3Synth(settings.voice, settings.synth).synthesize("Ready")
     except Exception as exc:  # report any engine failure as a finding, not a crash
         return Finding("text-to-speech", False, f"pyttsx3 failed: {exc}",
                        "sudo apt-get install espeak-ng libespeak-ng1")

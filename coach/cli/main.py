@@ -8,17 +8,24 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 from coach import __version__
 from coach.content.model import Content, Routine
 from coach.errors import CoachError
-from coach.settings import AudioSettings, Settings, SpeechSettings
+from coach.settings import Settings
+from coach.settings.file import apply_overrides, read_settings_file
 
 __all__ = ["main"]
 
 _LOGGER = logging.getLogger(__name__)
 
+_V = TypeVar("_V")
+
+SETTINGS_ENV = "COACH_SETTINGS"
+"""Path of the settings file, in place of the one in the user's config folder."""
 ROUTINES_ENV = "COACH_ROUTINES"
 """Extra routine folders, separated by the OS path separator."""
 
@@ -131,8 +138,8 @@ def _add_listen_options(parser: argparse.ArgumentParser) -> None:
 def _add_voice_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("voice")
     group.add_argument("--speaker", metavar="DEVICE", help="output device name or index")
-    group.add_argument("--rate", type=int, default=165, help="words per minute (default 165)")
-    group.add_argument("--volume", type=float, default=1.0, help="0.0 to 1.0 (default 1.0)")
+    group.add_argument("--rate", type=int, help="words per minute (default 165)")
+    group.add_argument("--volume", type=float, help="0.0 to 1.0 (default 1.0)")
     group.add_argument("--voice", help="TTS voice id or part of its name")
 
 
@@ -143,22 +150,45 @@ def _device(value: str | None) -> str | int | None:
 
 
 def build_settings(args: argparse.Namespace) -> Settings:
+    """The settings tree: defaults, then the settings file, then the flags given."""
     from coach.content.loader import default_routine_dir
 
     extra = [Path(p) for p in os.environ.get(ROUTINES_ENV, "").split(os.pathsep) if p]
-    if not 0.0 <= args.volume <= 1.0:
+    path = settings_file()
+    base = apply_overrides(Settings(), read_settings_file(path), path)
+    voice = replace(base.voice, rate=_given(args.rate, base.voice.rate),
+                    volume=_given(args.volume, base.voice.volume),
+                    voice=_given(args.voice, base.voice.voice))
+    if not 0.0 <= voice.volume <= 1.0:
         raise UsageError("--volume must be between 0.0 and 1.0")
-    if not 80 <= args.rate <= 400:
+    if not 80 <= voice.rate <= 400:
         raise UsageError("--rate must be between 80 and 400 words per minute")
-    return Settings(
-        routine_dirs=(default_routine_dir(), *extra, *args.routines),
-        engine=args.engine,
-        model=args.model,
-        wake_word=args.wake_word,
-        speech=SpeechSettings(rate=args.rate, volume=args.volume, voice=args.voice),
-        audio=AudioSettings(input_device=_device(args.mic), output_device=_device(args.speaker),
-                            echo_cancel=getattr(args, "echo_cancel", True)),
+    audio = replace(base.audio, input_device=_given(_device(args.mic), base.audio.input_device),
+                    output_device=_given(_device(args.speaker), base.audio.output_device),
+                    echo_cancel=base.audio.echo_cancel and getattr(args, "echo_cancel", True))
+    return replace(
+        base,
+        routine_dirs=(default_routine_dir(), *base.routine_dirs, *extra, *args.routines),
+        engine=_given(args.engine, base.engine),
+        model=_given(args.model, base.model),
+        wake_word=_given(args.wake_word, base.wake_word),
+        voice=voice,
+        audio=audio,
     )
+
+
+def settings_file() -> Path:
+    """The settings file: $COACH_SETTINGS, else settings.toml in the user's config folder."""
+    named = os.environ.get(SETTINGS_ENV)
+    if named:
+        return Path(named)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("coach")) / "settings.toml"
+
+
+def _given(flag: _V | None, current: _V) -> _V:
+    return current if flag is None else flag
 
 
 # --- handlers ---------------------------------------------------------------------------
@@ -237,7 +267,7 @@ def _ask(args: argparse.Namespace) -> int:
         _print_json({"answer": entry.answer if entry else None, "id": entry.id if entry else None,
                      "score": round(match.score, 3)})
     elif entry is None:
-        print("I don't have an answer to that. Ask about lower back pain during leg workouts.")
+        print(content.phrases["no_answer"])
     else:
         print(entry.answer)
         print(f"\nMore: {entry.details}")

@@ -24,7 +24,7 @@ from coach.errors import CoachError
 from coach.hearing.asr.base import SAMPLE_RATE, Pcm
 from coach.hearing.doubletalk import DoubleTalk
 from coach.hearing.endpoint import frame_dbfs
-from coach.settings.hearing import AecSettings
+from coach.settings.hearing import AecSettings, DoubleTalkSettings
 
 __all__ = ["AecUnavailableError", "EchoCanceller", "EchoDelay", "LiveEchoCancel",
            "OutputTimeline"]
@@ -280,7 +280,8 @@ class LiveEchoCancel:
     needs."""
 
     def __init__(self, timeline: OutputTimeline, canceller: EchoCanceller,
-                 settings: AecSettings | None = None) -> None:
+                 settings: AecSettings | None = None,
+                 double_talk: DoubleTalkSettings | None = None) -> None:
         settings = settings or AecSettings()
         self.timeline = timeline
         self.resync_s = settings.reference_resync_s
@@ -293,7 +294,7 @@ class LiveEchoCancel:
         self._reference_at: float | None = None
         """Session time of the next reference sample."""
         self._reference_delay = 0.0
-        self.double_talk = DoubleTalk()
+        self.double_talk = DoubleTalk(double_talk)
 
     @property
     def delay_s(self) -> float:

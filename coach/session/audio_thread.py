@@ -19,6 +19,7 @@ from coach.hearing.streamclock import StreamClock
 from coach.session.coach import EventSink
 from coach.session.events import InfoEvent
 from coach.session.inputs import EndOfInput, Heard, Input
+from coach.settings.hearing import MicrophoneSettings
 from coach.settings.session import ListeningSettings
 
 __all__ = ["listen_forever"]
@@ -35,12 +36,13 @@ def listen_forever(
     notify: EventSink,
     cancel: LiveEchoCancel | None = None,
     knobs: ListeningSettings | None = None,
+    clock_knobs: MicrophoneSettings | None = None,
 ) -> None:
     """Put every utterance heard on `inputs`, on the session clock, until `stop` is set."""
     knobs = knobs or ListeningSettings()
     consumed = 0
     rate = recognizer.sample_rate
-    stream_clock = StreamClock(rate)
+    stream_clock = StreamClock(rate, clock_knobs)
     while not stop.is_set():
         try:
             block = microphone.read()

@@ -25,7 +25,6 @@ from coach.session.wiring import (
     build_recognizer,
     build_voice,
     follow_playback,
-    session_knobs,
     voice_adjuster,
 )
 from coach.settings import Settings
@@ -43,11 +42,11 @@ def run_hands_free(
 ) -> int:
     """A session by voice. Without a microphone, offers `typed_instead` (a typed session)."""
     try:
-        microphone = Microphone(settings.audio.input_device)
+        microphone = Microphone(settings.audio.input_device, settings.hearing.microphone)
     except NoMicrophoneError as exc:
         print(f"coach: {exc}", file=sys.stderr)
         return _offer_typed(typed_instead)
-    knobs = session_knobs(settings)
+    knobs = settings.session
     understanding = Understanding(content.commands, content.faq)
     try:
         recognizer = build_recognizer(settings, understanding)
@@ -73,7 +72,8 @@ def run_hands_free(
     stop = threading.Event()
     worker = threading.Thread(
         target=listen_forever,
-        args=(microphone, recognizer, inputs, clock, stop, printer, cancel, knobs.listening),
+        args=(microphone, recognizer, inputs, clock, stop, printer, cancel, knobs.listening,
+              settings.hearing.microphone),
         name="coach-audio", daemon=True,
     )
     worker.start()

@@ -12,7 +12,7 @@ from coach.session.coach import Coach
 from coach.session.events import event_of
 from coach.session.inputs import Input
 from coach.session.loop import run_loop
-from coach.session.wiring import build_printer, build_voice, drain, monotonic_clock, session_knobs
+from coach.session.wiring import build_printer, build_voice, drain, monotonic_clock
 from coach.settings import Settings
 
 __all__ = ["play_routine"]
@@ -33,7 +33,7 @@ def play_routine(
         for output in timeline(routine, content.phrases):
             printer(event_of(output))
         return 0
-    knobs = session_knobs(settings)
+    knobs = settings.session
     voice = build_voice(settings, silent, content.phrases)
     coach = Coach(content, Understanding(content.commands, content.faq), voice, printer)
     clock = monotonic_clock()

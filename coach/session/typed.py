@@ -17,7 +17,6 @@ from coach.session.wiring import (
     build_voice,
     drain,
     monotonic_clock,
-    session_knobs,
     voice_adjuster,
 )
 from coach.settings import Settings
@@ -27,7 +26,7 @@ __all__ = ["run_typed"]
 
 def run_typed(content: Content, settings: Settings, *, as_json: bool, silent: bool) -> int:
     """Typed commands until end of input (Ctrl-D); the coach speaks unless `silent`."""
-    knobs = session_knobs(settings)
+    knobs = settings.session
     printer = build_printer(as_json)
     voice = build_voice(settings, silent, content.phrases)
     coach = Coach(content, Understanding(content.commands, content.faq), voice, printer,

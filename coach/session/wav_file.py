@@ -24,7 +24,6 @@ from coach.session.wiring import (
     build_echo_filter,
     build_printer,
     build_recognizer,
-    session_knobs,
 )
 from coach.settings import Settings
 
@@ -80,7 +79,7 @@ def _decode(
     """(audio consumed after this chunk in seconds, what the recogniser closed in it), chunk
     by chunk; last, (None, what the end of the audio closed)."""
     rate = recognizer.sample_rate
-    step = int(rate * session_knobs(settings).listening.chunk_seconds)
+    step = int(rate * settings.session.listening.chunk_seconds)
     for offset in range(0, len(pcm), step):
         chunk = pcm[offset : offset + step]
         yield (offset + len(chunk)) / rate, list(recognizer.accept(chunk))

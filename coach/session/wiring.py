@@ -24,17 +24,17 @@ from coach.session.coach import Voice
 from coach.session.disclaimer import DisclaimerMarker
 from coach.session.printer import EventPrinter
 from coach.settings import Settings
-from coach.settings.session import SessionSettings, SpeakerSettings
+from coach.settings.session import SpeakerSettings
 
 if TYPE_CHECKING:
     from coach.hearing.aec import LiveEchoCancel
     from coach.hearing.asr.base import Recognizer
-    from coach.voice.tts import SoundDeviceSpeaker
+    from coach.voice.speaker import SoundDeviceSpeaker
 
 __all__ = [
     "ListenError", "build_disclaimer_marker", "build_echo_canceller", "build_echo_filter",
     "build_printer", "build_recognizer", "build_voice", "drain", "follow_playback",
-    "monotonic_clock", "session_knobs", "voice_adjuster",
+    "monotonic_clock", "voice_adjuster",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -45,11 +45,6 @@ DISCLAIMER_MARKER = "disclaimer-given"
 
 class ListenError(CoachError):
     """Listening cannot start; the message says what to do."""
-
-
-def session_knobs(settings: Settings) -> SessionSettings:
-    """The session's knobs (their defaults until the root Settings carries them)."""
-    return SessionSettings()
 
 
 def build_printer(as_json: bool) -> EventPrinter:
@@ -66,9 +61,11 @@ def build_disclaimer_marker() -> DisclaimerMarker:
 
 def build_recognizer(settings: Settings, understanding: Understanding) -> Recognizer:
     """The recogniser for these settings, with the grammar the coach understands."""
+    from coach.content.recognizer import default_recognizer_words
     from coach.hearing.asr.base import EngineUnavailableError
     from coach.hearing.asr.select import make_recognizer
-    from coach.store.models import ModelError, find_vosk_model
+    from coach.store.errors import ModelError
+    from coach.store.lookup import find_vosk_model
 
     try:
         model = find_vosk_model(settings.model, os.environ)
@@ -78,7 +75,8 @@ def build_recognizer(settings: Settings, understanding: Understanding) -> Recogn
         raise ListenError("no Vosk model found: run `coach models download`, or pass --model DIR")
     try:
         recognizer = make_recognizer(settings.engine, model, understanding.phrases(),
-                                     is_complete=understanding.is_complete)
+                                     is_complete=understanding.is_complete,
+                                     hearing=settings.hearing, words=default_recognizer_words())
     except EngineUnavailableError as exc:
         raise ListenError(str(exc)) from exc
     _LOGGER.info("recogniser: %s", recognizer.name)
@@ -87,7 +85,7 @@ def build_recognizer(settings: Settings, understanding: Understanding) -> Recogn
 
 def build_echo_filter(settings: Settings, understanding: Understanding) -> EchoFilter:
     """The text-level judge of the coach's own words in what was heard."""
-    return EchoFilter(understanding.interpret, tail=settings.audio.echo_tail)
+    return EchoFilter(understanding, settings.echo)
 
 
 def build_voice(
@@ -100,14 +98,15 @@ def build_voice(
     """
     if silent:
         return None
-    from coach.voice.tts import Pyttsx3Synth, SoundDeviceSpeaker, VoiceSettings
+    from coach.voice.speaker import SoundDeviceSpeaker
+    from coach.voice.tts import Pyttsx3Synth
 
-    knobs = session_knobs(settings).speaker
-    speech = settings.speech
-    synth = Pyttsx3Synth(VoiceSettings(rate=speech.rate, volume=speech.volume, voice=speech.voice))
+    knobs = settings.session.speaker
+    synth = Pyttsx3Synth(settings.voice, settings.synth)
     for attempt in range(knobs.open_attempts):
         try:
-            speaker = SoundDeviceSpeaker(synth, settings.audio.output_device)
+            speaker = SoundDeviceSpeaker(synth, settings.audio.output_device,
+                                         playback=settings.playback)
             break
         except (RuntimeError, CoachError) as exc:  # no output device, PortAudio or espeak-ng
             if attempt + 1 < knobs.open_attempts:
@@ -169,17 +168,18 @@ def build_echo_canceller(
     from coach.hearing.aec import AecUnavailableError, EchoCanceller, LiveEchoCancel, OutputTimeline
 
     try:
-        canceller = EchoCanceller()
+        canceller = EchoCanceller(settings.hearing.aec)
     except AecUnavailableError as exc:
         _LOGGER.warning("%s; commands said over the coach will rarely be heard", exc)
         return None
-    timeline = OutputTimeline()
+    timeline = OutputTimeline(settings.hearing.aec)
 
     def tap(samples: npt.NDArray[np.int16], rate: int, heard_at: float) -> None:
         timeline.write(samples, rate, heard_at - epoch)
 
     voice.add_output_tap(tap)
-    return LiveEchoCancel(timeline, canceller)
+    return LiveEchoCancel(timeline, canceller, settings.hearing.aec,
+                          settings.hearing.double_talk)
 
 
 def monotonic_clock() -> Callable[[], float]:

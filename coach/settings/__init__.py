@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coach.settings.hearing import HearingSettings
+from coach.settings.session import SessionSettings
 from coach.settings.text import TextSettings
 from coach.settings.understanding import EchoSettings, UnderstandingSettings
 from coach.settings.voice import (
@@ -54,3 +55,4 @@ class Settings:
     text: TextSettings = field(default_factory=TextSettings)
     understanding: UnderstandingSettings = field(default_factory=UnderstandingSettings)
     echo: EchoSettings = field(default_factory=EchoSettings)
+    session: SessionSettings = field(default_factory=SessionSettings)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Protocol, TextIO
 
-from coach.settings.voice import TextSpeakerSettings, VoiceSettings
+from coach.settings.voice import PlaybackSettings, TextSpeakerSettings, VoiceSettings
 from coach.voice.playback import OutputTap, Pcm, PcmPlayer, PlaybackEvent, PlaybackListener
 
 __all__ = ["SoundDeviceSpeaker", "Speaker", "Synthesizer", "TextSpeaker"]
@@ -68,10 +68,11 @@ class SoundDeviceSpeaker:
         synth: Synthesizer,
         device: str | int | None = None,
         player: PcmPlayer | None = None,
+        playback: PlaybackSettings | None = None,
     ) -> None:
         """Raises NoOutputDeviceError when there is no usable output device."""
         self.synth = synth
-        self.player = player or PcmPlayer(device)
+        self.player = player or PcmPlayer(device, settings=playback)
 
     def add_output_tap(self, tap: OutputTap) -> None:
         """See every block the speaker plays (for echo cancellation)."""
