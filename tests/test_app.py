@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from coach.content.loader import load_content
-from coach.content.model import Content
+from coach.content.model import Content, IntentName
 from coach.core.echo import EchoFilter
 from coach.core.understanding import Understanding
 from coach.session.coach import Coach
@@ -213,3 +213,8 @@ def test_over_the_coach_the_second_look_phrase_must_agree_with_the_words() -> No
     coach.heard(Heard("stop", 1.7, 2.0, 2.2, heard_as="Next stop."))
     heard = [(e["intent"], e["over_coach"]) for e in events if e["type"] == "heard"]
     assert heard == [(None, True), ("stop", True)]
+
+
+def test_every_intent_the_content_may_name_is_carried_out() -> None:
+    coach, _ = make_coach()
+    assert coach.handles() == {name.value for name in IntentName}

@@ -455,13 +455,12 @@ def test_intent_template_errors(intents: str, line: int, column: int, message: s
     assert [(e.line, e.column, e.message) for e in caught.value.errors] == [(line, column, message)]
 
 
-def test_unknown_intent_names_are_a_warning_and_dropped() -> None:
-    warnings: list[ContentError] = []
+def test_unknown_intent_names_are_an_error() -> None:
     text = "intents:\n  dance: [let's dance]\n  pause: [pause]\n"
-    commands = commands_from_yaml(text, {}, Path("c"), warnings=warnings)
-    assert [intent.name for intent in commands.intents] == ["pause"]
-    (warning,) = warnings
-    assert (warning.line, warning.column, warning.message) == (2, 3, "unknown intent 'dance'")
+    with pytest.raises(ContentFileError) as caught:
+        commands_from_yaml(text, {}, Path("c"))
+    (error,) = caught.value.errors
+    assert (error.line, error.column, error.message) == (2, 3, "unknown intent 'dance'")
 
 
 def test_phrases_load_and_bad_templates_are_reported() -> None:

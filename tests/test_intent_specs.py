@@ -39,14 +39,13 @@ def test_a_mapping_declares_what_the_intent_may_do() -> None:
     assert pause == IntentSpec("pause", ("pause",))  # a plain list: every flag off
 
 
-def test_unknown_intent_name_has_a_did_you_mean() -> None:
-    warnings: list[ContentError] = []
-    (pause,) = _commands("intents:\n  pasue: [pause]\n  pause: [hold on]\n", warnings)
-    assert pause.name == "pause"
-    (warning,) = warnings
-    assert (warning.line, warning.column) == (2, 3)
-    assert warning.message == "unknown intent 'pasue'; did you mean 'pause'?"
-    assert "start_routine" in warning.hint
+def test_unknown_intent_name_is_an_error_with_a_did_you_mean() -> None:
+    with pytest.raises(ContentFileError) as caught:
+        _commands("intents:\n  pasue: [pause]\n  pause: [hold on]\n")
+    (error,) = caught.value.errors
+    assert (error.line, error.column) == (2, 3)
+    assert error.message == "unknown intent 'pasue'; did you mean 'pause'?"
+    assert "start_routine" in error.hint
 
 
 def test_unknown_key_in_an_intent_mapping() -> None:
@@ -101,7 +100,7 @@ def test_coach_check_shows_intent_problems(tmp_path: Path) -> None:
     problems = [str(p) for p in check_paths([tmp_path / "commands.yaml"])]
     path = tmp_path / "commands.yaml"
     assert problems == [
-        f"{path}:2:3: warning: unknown intent 'stopp'; did you mean 'stop'? "
+        f"{path}:2:3: unknown intent 'stopp'; did you mean 'stop'? "
         f"(the coach acts on {', '.join(name.value for name in IntentName)})",
         f"{path}:5:5: unknown key 'barge'; did you mean 'barge_in'? (intent 'pause' has "
         "'templates', 'barge_in', 'destructive' and 'not_alone_over_coach')",

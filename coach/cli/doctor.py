@@ -97,7 +97,8 @@ def check_echo_cancel(settings: Settings) -> Finding:
 
 
 def check_recognizers(settings: Settings) -> list[Finding]:
-    from coach.store.models import ModelError, find_vosk_model
+    from coach.store.errors import ModelError
+    from coach.store.lookup import find_vosk_model
 
     findings = []
     try:

@@ -57,12 +57,12 @@ def _parse_intent(
 
 
 def _check_name(intent: str, pos: SourcePos, report: Report) -> bool:
-    """Whether the program knows the intent; a warning (and the intent dropped) if not."""
+    """Whether the program knows the intent; an error if not (nothing would carry it out)."""
     if intent in _KNOWN_INTENTS:
         return True
     nearest = did_you_mean(intent, _KNOWN_INTENTS)
     suffix = f"; did you mean '{nearest}'?" if nearest else ""
-    report.warn(pos, f"unknown intent '{intent}'{suffix}",
+    report.error(pos, f"unknown intent '{intent}'{suffix}",
                 f"the coach acts on {', '.join(_KNOWN_INTENTS)}")
     return False
 

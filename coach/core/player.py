@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-from coach.content.model import Routine, Side
+from coach.content.model import IntentName, Routine, Side
 from coach.core.plan import (
     Line,
     Priority,
@@ -155,22 +155,26 @@ class Player:
             out.extend(handler(slots, now))
         return out
 
+    def handles(self) -> frozenset[str]:
+        """The intents the player carries out."""
+        return frozenset(self._handlers())
+
     def _handlers(self) -> dict[str, Callable[[Mapping[str, str], float], list[Output]]]:
         return {
-            "start_routine": self._start,
-            "pause": lambda _s, now: self._pause(now),
-            "resume": lambda _s, now: self._resume(now),
-            "next": lambda _s, now: self._jump(now, self._next_exercise_index),
-            "previous": lambda _s, now: self._jump(now, self._previous_index),
-            "restart": lambda _s, now: self._jump(now, self._repeat_index),
-            "time_left": lambda _s, now: self._time_left(now),
-            "whats_next": lambda _s, now: self._whats_next(now),
-            "form": lambda _s, now: self._form(now),
-            "stop": lambda _s, now: self._stop(now),
-            "help": lambda _s, now: [self._reply("help", now)],
-            "list_routines": lambda _s, now: [self._reply("list_routines", now,
+            IntentName.START_ROUTINE: self._start,
+            IntentName.PAUSE: lambda _s, now: self._pause(now),
+            IntentName.RESUME: lambda _s, now: self._resume(now),
+            IntentName.NEXT: lambda _s, now: self._jump(now, self._next_exercise_index),
+            IntentName.PREVIOUS: lambda _s, now: self._jump(now, self._previous_index),
+            IntentName.RESTART: lambda _s, now: self._jump(now, self._repeat_index),
+            IntentName.TIME_LEFT: lambda _s, now: self._time_left(now),
+            IntentName.WHATS_NEXT: lambda _s, now: self._whats_next(now),
+            IntentName.FORM: lambda _s, now: self._form(now),
+            IntentName.STOP: lambda _s, now: self._stop(now),
+            IntentName.HELP: lambda _s, now: [self._reply("help", now)],
+            IntentName.LIST_ROUTINES: lambda _s, now: [self._reply("list_routines", now,
                                                           routines=self._routine_names())],
-            "pain": lambda _s, now: self._pain(now),
+            IntentName.PAIN: lambda _s, now: self._pain(now),
         }
 
     def _start(self, slots: Mapping[str, str], now: float) -> list[Output]:

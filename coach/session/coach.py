@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from coach.content.model import Content, FaqEntry
+from coach.content.model import Content, FaqEntry, IntentName
 from coach.core.echo import EchoFilter
 from coach.core.intents import Intent
 from coach.core.plan import Priority
@@ -79,17 +79,16 @@ class Coach:
         self._last_said = ""
         """The last line worth repeating (not a count), for "say that again"."""
         self._echo = echo
-        # Keyed by intent name (the content's intent names; an enum of them may replace the
-        # strings). Any other intent is a routine command: the player handles it.
+        # Any other intent is a routine command: the player handles it.
         self._handlers: Mapping[str, Handler] = {
-            "question": self._answer,
-            "more": self._more,
-            "repeat": self._repeat,
-            "louder": self._adjust_volume,
-            "quieter": self._adjust_volume,
-            "slower": self._speed_is_fixed,
-            "faster": self._speed_is_fixed,
-            "start_routine": self._start_routine,
+            IntentName.QUESTION: self._answer,
+            IntentName.MORE: self._more,
+            IntentName.REPEAT: self._repeat,
+            IntentName.LOUDER: self._adjust_volume,
+            IntentName.QUIETER: self._adjust_volume,
+            IntentName.SLOWER: self._speed_is_fixed,
+            IntentName.FASTER: self._speed_is_fixed,
+            IntentName.START_ROUTINE: self._start_routine,
         }
 
     # --- input ------------------------------------------------------------------------
@@ -128,6 +127,10 @@ class Coach:
         return intent
 
     # --- decisions --------------------------------------------------------------------
+
+    def handles(self) -> frozenset[str]:
+        """The intents this coach carries out, itself or through the player."""
+        return frozenset(self._handlers) | self.player.handles()
 
     def act(self, intent: Intent, now: float) -> None:
         """Carry out one decision at clock time `now`."""

@@ -17,14 +17,8 @@ from coach.settings.voice import SynthSettings, VoiceSettings
 from coach.voice import espeak
 from coach.voice.playback import Pcm
 
-# Old import path of the session and the doctor, re-exported until they import
-# coach.voice.speaker and coach.settings.voice: then drop this and the two names in __all__.
-from coach.voice.speaker import SoundDeviceSpeaker
-
 __all__ = [
     "Pyttsx3Synth",
-    "SoundDeviceSpeaker",
-    "VoiceSettings",
     "resample",
     "trim_silence",
 ]
