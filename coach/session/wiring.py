@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from coach.content.model import IntentName
 from coach.core.echo import EchoFilter
 from coach.core.plan import clock_phrases
 from coach.core.understanding import Understanding
@@ -126,7 +127,8 @@ def voice_adjuster(
     """Louder / quieter: a gain on the synthesised samples (new settings, new cache key)."""
     if voice is None:
         return None
-    steps = {"louder": knobs.volume_step, "quieter": -knobs.volume_step}
+    steps: dict[str, float] = {IntentName.LOUDER: knobs.volume_step,
+                               IntentName.QUIETER: -knobs.volume_step}
 
     def adjust(command: str) -> None:
         step = steps.get(command)
