@@ -1,11 +1,12 @@
-"""Accuracy of text understanding on the held-out sets.
+"""Accuracy of text understanding on the held-out sets and the everyday phrasing sets.
 
-    python -m bench.text_eval [--routines DIR] [--data DIR]
+    python -m bench.text_eval [--routines DIR] [--data DIR] [--hide-misses SET ...]
 
 Prints commands understood / wrong / rejected, unrelated sentences falsely accepted and
-FAQ questions answered with the right entry, then lists every miss. The held-out sets in
-tests/data were written without looking at the templates; tests/test_understanding.py
-holds the same figures to their targets.
+FAQ questions answered with the right entry, then lists every miss: first for the original
+held-out sets, then one section per everyday set (tests/data/everyday_*.yaml). A set named
+with --hide-misses (e.g. everyday_heldout, which must never be tuned on) prints its figures
+only. tests/test_understanding.py and tests/test_everyday.py hold the figures to their targets.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ import yaml
 from coach.content.loader import load_content
 from coach.content.model import CommandSet, FaqEntry
 from coach.core.intents import Intent
-from coach.core.understanding import Understanding
+from coach.core.understanding import QUESTION, Understanding
 
 __all__ = [
     "CommandCase",
     "FaqCase",
     "Figures",
     "evaluate",
+    "load_everyday",
     "load_heldout",
     "load_shipped",
     "main",
@@ -112,6 +114,28 @@ def load_heldout(
     return commands, unrelated, faq
 
 
+def load_everyday(path: Path) -> tuple[list[CommandCase], list[str], list[FaqCase]]:
+    """An everyday set (a list of {text, intent, slots}) split like the held-out sets:
+    commands, sentences to reject (intent null), FAQ questions (intent question, slot id)."""
+    commands: list[CommandCase] = []
+    unrelated: list[str] = []
+    faq: list[FaqCase] = []
+    for item in _read(path):
+        text, intent, slots = item["text"], item["intent"], dict(item.get("slots") or {})
+        if intent is None:
+            unrelated.append(text)
+        elif intent == QUESTION:
+            faq.append(FaqCase(text, _ids(slots["id"])))
+        else:
+            commands.append(CommandCase(text, intent, slots))
+    return commands, unrelated, faq
+
+
+def everyday_sets(data: Path = DATA) -> list[Path]:
+    """The everyday phrasing sets of a data folder, by name."""
+    return sorted(data.glob("everyday_*.yaml"))
+
+
 def _ids(value: str | list[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
@@ -141,7 +165,7 @@ def evaluate(
     faq_right = 0
     for question in faq:
         got = understanding.interpret(question.text)
-        if got.name == "question" and got.slots.get("id") in question.ids:
+        if got.name == QUESTION and got.slots.get("id") in question.ids:
             faq_right += 1
         else:
             misses.append(Miss("faq", question.text, "|".join(question.ids), _shown(got)))
@@ -193,17 +217,51 @@ def _print_misses(misses: Sequence[Miss], out: Callable[[str], None]) -> None:
         out(f"  {miss.kind:<9} {miss.text!r:<55} expected {miss.expected:<24} got {miss.got}")
 
 
+def _print_everyday(
+    name: str, figures: Figures, show_misses: bool, out: Callable[[str], None]
+) -> None:
+    out("")
+    out(f"== {name} ==")
+    rows = [
+        (f"commands understood ({figures.commands})", figures.understood, ">= 95%"),
+        ("commands with wrong intent/slots", figures.wrong, ""),
+        ("commands rejected", figures.rejected, ""),
+        (f"unrelated accepted ({figures.unrelated})", figures.false_accept, "0"),
+        (f"faq right entry ({figures.faq})", figures.faq_right, ">= 90%"),
+    ]
+    out(f"{'measure':<42} {'value':>7}  target")
+    for label, value, target in rows:
+        out(f"{label:<42} {value:>7.1%}  {target}")
+    if show_misses:
+        _print_misses(figures.misses, out)
+    else:
+        out(f"(misses hidden: {len(figures.misses)})")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the figures and the misses; exit status 0."""
     parser = argparse.ArgumentParser(prog="python -m bench.text_eval", description=__doc__)
     parser.add_argument("--routines", type=Path, default=ROUTINES)
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument(
+        "--hide-misses", action="append", default=[], metavar="SET",
+        help="print only the figures of this everyday set (e.g. everyday_heldout)",
+    )
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="SET",
+        help="evaluate only these everyday sets (default: all)",
+    )
     args = parser.parse_args(argv)
     commands, faq_entries = load_shipped(args.routines)
     understanding = Understanding(commands, faq_entries)
     figures = evaluate(understanding, *load_heldout(args.data))
     _print_table(figures, print)
     _print_misses(figures.misses, print)
+    for path in everyday_sets(args.data):
+        if args.only and path.stem not in args.only:
+            continue
+        everyday = evaluate(understanding, *load_everyday(path))
+        _print_everyday(path.stem, everyday, path.stem not in args.hide_misses, print)
     return 0
 
 
