@@ -2,6 +2,10 @@
 
 Schema (commands.yaml):
   fillers: [um, please, coach]       optional; words dropped before matching
+  carriers:                          optional; words any command may come wrapped in,
+    before: ["(can | could) you"]    hassil-style templates without slots (coach.core.
+    after: ["real quick"]            carriers): frames in front, tails behind, and the
+    asides: ["i need"]               start of a reason after a whole command
   slots:                             optional; slot name -> {spoken: canonical}
     routine:
       legs: squat                    `routine` values must be routine ids (else a warning
@@ -17,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from coach.content.fields import Fields, as_text, expect_mapping
-from coach.content.intent_specs import parse_intents
+from coach.content.intent_specs import check_template, parse_intents
 from coach.content.model import CommandSet, IntentSpec, Routine, SourcePos
 from coach.content.report import Report, did_you_mean
 from coach.content.yamlpos import YamlMap
@@ -29,7 +33,8 @@ _LOGGER = logging.getLogger("coach.content.loader")  # one name for every conten
 ROUTINE_SLOT = "routine"
 """The slot whose values are routine ids; filled from every routine's id, name and aliases."""
 
-_COMMANDS_KEYS = ("fillers", "slots", "intents")
+_COMMANDS_KEYS = ("fillers", "carriers", "slots", "intents")
+_CARRIER_KEYS = ("before", "after", "asides")
 
 
 def parse_commands(
@@ -40,7 +45,29 @@ def parse_commands(
     fillers = tuple(filler.lower() for filler in fields.text_list("fillers"))
     slots = _parse_slots(fields, routines)
     intents = parse_intents(fields, {*slots, ROUTINE_SLOT})
-    return CommandSet(intents=intents, slots=slots, fillers=fillers)
+    before, after, asides = _parse_carriers(fields)
+    return CommandSet(intents=intents, slots=slots, fillers=fillers, carriers_before=before,
+                      carriers_after=after, carriers_asides=asides)
+
+
+def _parse_carriers(fields: Fields) -> tuple[tuple[str, ...], ...]:
+    """The before, after and asides templates under `carriers`; each checked like an
+    intent's templates, and a slot in one is an error (a carrier carries no value)."""
+    mapping = fields.mapping("carriers", hint="e.g. carriers: {before: ['(can | could) you']}")
+    if mapping is None:
+        return ((), (), ())
+    inner = Fields(mapping, fields.report, "carriers", _CARRIER_KEYS)
+    kinds: list[tuple[str, ...]] = []
+    for kind in _CARRIER_KEYS:
+        items = inner.list(kind, hint=f"e.g. {kind}: [first template, second]")
+        templates: list[str] = []
+        for index, item in enumerate(items or ()):
+            pos = items.item_pos(index) if items is not None else inner.pos(kind)
+            text = as_text(item, pos, f"each item of carriers '{kind}'", fields.report)
+            if text and check_template(text, pos, fields.report, set()):
+                templates.append(text.lower())
+        kinds.append(tuple(dict.fromkeys(templates)))
+    return tuple(kinds)
 
 
 def _parse_slots(fields: Fields, routines: Mapping[str, Routine]) -> dict[str, dict[str, str]]:
@@ -94,6 +121,7 @@ def merge_commands(sets: Sequence[CommandSet]) -> CommandSet:
     intents: dict[str, IntentSpec] = {}
     slots: dict[str, dict[str, str]] = {}
     fillers: dict[str, None] = {}
+    carriers: tuple[dict[str, None], ...] = ({}, {}, {})
     for commands in sets:
         for intent in commands.intents:
             known = intents.get(intent.name)
@@ -101,7 +129,11 @@ def merge_commands(sets: Sequence[CommandSet]) -> CommandSet:
         for name, values in commands.slots.items():
             slots.setdefault(name, {}).update(values)
         fillers.update(dict.fromkeys(commands.fillers))
-    return CommandSet(tuple(intents.values()), slots, tuple(fillers))
+        kinds = (commands.carriers_before, commands.carriers_after, commands.carriers_asides)
+        for merged, templates in zip(carriers, kinds, strict=True):
+            merged.update(dict.fromkeys(templates))
+    before, after, asides = (tuple(merged) for merged in carriers)
+    return CommandSet(tuple(intents.values()), slots, tuple(fillers), before, after, asides)
 
 
 def _merge_intent(first: IntentSpec, second: IntentSpec) -> IntentSpec:

@@ -22,7 +22,7 @@ from coach.content.model import IntentName, IntentSpec, SourcePos
 from coach.content.report import Report, describe, did_you_mean
 from coach.content.yamlpos import YamlList, YamlMap
 
-__all__ = ["parse_intents"]
+__all__ = ["check_template", "parse_intents"]
 
 _INTENT_KEYS = ("templates", "barge_in", "destructive", "not_alone_over_coach")
 _KNOWN_INTENTS = tuple(name.value for name in IntentName)
@@ -113,21 +113,28 @@ def _parse_templates(
         item_pos = templates.item_pos(index)
         text = as_text(template, item_pos, f"a template of intent '{name}'", report)
         if text:
-            _check_template(text, item_pos, report, known_slots)
+            check_template(text, item_pos, report, known_slots)
             texts.append(text)
     return tuple(texts)
 
 
-def _check_template(template: str, pos: SourcePos, report: Report, slots: set[str]) -> None:
+def check_template(template: str, pos: SourcePos, report: Report, slots: set[str]) -> bool:
+    """Report bad bracket syntax (an error: False) and unknown slots (a warning; with no
+    slots known at all, an error: False)."""
     problem = _bracket_problem(template)
     if problem is not None:
         report.error(pos, f"{problem} in template '{template}'", _TEMPLATE_SYNTAX)
-        return
+        return False
     for match in _SLOT_REFERENCE.finditer(template):
         slot = match.group(1).strip()
+        if not slots:
+            report.error(pos, f"template '{template}' uses slot '{slot}' where none is allowed",
+                         "carriers are plain words: (a | b) and [optional] only")
+            return False
         if slot not in slots:
             report.warn(pos, f"template '{template}' uses unknown slot '{slot}'",
                         f"slots: {', '.join(sorted(slots))}")
+    return True
 
 
 def _bracket_problem(template: str) -> str | None:

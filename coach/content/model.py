@@ -174,6 +174,13 @@ class CommandSet:
     """Slot name -> spoken value -> canonical value (e.g. "warm up" -> "warm-up")."""
     fillers: tuple[str, ...] = ()
     """Words dropped before matching ("um", "please", "coach")."""
+    carriers_before: tuple[str, ...] = ()
+    """Templates of frames any command may follow ("can you", "i want to", "yeah")."""
+    carriers_after: tuple[str, ...] = ()
+    """Templates of tails any command may have ("real quick", "then")."""
+    carriers_asides: tuple[str, ...] = ()
+    """Templates of the start of a reason after a whole command ("i need"): the rest of
+    the sentence from there is ignored."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hassil import parse_sentence
 from hassil.expression import (
@@ -35,6 +35,7 @@ from rapidfuzz.distance import Levenshtein
 
 from coach.content.lexicon import Lexicon, shipped_lexicon
 from coach.content.model import CommandSet
+from coach.core.carriers import Carriers
 from coach.core.textnorm import drop_fillers, match_form, spoken_form, strip_dangling
 from coach.settings.text import MatchSettings
 
@@ -60,6 +61,9 @@ class Intent:
     """Confidence 0..1; 1.0 for an exact phrase."""
     text: str = ""
     """The normalised input (match form, fillers removed)."""
+    carried: bool = False
+    """Whether carrier words (commands.yaml `carriers`) or a second phrase surround the
+    phrase found: "can you pause", "stop, I'm done"."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,20 @@ class IntentMatcher:
                     self._add(text, _Meaning(spec.name, slots))
         self._choices = list(self._table)
         self._meanings = [self._table[choice] for choice in self._choices]
+        self._longest = max((len(choice.split()) for choice in self._choices), default=0)
+        self.carriers = Carriers.of(
+            commands.carriers_before, commands.carriers_after, commands.carriers_asides,
+            self._carrier_words,
+        )
         _LOGGER.debug("%d command phrases", len(self._choices))
+
+    def _carrier_words(self, template: str) -> list[tuple[str, ...]]:
+        """A carrier template's word sequences, in the form matching compares."""
+        expanded = expand_template(template, {}, self._settings, self._lexicon)
+        return [
+            tuple(drop_fillers(self._match_form(text).split(), self._fillers))
+            for text, _ in expanded
+        ]
 
     def _add(self, spoken: str, meaning: _Meaning) -> None:
         key = " ".join(drop_fillers(self._match_form(spoken).split(), self._fillers))
@@ -232,9 +249,45 @@ class IntentMatcher:
         exact = self._table.get(key)
         if exact is not None:
             return Intent(exact.intent, dict(exact.slots), 1.0, key)
+        carried = self._carried(key.split())
+        if carried is not None:
+            return Intent(carried.intent, dict(carried.slots), 1.0, key, carried=True)
         return self._fuzzy(key)
 
+    def _carried(self, words: Sequence[str]) -> _Meaning | None:
+        """The one meaning whose phrases, with carriers around them, make up `words`."""
+        if not self.carriers:
+            return None
+        found: dict[_Meaning, dict[int, list[int]]] = {}
+        for start in range(len(words)):
+            for end in range(start + 1, min(len(words), start + self._longest) + 1):
+                meaning = self._table.get(" ".join(words[start:end]))
+                if meaning is not None:
+                    found.setdefault(meaning, {}).setdefault(start, []).append(end)
+        parsed = [
+            meaning
+            for meaning, ends in found.items()
+            if self.carriers.chain_end(words, lambda index, ends=ends: ends.get(index, []))
+        ]
+        return parsed[0] if len(parsed) == 1 else None
+
     def _fuzzy(self, key: str) -> Intent:
+        words = key.split()
+        keys = [key] + [
+            " ".join(words[span.start : span.end])
+            for span in self.carriers.spans(words)
+            if not span.aside
+        ]
+        best = Intent(None, {}, 0.0, key)
+        for stretch in keys:
+            intent = self._fuzzy_one(stretch)
+            if intent.name is not None and (best.name is None or intent.score > best.score):
+                best = intent
+            elif best.name is None and intent.score > best.score:
+                best = Intent(None, {}, intent.score, key)
+        return replace(best, text=key, carried=best.name is not None and best.text != key)
+
+    def _fuzzy_one(self, key: str) -> Intent:
         scored = self._rescored_candidates(key)
         if not scored:
             return Intent(None, {}, 0.0, key)

@@ -73,7 +73,7 @@ class Understanding:
             return command
         if command.score >= 1.0 and command.name != PAIN:
             return command
-        question = is_question(words)
+        question = is_question(self.matcher.carriers.unframed(words))
         if not question and (command.name == PAIN or self.matcher.mentions(text, PAIN)):
             score = max(command.score, self._settings.pain_report_score)
             return Intent(PAIN, {}, score, command.text)
@@ -99,10 +99,11 @@ class Understanding:
         """Whether `text` is already a whole command, exactly as the templates say it.
 
         A recogniser may then decide at the first short pause instead of waiting for the
-        full trailing silence.
+        full trailing silence. Not with carrier words around it: "can you stop" may go on
+        "by the store".
         """
         intent = self.matcher.match(text)
-        return intent.name is not None and intent.score >= 1.0
+        return intent.name is not None and intent.score >= 1.0 and not intent.carried
 
     def phrases(self) -> list[str]:
         """The recogniser's grammar: command phrases and FAQ phrasings, no duplicates.
