@@ -6,10 +6,12 @@ own sampler only yields strings, so a small walker here expands the tree while k
 track of which slot value produced each sentence.
 
 Matching: normalise, drop fillers, look the sentence up in the table of expanded
-phrases (score 1.0); otherwise score the closest phrases with a mix of a character
-measure (tolerates recognition slips such as "pawse") and a word measure (tolerates
-word order, punishes words no command uses). A fuzzy match is accepted only above a
-threshold and with a margin over the best phrase meaning something else.
+phrases (score 1.0); then read it as phrases of one command wrapped in carrier words
+(coach.core.carriers: "can you pause now", score 1.0, `carried`); otherwise score the
+closest phrases with a mix of a character measure (tolerates recognition slips such
+as "pawse") and a word measure (tolerates word order, punishes words no command uses).
+A fuzzy match is accepted only above a threshold and with a margin over the best phrase
+meaning something else; the words inside the carriers are scored too.
 
 Pure: no I/O, no device or speech library.
 """
@@ -20,6 +22,7 @@ import itertools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from hassil import parse_sentence
 from hassil.expression import (
@@ -267,7 +270,7 @@ class IntentMatcher:
         parsed = [
             meaning
             for meaning, ends in found.items()
-            if self.carriers.chain_end(words, lambda index, ends=ends: ends.get(index, []))
+            if self.carriers.chain_end(words, partial(_ends_from, ends))
         ]
         return parsed[0] if len(parsed) == 1 else None
 
@@ -331,6 +334,10 @@ class IntentMatcher:
         characters = fuzz.token_sort_ratio(key, phrase) / 100.0
         words = _soft_word_f1(key.split(), phrase.split(), self._settings.word_similarity)
         return (characters + words) / 2.0
+
+
+def _ends_from(ends: Mapping[int, list[int]], index: int) -> list[int]:
+    return ends.get(index, [])
 
 
 def _contains_in_order(phrase: Sequence[str], words: Sequence[str]) -> bool:
