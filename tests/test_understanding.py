@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.text_eval import Figures, evaluate, load_heldout, load_shipped
+from bench.text_eval import DATA, Figures, evaluate, load_everyday, load_heldout, load_shipped
 from coach.content.model import CommandSet, FaqEntry, IntentSpec
 from coach.core.understanding import Understanding
 
@@ -113,3 +113,25 @@ def test_gym_exclamations_are_not_commands(text: str) -> None:
     # said to a neighbour or shouted by a training partner, never to the coach
     commands, faq = load_shipped()
     assert Understanding(commands, faq).interpret(text).name is None
+
+
+# Everyday phrasing (issue 12, item 4). Tune set: the figures reached with carrier phrases
+# (targets 95% commands / 90% FAQ: the remaining misses are missing template or FAQ
+# phrasings). Held-out set: measured once after tuning, thresholds rounded down; never tune
+# on it (tests/data/README.md).
+EVERYDAY_FLOORS = {
+    "everyday_tune": (0.83, 0.0, 0.66),
+    "everyday_heldout": (0.53, 0.04, 0.52),
+}
+"""Set -> (commands understood at least, unrelated accepted at most, FAQ right at least)."""
+
+
+@pytest.mark.parametrize("name", sorted(EVERYDAY_FLOORS))
+def test_everyday_phrasing_holds_its_figures(name: str) -> None:
+    commands, faq = load_shipped()
+    figures = evaluate(Understanding(commands, faq), *load_everyday(DATA / f"{name}.yaml"))
+    understood, accepted, faq_right = EVERYDAY_FLOORS[name]
+    shown = figures.misses if name == "everyday_tune" else "misses hidden (held-out set)"
+    assert figures.understood >= understood, shown
+    assert figures.false_accept <= accepted, shown
+    assert figures.faq_right >= faq_right, shown
