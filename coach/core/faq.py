@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from coach.content.lexicon import Lexicon, shipped_lexicon
-from coach.content.model import FaqEntry, GoingOnRule
+from coach.content.model import FaqEntry
+from coach.core.safety import asks_to_go_on
 from coach.core.textnorm import content_words, drop_fillers, match_form, sound_key, spoken_form
 from coach.settings.text import FaqSettings
 
@@ -159,7 +160,7 @@ class FaqIndex:
         if not words:
             return []
         going_on = self._going_on
-        if going_on is not None and going_on.going_on is not None and _asks_to_go_on(
+        if going_on is not None and going_on.going_on is not None and asks_to_go_on(
             self._unprefixed(text), going_on.going_on, self._lexicon.family_of
         ):
             return [(going_on, 1.0), *((entry, 0.0) for entry in self._entries
@@ -255,22 +256,6 @@ class FaqIndex:
         weights = self._entry_weights
         total = weights.mass(words)
         return weights.mass(words & self._documents[entry.id]) / total if total else 0.0
-
-
-def _asks_to_go_on(words: Sequence[str], rule: GoingOnRule, family_of: Mapping[str, str]) -> bool:
-    """Whether match-form `words` ask whether to go on (or stop), or to train, despite pain."""
-    if not any(word in rule.pain or family_of.get(word) in rule.pain for word in words):
-        return False
-    for opening in rule.asking:
-        after = words[len(opening) : len(opening) + 1]
-        if tuple(words[: len(opening)]) == opening and after and after[0] in rule.training:
-            return True
-    for word in words:
-        if word in rule.unless_after:
-            return False
-        if word in rule.going_on:
-            return True
-    return False
 
 
 def _characters(key: str, phrasing: str) -> float:
