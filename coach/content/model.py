@@ -16,6 +16,7 @@ __all__ = [
     "Cue",
     "Exercise",
     "FaqEntry",
+    "GoingOnRule",
     "IntentName",
     "IntentSpec",
     "Routine",
@@ -111,6 +112,23 @@ class Routine:
 
 
 @dataclass(frozen=True)
+class GoingOnRule:
+    """Which questions ask whether to go on (or stop) despite pain (match-form words)."""
+
+    pain: frozenset[str]
+    """Words naming the pain; a word family's head stands for every word of the family."""
+    going_on: frozenset[str]
+    """Words asking about going on or stopping ("keep", "through", "stop")."""
+    unless_after: frozenset[str]
+    """Words that, before the going-on word, make it a how/why question instead."""
+    asking: tuple[tuple[str, ...], ...] = ()
+    """Openings asking leave ("can i", "is it safe to"): followed by a `training` word, the
+    question asks whether to train with the pain."""
+    training: frozenset[str] = frozenset()
+    """Words for training ("train", "squat", "lift")."""
+
+
+@dataclass(frozen=True)
 class FaqEntry:
     """One question the coach can answer, with the article as its source."""
 
@@ -121,6 +139,9 @@ class FaqEntry:
     """Short spoken answer: two sentences at most."""
     details: str
     """Longer answer for "tell me more"."""
+    going_on: GoingOnRule | None = None
+    """Set on the entry that answers every question about going on despite pain, whatever
+    else matches: nothing may sound like permission to train through pain."""
 
 
 class IntentName(str, Enum):

@@ -5,7 +5,8 @@ overlap of their content words (stopwords out, light stemming, word families; a 
 phrasing lacks but that sounds like one of its words counts as that word), each
 word weighted by how rare it is among the phrasings (IDF), and by a character measure
 for near-verbatim questions. Words no phrasing uses weigh fully against a match, so
-"how do I bake bread" finds nothing.
+"how do I bake bread" finds nothing. A question about going on despite pain gets the entry
+that declares `going_on` whatever else matches: no answer may sound like permission.
 
 Pure: no I/O, no device or speech library.
 """
@@ -22,6 +23,7 @@ from rapidfuzz import fuzz
 
 from coach.content.lexicon import Lexicon, shipped_lexicon
 from coach.content.model import FaqEntry
+from coach.core.safety import asks_to_go_on
 from coach.core.textnorm import content_words, drop_fillers, match_form, sound_key, spoken_form
 from coach.settings.text import FaqSettings
 
@@ -88,7 +90,9 @@ class FaqIndex:
         self._settings = settings or FaqSettings()
         self._lexicon = lexicon or shipped_lexicon()
         self._fillers = tuple(match_form(filler, self._lexicon) for filler in fillers)
+        self._filler_words = frozenset(word for filler in self._fillers for word in filler.split())
         self._entries = tuple(entries)
+        self._going_on = next((entry for entry in self._entries if entry.going_on), None)
         self._phrasings = [
             self._phrasing(entry, self._key(question))
             for entry in self._entries
@@ -106,6 +110,15 @@ class FaqIndex:
 
     def _key(self, text: str) -> str:
         return " ".join(drop_fillers(match_form(text, self._lexicon).split(), self._fillers))
+
+    def _unprefixed(self, text: str) -> list[str]:
+        """Match-form words of `text` without the fillers it opens with; the fillers inside
+        stay ("is it ok to train")."""
+        words = match_form(text, self._lexicon).split()
+        start = 0
+        while start < len(words) and words[start] in self._filler_words:
+            start += 1
+        return words[start:]
 
     def _sound_key(self, word: str) -> str:
         return sound_key(word, self._lexicon)
@@ -146,6 +159,12 @@ class FaqIndex:
         words = frozenset(self._known(word) for word in self._words(key))
         if not words:
             return []
+        going_on = self._going_on
+        if going_on is not None and going_on.going_on is not None and asks_to_go_on(
+            self._unprefixed(text), going_on.going_on, self._lexicon.family_of
+        ):
+            return [(going_on, 1.0), *((entry, 0.0) for entry in self._entries
+                                       if entry is not going_on)]
         closest: dict[str, tuple[float, float]] = {}
         shared: Counter[str] = Counter()  # most topic words any one phrasing shares with it
         keys = {word: self._sound_key(word) for word in words}  # once, not once per phrasing

@@ -21,6 +21,7 @@ from coach.core.plan import (
     describe_next,
     plan_routine,
 )
+from coach.core.safety import held_after_pain
 from coach.core.spoken import estimate_seconds, join_words, say_about, say_seconds
 
 __all__ = ["Output", "Player", "Say", "State", "StateChanged", "timeline"]
@@ -89,6 +90,7 @@ class Player:
         self._paused_from: State | None = None
         self._paused_at = 0.0
         self._busy_until = 0.0
+        self._pain_hold = False  # paused by a pain report: only resume or stop moves on
 
     # --- what it is doing -------------------------------------------------------------
 
@@ -150,8 +152,9 @@ class Player:
     def handle(self, command: str, slots: Mapping[str, str], now: float) -> list[Output]:
         """Apply a command (an intent name) at clock time `now`."""
         out = self.tick(now)
-        handler = self._handlers().get(command)
-        if handler is not None:
+        if self._pain_hold and held_after_pain(command, slots, self._routine):
+            out.append(self._reply("pain_hold", now, priority=Priority.URGENT))
+        elif (handler := self._handlers().get(command)) is not None:
             out.extend(handler(slots, now))
         return out
 
@@ -287,6 +290,7 @@ class Player:
             out.append(self._changed(now))
         out.append(self._reply("pain", now, priority=Priority.URGENT))
         if running or self._state is State.PAUSED:
+            self._pain_hold = True
             out.append(self._reply("pain_paused", now, priority=Priority.URGENT))
         return out
 
@@ -368,6 +372,7 @@ class Player:
         return self._say(self._phrases[key].format(**fields), now, priority, kind)
 
     def _changed(self, at: float) -> StateChanged:
+        self._pain_hold = self._pain_hold and self._state is State.PAUSED
         segment = self.segment
         return StateChanged(
             self._state,
