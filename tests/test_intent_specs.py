@@ -143,3 +143,10 @@ def test_every_intent_the_program_handles_is_named() -> None:
 
 def test_content_errors_are_coach_errors() -> None:
     assert issubclass(ContentFileError, CoachError)
+
+
+def test_a_filler_as_a_required_alternative_is_an_error() -> None:
+    problems = _errors("fillers: [argh, please]\n"
+                       "intents:\n  pain:\n    - '(ouch | argh) my back'\n    - 'pause [please]'\n")
+    assert problems == [(3, 3, "'argh' is a filler, so the alternative 'argh' in template "
+                               "'(ouch | argh) my back' says nothing")]

@@ -17,6 +17,7 @@ Schema (commands.yaml):
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
@@ -33,6 +34,8 @@ _LOGGER = logging.getLogger("coach.content.loader")  # one name for every conten
 ROUTINE_SLOT = "routine"
 """The slot whose values are routine ids; filled from every routine's id, name and aliases."""
 
+_REQUIRED_GROUP = re.compile(r"\(([^()\[\]]*)\)")
+"""An innermost (a | b) group: one of its alternatives must be said."""
 _COMMANDS_KEYS = ("fillers", "carriers", "slots", "intents")
 _CARRIER_KEYS = ("before", "after", "asides")
 
@@ -46,8 +49,29 @@ def parse_commands(
     slots = _parse_slots(fields, routines)
     intents = parse_intents(fields, {*slots, ROUTINE_SLOT})
     before, after, asides = _parse_carriers(fields)
+    _check_fillers_unused(intents, fillers, data, report)
     return CommandSet(intents=intents, slots=slots, fillers=fillers, carriers_before=before,
                       carriers_after=after, carriers_asides=asides)
+
+
+def _check_fillers_unused(
+    intents: Sequence[IntentSpec], fillers: Sequence[str], data: YamlMap, report: Report
+) -> None:
+    """A filler is dropped before matching, so one written as a required alternative makes
+    that alternative say nothing ("(ouch | argh) my back" would match a bare "my back")."""
+    dropped = set(fillers)
+    mapping = data.get("intents")
+    for intent in intents:
+        for template in intent.templates:
+            alternatives = (alternative.strip().lower()
+                            for group in _REQUIRED_GROUP.findall(template)
+                            for alternative in group.split("|"))
+            for word in alternatives:
+                if word in dropped and isinstance(mapping, YamlMap) and intent.name in mapping:
+                    report.error(mapping.key_pos(intent.name),
+                                 f"'{word}' is a filler, so the alternative '{word}' in template "
+                                 f"'{template}' says nothing",
+                                 "take it out of fillers, or out of the template")
 
 
 def _parse_carriers(fields: Fields) -> tuple[tuple[str, ...], ...]:
