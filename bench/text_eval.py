@@ -22,6 +22,7 @@ from coach.content.loader import load_content
 from coach.content.model import CommandSet, FaqEntry
 from coach.core.intents import Intent
 from coach.core.understanding import Understanding
+from coach.session.policy import ANSWERS
 
 __all__ = [
     "CommandCase",
@@ -135,7 +136,7 @@ def evaluate(
     accepted = 0
     for text in unrelated:
         got = understanding.interpret(text)
-        if got.name is not None:
+        if got.name is not None and got.name not in ANSWERS:  # a lone "yes" does nothing
             accepted += 1
             misses.append(Miss("unrelated", text, "-", _shown(got)))
     faq_right = 0

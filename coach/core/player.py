@@ -171,11 +171,16 @@ class Player:
             IntentName.WHATS_NEXT: lambda _s, now: self._whats_next(now),
             IntentName.FORM: lambda _s, now: self._form(now),
             IntentName.STOP: lambda _s, now: self._stop(now),
-            IntentName.HELP: lambda _s, now: [self._reply("help", now)],
+            IntentName.HELP: lambda _s, now: [self._help(now)],
             IntentName.LIST_ROUTINES: lambda _s, now: [self._reply("list_routines", now,
                                                           routines=self._routine_names())],
             IntentName.PAIN: lambda _s, now: self._pain(now),
         }
+
+    def _help(self, now: float) -> Say:
+        """What can be said now: during a routine, while paused, or before one."""
+        key = {State.PAUSED: "paused", **dict.fromkeys(_RUNNING, "running")}.get(self.state, "idle")
+        return self._reply(f"help_{key}", now, routines=self._routine_names())
 
     def _start(self, slots: Mapping[str, str], now: float) -> list[Output]:
         routine = self._routines.get(slots.get("routine", ""))
