@@ -18,14 +18,19 @@ from bench.streams import (
     Outcome,
     SpokenCase,
     Timed,
+    assign,
     blocks_round_robin,
     feed,
     prepare_noise,
     score_utterances,
 )
 from bench.text_eval import CommandCase, FaqCase
+from coach.content.model import IntentName
+from coach.core.intents import Intent
 from coach.core.understanding import Understanding
 from coach.hearing.asr.base import Recognizer
+from coach.session.policy import ANSWERS, Evidence, weigh
+from coach.settings.session import ConversationSettings
 
 __all__ = [
     "VOICES",
@@ -35,6 +40,8 @@ __all__ = [
     "faq_cases",
     "percentile",
     "run_accuracy",
+    "shipped_destructive",
+    "wrong_commands",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -109,6 +116,8 @@ class AccuracyResult:
     compute_seconds: float = 0.0
     stray: int = 0
     misses: list[dict[str, object]] = field(default_factory=list)
+    wrong_commands: dict[str, object] = field(default_factory=dict)
+    """Commands decided that are not the one said (see `wrong_commands`)."""
 
     def summary(self) -> dict[str, object]:
         decision = [a + c for a, c in zip(self.latency_audio, self.latency_decode, strict=True)]
@@ -133,6 +142,7 @@ class AccuracyResult:
                 for key, values in self.latency_by_condition.items()
             },
             "stray_transcripts": self.stray,
+            "wrong_commands": self.wrong_commands,
             "misses": self.misses[:40],
         }
 
@@ -147,8 +157,12 @@ def run_accuracy(
     budget_seconds: float,
     block_size: int = 3,
     progress: Callable[[AccuracyResult], None] | None = None,
+    destructive: frozenset[str] | None = None,
 ) -> AccuracyResult:
-    """Feed blocks round-robin over conditions until the budget is spent; score."""
+    """Feed blocks round-robin over conditions until the budget is spent; score.
+
+    `destructive`: the intents commands.yaml flags `destructive`, for the wrong-command row
+    (None: the shipped commands.yaml's)."""
     fed = Fed()
     spans: list[tuple[float, float]] = []
     spoken: list[SpokenCase] = []
@@ -176,7 +190,11 @@ def run_accuracy(
     outcomes, stray = score_utterances(
         spoken, keys, spans, fed.transcripts, understanding.interpret
     )
-    return _summarise(engine, outcomes, fed, len(stray))
+    result = _summarise(engine, outcomes, fed, len(stray))
+    result.wrong_commands = wrong_commands(spoken, assign(fed.transcripts, spans)[0],
+                                           understanding.interpret,
+                                           destructive or shipped_destructive())
+    return result
 
 
 def _flush(recognizer: Recognizer) -> list[Timed]:
@@ -207,3 +225,55 @@ def _summarise(engine: str, outcomes: Sequence[Outcome], fed: Fed, stray: int) -
         result.per_condition[key] = {"n": len(group), "right": right,
                                      "accuracy": right / len(group)}
     return result
+
+
+def shipped_destructive() -> frozenset[str]:
+    """The intents the shipped commands.yaml flags `destructive`."""
+    from coach.content.loader import default_routine_dir, load_content
+
+    content, _ = load_content([default_routine_dir()])
+    return frozenset(spec.name for spec in content.commands.intents if spec.destructive)
+
+
+def wrong_commands(
+    cases: Sequence[SpokenCase],
+    per_case: Sequence[Sequence[Timed]],
+    interpret: Callable[[str], Intent],
+    destructive: frozenset[str],
+    min_score: float = ConversationSettings().destructive_min_score,
+) -> dict[str, object]:
+    """Commands decided that are a different command (or routine) than the one said.
+
+    "decided": what the understanding chose; "acted": what the coach would carry out with a
+    routine running, where a destructive command on weak evidence is asked about instead
+    (coach.session.policy) and yes/no do nothing alone. Counted per utterance.
+    """
+    decided = acted = destructive_decided = destructive_acted = 0
+    examples: list[str] = []
+    for case, found in zip(cases, per_case, strict=True):
+        wrong = [(timed, interpret(timed.transcript.text)) for timed in found]
+        wrong = [(timed, d) for timed, d in wrong if _is_other_command(d, case)]
+        acting = [(timed, d) for timed, d in wrong
+                  if d.name not in destructive or _strong(timed, d, interpret, min_score)]
+        decided += bool(wrong)
+        acted += bool(acting)
+        destructive_decided += any(d.name in destructive for _, d in wrong)
+        destructive_acted += any(d.name in destructive for _, d in acting)
+        examples += [f"{case.text!r} -> {timed.transcript.text!r} = {d.name}{d.slots}"
+                     for timed, d in acting[:1]]
+    return {"n": len(cases), "decided": decided, "acted": acted,
+            "destructive_decided": destructive_decided, "destructive_acted": destructive_acted,
+            "acted_share": acted / len(cases) if cases else None, "examples": examples[:20]}
+
+
+def _is_other_command(decision: Intent, case: SpokenCase) -> bool:
+    if decision.name in (None, IntentName.QUESTION, *ANSWERS):
+        return False
+    return not case.is_right(decision)
+
+
+def _strong(timed: Timed, decision: Intent, interpret: Callable[[str], Intent],
+            min_score: float) -> bool:
+    """Whether the recogniser's own words (not a second-look phrase) surely mean it."""
+    own = interpret(timed.transcript.heard_as or timed.transcript.text)
+    return weigh(decision, own, min_score) is Evidence.STRONG

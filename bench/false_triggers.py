@@ -31,8 +31,10 @@ from bench.streams import CHUNK_SECONDS
 from coach.content.model import Content
 from coach.core.echo import EchoFilter, Interpreter
 from coach.core.intents import Intent
-from coach.core.player import Say, timeline
+from coach.core.player import Say
+from coach.core.timeline import timeline
 from coach.hearing.asr.base import Recognizer, Transcript
+from coach.session.policy import ANSWERS
 from coach.settings.understanding import EchoSettings
 
 __all__ = [
@@ -172,7 +174,7 @@ def count_triggers(
     transcripts.extend(recognizer.flush())
     for transcript in transcripts:
         decision = decide(transcript)
-        if decision.name is not None:
+        if decision.name is not None and decision.name not in ANSWERS:  # those do nothing
             result.triggers += 1
             result.wake_word_triggers += starts_with_wake_word(transcript.text)
             result.examples.append(f"{transcript.start:.2f}-{transcript.end:.2f} s "

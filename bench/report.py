@@ -90,6 +90,13 @@ def _engine_rows(engine: str, data: Mapping[str, Any]) -> list[Row]:
     rows.append(_row(f"{engine}: triggers from the coach's own voice = 0",
                      _get(own, 0, "triggers"), lambda v: v == 0,
                      "{:.0f}" + f" ({float(_get(own, 0, 'audio_seconds') or 0) / 60:.1f} min)"))
+    wrong = _get(data, "commands", "wrong_commands") or {}
+    shown = f" of {wrong.get('n')} ({wrong.get('decided')} decided, the rest asked first)"
+    rows.append(_row(f"{engine}: wrong-command actions < 0.5%", wrong.get("acted_share"),
+                     lambda v: v < 0.005, "{:.1%}" + shown))
+    rows.append(_row(f"{engine}: destructive wrong-command actions = 0",
+                     wrong.get("destructive_acted"), lambda v: v == 0,
+                     "{:.0f}" + f" ({wrong.get('destructive_decided')} decided)"))
     rows.append(_row(f"{engine}: decision latency p95 <= 600 ms",
                      _ms(_get(data, "commands", "decision_latency_p95")), lambda v: v <= 600,
                      "{:.0f} ms"))

@@ -23,6 +23,7 @@ from coach.content.loader import load_content
 from coach.content.model import CommandSet, FaqEntry
 from coach.core.intents import Intent
 from coach.core.understanding import QUESTION, Understanding
+from coach.session.policy import ANSWERS
 
 __all__ = [
     "CommandCase",
@@ -159,7 +160,7 @@ def evaluate(
     accepted = 0
     for text in unrelated:
         got = understanding.interpret(text)
-        if got.name is not None:
+        if got.name is not None and got.name not in ANSWERS:  # a lone "yes" does nothing
             accepted += 1
             misses.append(Miss("unrelated", text, "-", _shown(got)))
     faq_right = 0

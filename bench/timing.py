@@ -2,7 +2,7 @@
 
 The coach runs in `coach.session.loop.run_loop` on a monotonic clock (optionally scaled, so 30
 routine minutes pass in 3). Its voice timestamps every say() call; the pure
-`coach.core.player.timeline` of the same routine from the same start is the schedule.
+`coach.core.timeline.timeline` of the same routine from the same start is the schedule.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ import numpy as np
 
 from coach.content.model import Content, Exercise, Routine
 from coach.core.intents import Intent
-from coach.core.player import Say, State, StateChanged, timeline
+from coach.core.player import Say, State, StateChanged
 from coach.core.spoken import estimate_seconds
+from coach.core.timeline import timeline
 from coach.core.understanding import Understanding
 from coach.session.coach import Coach
 from coach.session.events import SaidEvent, SessionEvent

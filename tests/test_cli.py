@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -38,9 +40,11 @@ exercises:
 def coach(
     *args: str, stdin: str | None = None, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
+    # a fresh state folder: the first-run disclaimer is due, and the user's marker untouched
+    env = {**os.environ, "XDG_STATE_HOME": tempfile.mkdtemp(prefix="coach-state-")}
     result = subprocess.run(
         [str(COACH), *args], input=stdin, capture_output=True, text=True, timeout=120,
-        check=False,
+        check=False, env=env,
     )
     if check and result.returncode != 0:
         pytest.fail(f"coach {' '.join(args)} exited {result.returncode}: {result.stderr}")
@@ -142,6 +146,8 @@ def test_typed_session_json_events() -> None:
     assert heard == ["start_routine", "time_left", "pause", "resume", "stop"]
     states = [e["state"] for e in events if e["type"] == "state"]
     assert states == ["intro", "paused", "intro", "idle"]
+    said = [e for e in events if e["type"] == "said"]
+    assert said[0]["kind"] == "disclaimer"  # typed mode too, at the first use
 
 
 def test_listen_on_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:

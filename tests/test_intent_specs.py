@@ -124,7 +124,8 @@ def test_shipped_commands_declare_todays_behaviour() -> None:
     content, problems = load_content([default_routine_dir()])
     assert problems == []
     understanding = Understanding(content.commands, content.faq)
-    assert understanding.barge_in_intents == {"stop", "pause", "resume", "next", "pain"}
+    assert understanding.barge_in_intents == {"stop", "pause", "resume", "next", "pain", "yes",
+                                              "no"}
     assert understanding.not_alone_over_coach == {
         "stop": {"end", "enough"}, "resume": {"ready"},
     }

@@ -134,7 +134,7 @@ def test_pain_when_idle_holds_nothing(phrases: dict[str, str]) -> None:
 
 @pytest.mark.parametrize(
     ("command", "key"),
-    [("pause", "already_paused"), ("help", "help"), ("whats_next", "whats_next")],
+    [("pause", "already_paused"), ("help", "help_paused"), ("whats_next", "whats_next")],
 )
 def test_other_commands_are_answered_as_when_paused(
     phrases: dict[str, str], command: str, key: str

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from coach.content.model import Cue, Exercise, Routine, Side
 from coach.core.plan import Priority
-from coach.core.player import Output, Player, Say, State, StateChanged, timeline
+from coach.core.player import Output, Player, Say, State, StateChanged
 from coach.core.spoken import estimate_seconds
+from coach.core.timeline import timeline
 from coach.settings.session import PlanSettings
 
 PHRASES_PATH = Path(__file__).resolve().parents[1] / "routines" / "phrases.yaml"
@@ -286,7 +287,7 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "whats_next": (State.IDLE, NOTHING),
         "form": (State.IDLE, NOTHING),
         "stop": (State.IDLE, NOTHING),
-        "help": (State.IDLE, "You can say: start the warm-up, pause"),
+        "help": (State.IDLE, "You can say: start the warm-up, what routines"),
         "list_routines": (State.IDLE, "I have test warm-up and quick stretch."),
         "pain": (State.IDLE, "Let's stop here. Sharp or persistent pain"),
     },
@@ -301,7 +302,7 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "whats_next": (State.INTRO, "Next up: marching in place, 30 seconds."),
         "form": (State.INTRO, FORM_1),
         "stop": (State.IDLE, "Stopped the test warm-up."),
-        "help": (State.INTRO, "You can say:"),
+        "help": (State.INTRO, "You can say: pause, skip,"),
         "list_routines": (State.INTRO, "I have test warm-up"),
         "pain": (State.PAUSED, "Let's stop here."),
     },
@@ -316,7 +317,7 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "whats_next": (State.EXERCISE, NEXT_FROM_1),
         "form": (State.EXERCISE, FORM_1),
         "stop": (State.IDLE, "Stopped the test warm-up."),
-        "help": (State.EXERCISE, "You can say:"),
+        "help": (State.EXERCISE, "You can say: pause, skip,"),
         "list_routines": (State.EXERCISE, "I have test warm-up"),
         "pain": (State.PAUSED, "Let's stop here."),
     },
@@ -334,7 +335,7 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "whats_next": (State.REST, NEXT_FROM_1),
         "form": (State.REST, "Leg swings: Hold a wall for balance. Stand tall."),
         "stop": (State.IDLE, "Stopped the test warm-up."),
-        "help": (State.REST, "You can say:"),
+        "help": (State.REST, "You can say: pause, skip,"),
         "list_routines": (State.REST, "I have test warm-up"),
         "pain": (State.PAUSED, "Let's stop here."),
     },
@@ -349,7 +350,7 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "whats_next": (State.PAUSED, NEXT_FROM_1),
         "form": (State.PAUSED, FORM_1),
         "stop": (State.IDLE, "Stopped the test warm-up."),
-        "help": (State.PAUSED, "You can say:"),
+        "help": (State.PAUSED, "You can say: resume,"),
         "list_routines": (State.PAUSED, "I have test warm-up"),
         "pain": (State.PAUSED, "Let's stop here."),
     },
@@ -364,7 +365,7 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "whats_next": (State.FINISHED, NOTHING),
         "form": (State.FINISHED, NOTHING),
         "stop": (State.FINISHED, NOTHING),
-        "help": (State.FINISHED, "You can say:"),
+        "help": (State.FINISHED, "You can say: start the warm-up,"),
         "list_routines": (State.FINISHED, "I have test warm-up"),
         "pain": (State.FINISHED, "Let's stop here."),
     },

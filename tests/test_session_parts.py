@@ -82,20 +82,23 @@ def test_printer_json_lines() -> None:
     assert stream.getvalue() == '{"type": "info", "text": "Ready."}\n'
 
 
-def test_disclaimer_is_due_once_per_marker(tmp_path: Path) -> None:
+def test_disclaimer_is_due_until_it_was_given(tmp_path: Path) -> None:
     marker = DisclaimerMarker(tmp_path / "state" / "disclaimer-given")
-    assert marker.first_session()
+    assert marker.due()
+    assert marker.due()  # asking does not mark it: only saying it does
+    assert not marker.path.exists()
+    marker.given()
     assert marker.path.exists()
-    assert not marker.first_session()
-    assert not DisclaimerMarker(marker.path).first_session()
+    assert not marker.due()
+    assert not DisclaimerMarker(marker.path).due()
 
 
-def test_disclaimer_is_due_when_the_marker_cannot_be_written(tmp_path: Path) -> None:
+def test_disclaimer_stays_due_when_the_marker_cannot_be_written(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     marker = DisclaimerMarker(blocker / "disclaimer-given")  # its folder is a file
-    assert marker.first_session()
-    assert marker.first_session()
+    marker.given()
+    assert marker.due()
 
 
 def test_interpreter_hand_over_only_ever_shortens() -> None:

@@ -9,8 +9,10 @@ same shifted by exactly the time spent paused.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import wave
 from pathlib import Path
 
@@ -51,8 +53,10 @@ def build_session(path: Path) -> None:
 
 
 def run(*args: str) -> list[dict[str, object]]:
+    # a fresh state folder: the first-run disclaimer is due, and the user's marker untouched
+    env = {**os.environ, "XDG_STATE_HOME": tempfile.mkdtemp(prefix="coach-state-")}
     result = subprocess.run([str(COACH), *args], capture_output=True, text=True, timeout=300,
-                            check=True)
+                            check=True, env=env)
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
@@ -83,7 +87,8 @@ def test_said_events_follow_the_routine_timeline_exactly(
 ) -> None:
     dry = [e for e in run("play", "core", "--dry-run", "--json") if e["type"] == "said"]
     start, pause, _, _, resume, stop = (float(e["at"]) for e in heard(session))  # type: ignore[arg-type]
-    said = [e for e in session if e["type"] == "said" and e["kind"] not in ("reply", "answer")]
+    said = [e for e in session if e["type"] == "said"
+            and e["kind"] not in ("reply", "answer", "disclaimer")]
     before = [(e["text"], round(float(e["at"]) - start, 3)) for e in said  # type: ignore[arg-type]
               if float(e["at"]) <= pause]  # type: ignore[arg-type]
     expected_before = [(e["text"], e["at"]) for e in dry if float(e["at"]) + start <= pause]  # type: ignore[arg-type]
@@ -110,3 +115,52 @@ def test_replies_come_at_the_decision_time(session: list[dict[str, object]]) -> 
     assert by_time[decisions[5]].startswith("Stopped the core")
     states = [e["state"] for e in session if e["type"] == "state"]
     assert states[-1] == "idle"
+
+
+def test_the_disclaimer_comes_first_in_a_wav_session(session: list[dict[str, object]]) -> None:
+    said = [e for e in session if e["type"] == "said"]
+    assert said[0]["kind"] == "disclaimer"
+    assert [e["kind"] for e in said].count("disclaimer") == 1
+
+
+SAY_AGAIN_SCRIPT = [  # (second the words start, words, level in dBFS); music all along
+    (8.0, "purple monkey dishwasher", -18.0),  # near and loud, not understood: say again
+    (14.0, "elephant umbrella sandwich", -18.0),  # right after: not a second time
+    (18.0, "what routines do you have", -18.0),
+    (25.0, "purple monkey dishwasher", -38.0),  # as loud as the music: the room's
+]
+MUSIC_DBFS = -38.0
+
+
+@pytest.fixture(scope="module")
+def say_again_session(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, object]]:
+    from bench.audio import music, normalise_speech, to_int16
+
+    audio = music(int(34.0 * RATE), seed=4) * 32768 * 10 ** (MUSIC_DBFS / 20)
+    for start, words, dbfs in SAY_AGAIN_SCRIPT:
+        pcm = normalise_speech(speak(words), dbfs).astype(np.float64)
+        first = int(start * RATE)
+        audio[first : first + len(pcm)] += pcm
+    wav = tmp_path_factory.mktemp("say-again") / "say-again.wav"
+    with wave.open(str(wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(to_int16(audio).tobytes())
+    return run("--engine", "whisper", "run", "--input", str(wav), "--json")
+
+
+def test_a_request_not_understood_gets_say_again_music_alone_does_not(
+    say_again_session: list[dict[str, object]],
+) -> None:
+    again = [e for e in say_again_session if e["type"] == "said"
+             and e["kind"] == "not_understood"]
+    assert [e["text"] for e in again] == ["Sorry, say that again?"]
+    first = next(e for e in heard(say_again_session) if e["intent"] is None)
+    assert abs(float(first["start"]) - 8.0) < 0.4  # type: ignore[arg-type]
+    assert float(first["level_db"]) >= 15.0  # type: ignore[arg-type]
+    assert again[0]["at"] == first["at"]
+    # nothing heard from the music alone, or from the words at the music's level, was
+    # answered: the only say-again is the one for the near, loud request
+    understood = [e["intent"] for e in heard(say_again_session) if e["intent"] is not None]
+    assert understood == ["list_routines"]

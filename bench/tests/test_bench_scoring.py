@@ -150,3 +150,37 @@ def test_barge_in_counts_commands_acted_on_and_own_words_acted_on() -> None:
     score_barge_in(result, commands, decided)
     assert (result.commands, result.right, result.acted_elsewhere) == (2, 1, 1)
     assert result.examples == ["'next': heard ['keep your back flat']"]
+
+
+def test_wrong_command_actions_count_destructive_ones_and_the_ask_first_rule() -> None:
+    from bench.accuracy import wrong_commands
+
+    meanings = {**MEANINGS, "next": Intent("next", {}, 1.0), "yes": Intent("yes", {}, 1.0),
+                "start the squat": Intent("start_routine", {"routine": "squat"}, 1.0),
+                "stopped a clap": Intent(None)}
+
+    def means(text: str) -> Intent:
+        return meanings.get(text, Intent(None))
+
+    def said(text: str, heard_as: str = "") -> Timed:
+        return Timed(Transcript(0.0, 1.0, 1.2, text, 1.0, heard_as), 0.05)
+
+    cases = [SpokenCase("next", VOICE, "next"), SpokenCase("pause", VOICE, "pause"),
+             SpokenCase("start the core", VOICE, "start_routine", {"routine": "core"}),
+             SpokenCase("next", VOICE, "next"), SpokenCase("pause", VOICE, "pause"),
+             SpokenCase("pause", VOICE, "pause")]
+    per_case = [
+        [said("stop")],  # the words themselves say stop: a destructive wrong action
+        [said("next")],  # a wrong action, not destructive
+        [said("start the squat")],  # the wrong routine: destructive
+        [said("stop", heard_as="stopped a clap")],  # only the second look says stop: asked
+        [said("pause"), said("yes")],  # right; a lone yes does nothing
+        [],  # not heard: a miss, not a wrong action
+    ]
+    got = wrong_commands(cases, per_case, means, frozenset({"stop", "start_routine"}))
+    assert (got["n"], got["decided"], got["acted"]) == (6, 4, 3)
+    assert (got["destructive_decided"], got["destructive_acted"]) == (3, 2)
+    rows = {row.target: row for row in target_rows(
+        {"engines": {"e": {"commands": {"wrong_commands": got}}}})}
+    assert rows["e: destructive wrong-command actions = 0"].passed is False
+    assert rows["e: wrong-command actions < 0.5%"].shown.startswith("50.0% of 6")

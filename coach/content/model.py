@@ -166,6 +166,10 @@ class IntentName(str, Enum):
     QUIETER = "quieter"
     SLOWER = "slower"
     FASTER = "faster"
+    YES = "yes"
+    """Yes to a question the coach asked ("Stop the workout?")."""
+    NO = "no"
+    """No to a question the coach asked."""
     QUESTION = "question"
     """A FAQ question; decided by the FAQ index, not by templates."""
 

@@ -42,9 +42,10 @@ REQUIRED_PHRASES = (
     "dose_reps", "dose_reps_sides", "side_first", "paused", "already_paused", "not_paused",
     "resumed", "resumed_rest", "resumed_intro", "nothing_running", "time_left",
     "time_left_rest", "time_left_intro", "whats_next", "whats_next_last", "form_none",
-    "stopped", "switching", "finished", "help", "list_routines", "unknown_routine", "pain",
-    "pain_paused", "pain_hold", "more_none", "not_understood", "louder", "quieter",
-    "speed_fixed", "more_hint", "nothing_to_repeat", "no_answer",
+    "stopped", "switching", "finished", "help_idle", "help_running", "help_paused",
+    "list_routines", "unknown_routine", "pain", "pain_paused", "pain_hold", "more_none",
+    "not_understood", "louder", "quieter", "speed_fixed", "more_hint", "nothing_to_repeat",
+    "no_answer", "confirm_stop", "confirm_start_routine", "confirm_previous", "confirm_no",
 )  # fmt: skip
 
 

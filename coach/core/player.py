@@ -24,7 +24,7 @@ from coach.core.plan import (
 from coach.core.safety import held_after_pain
 from coach.core.spoken import estimate_seconds, join_words, say_about, say_seconds
 
-__all__ = ["Output", "Player", "Say", "State", "StateChanged", "timeline"]
+__all__ = ["Output", "Player", "Say", "State", "StateChanged"]
 
 
 class State(str, Enum):
@@ -174,11 +174,16 @@ class Player:
             IntentName.WHATS_NEXT: lambda _s, now: self._whats_next(now),
             IntentName.FORM: lambda _s, now: self._form(now),
             IntentName.STOP: lambda _s, now: self._stop(now),
-            IntentName.HELP: lambda _s, now: [self._reply("help", now)],
+            IntentName.HELP: lambda _s, now: [self._help(now)],
             IntentName.LIST_ROUTINES: lambda _s, now: [self._reply("list_routines", now,
                                                           routines=self._routine_names())],
             IntentName.PAIN: lambda _s, now: self._pain(now),
         }
+
+    def _help(self, now: float) -> Say:
+        """What can be said now: during a routine, while paused, or before one."""
+        key = {State.PAUSED: "paused", **dict.fromkeys(_RUNNING, "running")}.get(self.state, "idle")
+        return self._reply(f"help_{key}", now, routines=self._routine_names())
 
     def _start(self, slots: Mapping[str, str], now: float) -> list[Output]:
         routine = self._routines.get(slots.get("routine", ""))
@@ -381,20 +386,4 @@ class Player:
             segment.step if segment is not None else None,
             segment.side if segment is not None else None,
         )
-
-
-def timeline(
-    routine: Routine,
-    phrases: Mapping[str, str],
-    speech_seconds: Callable[[str], float] = estimate_seconds,
-    start: float = 0.0,
-) -> list[Output]:
-    """Everything a routine says, on a virtual clock, with nobody interrupting."""
-    player = Player({routine.id: routine}, phrases, speech_seconds)
-    out = player.handle("start_routine", {"routine": routine.id}, start)
-    deadline = player.next_deadline()
-    while deadline is not None:
-        out.extend(player.tick(deadline))
-        deadline = player.next_deadline()
-    return out
 

@@ -19,8 +19,9 @@ from coach.hearing.streamclock import StreamClock
 from coach.session.coach import EventSink
 from coach.session.events import InfoEvent
 from coach.session.inputs import EndOfInput, Heard, Input
+from coach.session.loudness import SpeechLevel
 from coach.settings.hearing import MicrophoneSettings
-from coach.settings.session import ListeningSettings
+from coach.settings.session import LevelSettings, ListeningSettings
 
 __all__ = ["listen_forever"]
 
@@ -37,12 +38,18 @@ def listen_forever(
     cancel: LiveEchoCancel | None = None,
     knobs: ListeningSettings | None = None,
     clock_knobs: MicrophoneSettings | None = None,
+    level_knobs: LevelSettings | None = None,
 ) -> None:
-    """Put every utterance heard on `inputs`, on the session clock, until `stop` is set."""
+    """Put every utterance heard on `inputs`, on the session clock, until `stop` is set.
+
+    Each utterance carries its level over the room (coach.session.loudness), measured on
+    the audio the recogniser was fed (after echo cancellation, so not the coach's voice).
+    """
     knobs = knobs or ListeningSettings()
     consumed = 0
     rate = recognizer.sample_rate
     stream_clock = StreamClock(rate, clock_knobs)
+    level = SpeechLevel(rate, level_knobs)
     while not stop.is_set():
         try:
             block = microphone.read()
@@ -53,12 +60,14 @@ def listen_forever(
             if cancel is not None:
                 block = cancel(block, offset + (consumed - len(block)) / rate)
                 offset -= cancel.delay_s  # its output comes that much later
+            level.add(block)
             for t in recognizer.accept(block):
                 start, end = t.start + offset, t.end + offset
                 user_spoke = cancel.double_talk.user_spoke(start, end) if cancel else None
                 _LOGGER.debug("heard %r (%.2f-%.2f s): user's voice %s", t.heard_as or t.text,
                               start, end, user_spoke)
-                inputs.put(Heard(t.text, start, end, clock(), t.heard_as, user_spoke))
+                inputs.put(Heard(t.text, start, end, clock(), t.heard_as, user_spoke,
+                                 level.level_db(t.start, t.end)))
         except MicrophoneLost as exc:
             notify(InfoEvent(f"Microphone lost ({exc}). Your place is kept; "
                              "listening again when it is back."))

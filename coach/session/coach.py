@@ -15,11 +15,14 @@ from coach.content.model import Content, FaqEntry, IntentName
 from coach.core.echo import EchoFilter
 from coach.core.intents import Intent
 from coach.core.plan import Priority
-from coach.core.player import Output, Player, Say, StateChanged
+from coach.core.player import Output, Player, Say, State, StateChanged
 from coach.core.spoken import estimate_seconds
+from coach.core.textnorm import is_question
 from coach.core.understanding import Understanding
 from coach.session.events import HeardEvent, SessionEvent, event_of
 from coach.session.inputs import Heard
+from coach.session.policy import Conversation, Evidence, is_meant, weigh
+from coach.settings.session import ConversationSettings
 
 __all__ = ["Coach", "EventSink", "Voice", "faq_entry"]
 
@@ -65,20 +68,29 @@ class Coach:
         wake_word: str | None = None,
         adjust_voice: Callable[[str], None] | None = None,
         echo: EchoFilter | None = None,
+        talk: ConversationSettings | None = None,
+        disclaimer_said: Callable[[], None] | None = None,
     ) -> None:
+        """`disclaimer`: the not-a-doctor line is due at the first routine or answer;
+        `disclaimer_said` is called when its said event is emitted."""
         self.player = Player(content.routines, content.phrases, speech_seconds)
         self._phrases: Mapping[str, str] = content.phrases
+        self._routines = content.routines
         self._faq = {entry.id: entry for entry in content.faq}
         self._understanding = understanding
         self._voice = voice
         self._sink = sink
         self._disclaimer_due = disclaimer
+        self._disclaimer_said = disclaimer_said
         self._wake_word = wake_word.lower() if wake_word else None
         self._adjust_voice = adjust_voice
         self._last_answer: FaqEntry | None = None
         self._last_said = ""
         """The last line worth repeating (not a count), for "say that again"."""
         self._echo = echo
+        self._talk = Conversation(talk)
+        self._destructive = frozenset(
+            spec.name for spec in content.commands.intents if spec.destructive)
         # Any other intent is a routine command: the player handles it.
         self._handlers: Mapping[str, Handler] = {
             IntentName.QUESTION: self._answer,
@@ -89,41 +101,51 @@ class Coach:
             IntentName.SLOWER: self._speed_is_fixed,
             IntentName.FASTER: self._speed_is_fixed,
             IntentName.START_ROUTINE: self._start_routine,
+            IntentName.YES: self._yes,
+            IntentName.NO: self._no,
         }
 
     # --- input ------------------------------------------------------------------------
 
     def typed(self, text: str, now: float) -> Intent:
-        """A typed command: no wake word needed."""
+        """A typed command: no wake word needed, and always meant for the coach."""
         intent = self._understanding.interpret(text)
         self._sink(HeardEvent(now, text, intent.name, dict(intent.slots)))
-        self.act(intent, now)
+        self._decide(intent, text, meant=True, now=now)
         return intent
 
     def heard(self, event: Heard) -> Intent | None:
-        """A spoken utterance; ignored without the wake word when one is set.
+        """A spoken utterance; ignored without the wake word when one is set (unless the
+        coach is waiting for an answer).
 
         Heard over the coach's own voice, only a barge-in command left after removing
         the coach's words may act (see coach.core.echo).
         """
         text, heard_as = event.text, event.heard_as
+        waiting = self._talk.waiting(event.at) is not None
+        woken = False
         if self._wake_word is not None:
             # the recogniser's own words are the evidence of the wake word
             words = (heard_as or text).lower().split()
-            if not words or words[0].strip(",.!?") != self._wake_word:
+            woken = bool(words) and words[0].strip(",.!?") == self._wake_word
+            if not woken and not waiting:
                 return None
             text = _without_word(text, self._wake_word)
             heard_as = _without_word(heard_as, self._wake_word)
-        echo = False
+        echo, own = False, heard_as or text
         if self._echo is not None:
             verdict = self._echo.judge(text, event.start, event.end, heard_as,
                                        event.user_spoke)
             intent, echo = verdict.intent, verdict.echo
+            own = verdict.residual if echo else own
         else:
             intent = self._understanding.interpret(text)
         self._sink(HeardEvent(event.at, event.text, intent.name, dict(intent.slots),
-                              event.start, event.end, over_coach=echo))
-        self.act(intent, event.at)
+                              event.start, event.end, over_coach=echo,
+                              level_db=event.level_db))
+        meant = is_meant(woken=woken, waiting=waiting, level_db=event.level_db,
+                         over_coach=echo, user_spoke=event.user_spoke, knobs=self._talk.knobs)
+        self._decide(intent, own, meant=meant, now=event.at)
         return intent
 
     # --- decisions --------------------------------------------------------------------
@@ -133,12 +155,76 @@ class Coach:
         return frozenset(self._handlers) | self.player.handles()
 
     def act(self, intent: Intent, now: float) -> None:
-        """Carry out one decision at clock time `now`."""
+        """Carry out one decision at clock time `now`, with no questions asked."""
         self.tick(now)
         if intent.name is None:
             return
         handler = self._handlers.get(intent.name, self._to_player)
         handler(intent, now)
+
+    def _decide(self, intent: Intent, own: str, *, meant: bool, now: float) -> None:
+        """Apply the conversation rules (coach.session.policy) to a decision, then act.
+
+        `own` is the recogniser's own words (the typed text), the evidence a destructive
+        command needs; `meant` says the utterance was clearly meant for the coach.
+        """
+        self.tick(now)
+        if intent.name is None:
+            self._not_understood(intent, meant, now)
+            return
+        self._talk.understood()
+        pending = self._talk.waiting(now)
+        if pending is not None and intent.name not in (IntentName.YES, IntentName.NO):
+            self._talk.answered()  # another request instead of an answer
+            if intent.name == pending.intent.name and intent.slots == pending.intent.slots:
+                self.act(pending.intent, now)  # said again: as good as yes
+                return
+        if intent.name in self._destructive and self._loses_place():
+            evidence = weigh(intent, self._understanding.interpret(own),
+                             self._talk.knobs.destructive_min_score)
+            if evidence is Evidence.CONFLICT:
+                self._not_understood(Intent(None, {}, intent.score, intent.text), meant, now)
+                return
+            if evidence is Evidence.WEAK:
+                self._ask(intent, now)
+                return
+        self.act(intent, now)
+
+    def _loses_place(self) -> bool:
+        """Whether a routine is under way (running or paused): a destructive command would
+        lose the user's place in it."""
+        return self.player.segment is not None and self.player.state is not State.FINISHED
+
+    def _not_understood(self, intent: Intent, meant: bool, now: float) -> None:
+        """Never a silent failure for speech meant for the coach: an out-of-scope question
+        gets the no-answer line, anything else "say that again" (not twice in a row)."""
+        if not meant:
+            return
+        if is_question(intent.text.split()):
+            self._talk.understood()
+            self._reply(self._phrases["no_answer"], now)
+        elif self._talk.may_say_again():
+            self._reply(self._phrases["not_understood"], now, kind="not_understood")
+
+    def _ask(self, intent: Intent, now: float) -> None:
+        """Weak evidence for a destructive command: ask, and wait for yes or no."""
+        assert intent.name is not None
+        routine = self._routines.get(intent.slots.get("routine", ""))
+        text = self._phrases[f"confirm_{intent.name}"].format(
+            routine=routine.name.lower() if routine is not None else "")
+        self._talk.ask(intent, now)
+        self._reply(text, now, Priority.TRANSITION, "confirm")
+
+    def _yes(self, intent: Intent, now: float) -> None:
+        pending = self._talk.waiting(now)
+        self._talk.answered()
+        if pending is not None:
+            self.act(pending.intent, now)
+
+    def _no(self, intent: Intent, now: float) -> None:
+        if self._talk.waiting(now) is not None:
+            self._talk.answered()
+            self._reply(self._phrases["confirm_no"], now)
 
     def tick(self, now: float) -> None:
         """Let the clock run to `now`."""
@@ -149,16 +235,22 @@ class Coach:
         self._perform(self.player.handle(intent.name, intent.slots, now))
 
     def _start_routine(self, intent: Intent, now: float) -> None:
-        """The not-a-doctor disclaimer comes before the first routine, when it is due."""
+        self._disclaim(now)
+        self._to_player(intent, now)
+
+    def _disclaim(self, now: float) -> None:
+        """The not-a-doctor line, before the first routine or answer, when it is due."""
         if self._disclaimer_due:
             self._disclaimer_due = False
             self._reply(self._phrases["disclaimer"], now, Priority.TRANSITION, "disclaimer")
-        self._to_player(intent, now)
+            if self._disclaimer_said is not None:
+                self._disclaimer_said()
 
     def _answer(self, intent: Intent, now: float) -> None:
         entry = faq_entry(intent, self._faq)
         if entry is None:
             return
+        self._disclaim(now)
         self._last_answer = entry
         text = f"{entry.answer} {self._phrases.get('more_hint', '')}".strip()
         self._reply(text, now, kind="answer")

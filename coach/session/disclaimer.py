@@ -1,4 +1,8 @@
-"""The first-run disclaimer: said at a user's first hands-free session, then never again."""
+"""The not-a-doctor disclaimer: said at a user's first session in any mode, then never again.
+
+It is marked as given only once it was really said: a printed or virtual voice when its
+said event is out, a real voice when playback of it starts.
+"""
 
 from __future__ import annotations
 
@@ -16,17 +20,18 @@ class DisclaimerMarker:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def first_session(self) -> bool:
-        """True once per user (per marker file): the disclaimer is due; marks it given.
+    def due(self) -> bool:
+        """True until the disclaimer was given to this user (per marker file)."""
+        return not self.path.exists()
+
+    def given(self) -> None:
+        """The disclaimer was said: mark it.
 
         A marker that cannot be written is logged and ignored: the disclaimer then comes
         again next time, which is the safe side.
         """
-        if self.path.exists():
-            return False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.touch()
         except OSError:
             _LOGGER.debug("cannot write %s", self.path)
-        return True

@@ -54,6 +54,8 @@ class HeardEvent:
     """End of speech (seconds of audio); None for a typed line."""
     over_coach: bool = False
     """Heard while the coach was speaking (judged by the echo rules)."""
+    level_db: float | None = None
+    """How far the utterance stood above the room's floor (dB); None for a typed line."""
 
     def to_json(self) -> str:
         fields: dict[str, object] = {"type": "heard", "at": _ms(self.at), "text": self.text,
@@ -63,6 +65,8 @@ class HeardEvent:
             fields["end"] = _ms(self.end)
         if self.over_coach:
             fields["over_coach"] = True
+        if self.level_db is not None:
+            fields["level_db"] = round(self.level_db, 1)
         return _json(fields)
 
 

@@ -18,7 +18,7 @@ from coach.session.events import InfoEvent
 from coach.session.inputs import Input
 from coach.session.loop import run_loop
 from coach.session.wiring import (
-    build_disclaimer_marker,
+    build_disclaimer,
     build_echo_canceller,
     build_echo_filter,
     build_printer,
@@ -64,16 +64,17 @@ def run_hands_free(
     follow_playback(voice, echo, epoch, knobs.listening.playback_open_s)
     cancel = build_echo_canceller(settings, voice, epoch)
     printer = build_printer(as_json)
+    disclaimer, disclaimer_said = build_disclaimer(voice, content.phrases)
     coach = Coach(content, understanding, voice, printer, echo=echo,
-                  wake_word=settings.wake_word,
-                  disclaimer=build_disclaimer_marker().first_session(),
+                  wake_word=settings.wake_word, disclaimer=disclaimer,
+                  disclaimer_said=disclaimer_said, talk=knobs.conversation,
                   adjust_voice=voice_adjuster(voice, knobs.speaker))
     inputs: queue.Queue[Input] = queue.Queue()
     stop = threading.Event()
     worker = threading.Thread(
         target=listen_forever,
         args=(microphone, recognizer, inputs, clock, stop, printer, cancel, knobs.listening,
-              settings.hearing.microphone),
+              settings.hearing.microphone, knobs.level),
         name="coach-audio", daemon=True,
     )
     worker.start()

@@ -29,6 +29,8 @@ class Heard:
     """The recogniser's own words when `text` is a grammar phrase it put in their place."""
     user_spoke: bool | None = None
     """Whether the echo canceller's levels show the user's voice in it (None: can't tell)."""
+    level_db: float | None = None
+    """How far its voiced peaks stood above the room's floor (dB; None: not measured)."""
 
 
 @dataclass(frozen=True)

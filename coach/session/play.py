@@ -6,7 +6,7 @@ import queue
 
 from coach.content.model import Content, Routine
 from coach.core.intents import Intent
-from coach.core.player import timeline
+from coach.core.timeline import timeline
 from coach.core.understanding import Understanding
 from coach.session.coach import Coach
 from coach.session.events import event_of

@@ -13,6 +13,7 @@ from coach.session.coach import Coach
 from coach.session.inputs import EndOfInput, Input, Typed
 from coach.session.loop import run_loop
 from coach.session.wiring import (
+    build_disclaimer,
     build_printer,
     build_voice,
     drain,
@@ -29,8 +30,10 @@ def run_typed(content: Content, settings: Settings, *, as_json: bool, silent: bo
     knobs = settings.session
     printer = build_printer(as_json)
     voice = build_voice(settings, silent, content.phrases)
+    disclaimer, disclaimer_said = build_disclaimer(voice, content.phrases)
     coach = Coach(content, Understanding(content.commands, content.faq), voice, printer,
-                  adjust_voice=voice_adjuster(voice, knobs.speaker))
+                  disclaimer=disclaimer, disclaimer_said=disclaimer_said,
+                  talk=knobs.conversation, adjust_voice=voice_adjuster(voice, knobs.speaker))
     inputs: queue.Queue[Input] = queue.Queue()
     if sys.stdin.isatty() and not as_json:
         print('Type a command ("start the warm-up", "pause", "help"); Ctrl-D to quit.')

@@ -7,7 +7,7 @@ deterministically and faster than real time; its voice is virtual.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +19,10 @@ from coach.hearing.asr.base import Recognizer, Transcript
 from coach.session.coach import Coach, faq_entry
 from coach.session.events import UtteranceEvent
 from coach.session.inputs import Heard
+from coach.session.loudness import SpeechLevel
 from coach.session.virtual_voice import AudioClock, VirtualVoice
 from coach.session.wiring import (
+    build_disclaimer,
     build_echo_filter,
     build_printer,
     build_recognizer,
@@ -52,15 +54,20 @@ def run_file(content: Content, settings: Settings, path: Path, *, as_json: bool)
     recognizer = build_recognizer(settings, understanding)
     clock = AudioClock()
     echo = build_echo_filter(settings, understanding)
+    disclaimer, disclaimer_said = build_disclaimer(None, content.phrases)
     coach = Coach(content, understanding, VirtualVoice(clock, echo), build_printer(as_json),
-                  echo=echo, wake_word=settings.wake_word)
-    for consumed, transcripts in _decode(recognizer, _read(path), settings):
+                  echo=echo, wake_word=settings.wake_word, disclaimer=disclaimer,
+                  disclaimer_said=disclaimer_said, talk=settings.session.conversation)
+    # the same level rule as the microphone's, on the file's audio
+    level = SpeechLevel(recognizer.sample_rate, settings.session.level)
+    for consumed, transcripts in _decode(recognizer, _read(path), settings, level.add):
         for transcript in transcripts:
             # at the end of the file the recogniser may decide later than the audio it has
             clock.seconds = (transcript.at if consumed is not None
                              else max(clock.seconds, transcript.at))
             coach.heard(Heard(transcript.text, transcript.start, transcript.end,
-                              transcript.at, transcript.heard_as))
+                              transcript.at, transcript.heard_as,
+                              level_db=level.level_db(transcript.start, transcript.end)))
         if consumed is not None:
             clock.seconds = consumed
             coach.tick(clock.seconds)
@@ -74,13 +81,16 @@ def _read(path: Path) -> npt.NDArray[np.int16]:
 
 
 def _decode(
-    recognizer: Recognizer, pcm: npt.NDArray[np.int16], settings: Settings
+    recognizer: Recognizer, pcm: npt.NDArray[np.int16], settings: Settings,
+    fed: Callable[[npt.NDArray[np.int16]], None] | None = None,
 ) -> Iterator[tuple[float | None, list[Transcript]]]:
     """(audio consumed after this chunk in seconds, what the recogniser closed in it), chunk
-    by chunk; last, (None, what the end of the audio closed)."""
+    by chunk; last, (None, what the end of the audio closed). `fed` sees every chunk first."""
     rate = recognizer.sample_rate
     step = int(rate * settings.session.listening.chunk_seconds)
     for offset in range(0, len(pcm), step):
         chunk = pcm[offset : offset + step]
+        if fed is not None:
+            fed(chunk)
         yield (offset + len(chunk)) / rate, list(recognizer.accept(chunk))
     yield None, list(recognizer.flush())

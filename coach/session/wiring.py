@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     from coach.voice.speaker import SoundDeviceSpeaker
 
 __all__ = [
-    "ListenError", "build_disclaimer_marker", "build_echo_canceller", "build_echo_filter",
-    "build_printer", "build_recognizer", "build_voice", "drain", "follow_playback",
-    "monotonic_clock", "voice_adjuster",
+    "ListenError", "build_disclaimer", "build_disclaimer_marker", "build_echo_canceller",
+    "build_echo_filter", "build_printer", "build_recognizer", "build_voice",
+    "disclaimer_marking", "drain", "follow_playback", "monotonic_clock", "voice_adjuster",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -58,6 +58,39 @@ def build_disclaimer_marker() -> DisclaimerMarker:
     from platformdirs import user_state_dir
 
     return DisclaimerMarker(Path(user_state_dir("coach")) / DISCLAIMER_MARKER)
+
+
+def build_disclaimer(
+    voice: SoundDeviceSpeaker | None, phrases: Mapping[str, str]
+) -> tuple[bool, Callable[[], None] | None]:
+    """(whether the not-a-doctor line is due, what marks it given once said): the Coach's
+    `disclaimer` and `disclaimer_said`. `voice` None: no real voice (printed or virtual)."""
+    marker = build_disclaimer_marker()
+    if not marker.due():
+        return False, None
+    return True, disclaimer_marking(marker, voice, phrases["disclaimer"])
+
+
+def disclaimer_marking(
+    marker: DisclaimerMarker, voice: SoundDeviceSpeaker | None, text: str
+) -> Callable[[], None] | None:
+    """What marks the disclaimer as given once it was really said; for the Coach's
+    `disclaimer_said`.
+
+    Without a real voice (printed, or a WAV session's virtual voice) the said event is the
+    saying: the Coach calls the returned function when it is out. With a real voice, it is
+    marked when playback of it starts, and None is returned.
+    """
+    if voice is None:
+        return marker.given
+    from coach.voice.playback import PlaybackEvent
+
+    def on_playback(event: PlaybackEvent) -> None:
+        if event.playing and event.label == text:
+            marker.given()
+
+    voice.add_playback_listener(on_playback)
+    return None
 
 
 def build_recognizer(settings: Settings, understanding: Understanding) -> Recognizer:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["ListeningSettings", "LoopSettings", "PlanSettings", "SessionSettings",
-           "SpeakerSettings"]
+__all__ = ["ConversationSettings", "LevelSettings", "ListeningSettings", "LoopSettings",
+           "PlanSettings", "SessionSettings", "SpeakerSettings"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,43 @@ class ListeningSettings:
 
 
 @dataclass(frozen=True)
+class LevelSettings:
+    """How loud an utterance was over the room: what tells speech meant for the coach (near
+    the microphone, loud) from the room's chatter and music."""
+
+    frame_s: float = 0.02
+    """Length of one level measurement (seconds)."""
+    floor_window_s: float = 6.0
+    """The noise floor is measured over this much audio up to the utterance's end (seconds),
+    as the endpointer measures the room."""
+    floor_percentile: float = 20.0
+    """The floor is this percentile of the frame levels in that window: the room between
+    words, not its loudest moments."""
+    speech_percentile: float = 90.0
+    """The utterance's level is this percentile of its frame levels: its voiced peaks."""
+    min_dbfs: float = -70.0
+    """Frames quieter than this count as this level (dB full scale): digital silence would
+    otherwise make any sound infinitely loud."""
+    history_s: float = 30.0
+    """Frame levels kept (seconds): the longest utterance plus the floor's window."""
+
+
+@dataclass(frozen=True)
+class ConversationSettings:
+    """When the coach answers what it did not understand, and when it asks before acting."""
+
+    meant_level_db: float = 15.0
+    """Hands-free without the wake word, an utterance not understood gets the "say that
+    again" line only when it was at least this much louder than the room (dB over the
+    noise floor): near and loud is meant for the coach, the room's chatter and music not."""
+    destructive_min_score: float = 0.9
+    """A command that loses the user's place acts at once only when the recogniser's own
+    words mean it with at least this score (0..1, 1.0 an exact phrase); below, it asks."""
+    confirm_timeout_s: float = 6.0
+    """How long a question such as "Stop the workout?" waits for yes or no (seconds)."""
+
+
+@dataclass(frozen=True)
 class PlanSettings:
     """Where the routine planner puts lines inside a segment."""
 
@@ -94,3 +131,5 @@ class SessionSettings:
     speaker: SpeakerSettings = field(default_factory=SpeakerSettings)
     listening: ListeningSettings = field(default_factory=ListeningSettings)
     plan: PlanSettings = field(default_factory=PlanSettings)
+    level: LevelSettings = field(default_factory=LevelSettings)
+    conversation: ConversationSettings = field(default_factory=ConversationSettings)
