@@ -116,12 +116,12 @@ def test_gym_exclamations_are_not_commands(text: str) -> None:
 
 
 # Everyday phrasing (issue 12, item 4). Tune set: the figures reached with carrier phrases
-# (targets 95% commands / 90% FAQ: the remaining misses are missing template or FAQ
-# phrasings). Held-out set: measured once after tuning, thresholds rounded down; never tune
-# on it (tests/data/README.md).
+# and wider templates and FAQ phrasings (target 90% FAQ: the remaining FAQ misses are
+# questions about training through pain). Held-out set: measured once after tuning,
+# thresholds rounded down; never tune on it (tests/data/README.md).
 EVERYDAY_FLOORS = {
-    "everyday_tune": (0.83, 0.0, 0.66),
-    "everyday_heldout": (0.53, 0.04, 0.52),
+    "everyday_tune": (0.95, 0.0, 0.81),
+    "everyday_heldout": (0.56, 0.04, 0.55),
 }
 """Set -> (commands understood at least, unrelated accepted at most, FAQ right at least)."""
 
