@@ -37,8 +37,12 @@ def listen_forever(
     cancel: LiveEchoCancel | None = None,
     knobs: ListeningSettings | None = None,
     clock_knobs: MicrophoneSettings | None = None,
+    duck: Callable[[bool], None] | None = None,
 ) -> None:
-    """Put every utterance heard on `inputs`, on the session clock, until `stop` is set."""
+    """Put every utterance heard on `inputs`, on the session clock, until `stop` is set.
+
+    With `cancel`, `duck` is told after every block whether the user is talking over the
+    coach (its voice is lowered while they do)."""
     knobs = knobs or ListeningSettings()
     consumed = 0
     rate = recognizer.sample_rate
@@ -53,6 +57,8 @@ def listen_forever(
             if cancel is not None:
                 block = cancel(block, offset + (consumed - len(block)) / rate)
                 offset -= cancel.delay_s  # its output comes that much later
+                if duck is not None:
+                    duck(cancel.double_talk.talking_over())
             for t in recognizer.accept(block):
                 start, end = t.start + offset, t.end + offset
                 user_spoke = cancel.double_talk.user_spoke(start, end) if cancel else None

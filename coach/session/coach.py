@@ -103,8 +103,9 @@ class Coach:
     def heard(self, event: Heard) -> Intent | None:
         """A spoken utterance; ignored without the wake word when one is set.
 
-        Heard over the coach's own voice, only a barge-in command left after removing
-        the coach's words may act (see coach.core.echo).
+        Heard over the coach's own voice, what is left after removing the coach's words
+        may act as the echo rules allow (see coach.core.echo); a request that acts cuts the
+        coach's line short.
         """
         text, heard_as = event.text, event.heard_as
         if self._wake_word is not None:
@@ -123,6 +124,8 @@ class Coach:
             intent = self._understanding.interpret(text)
         self._sink(HeardEvent(event.at, event.text, intent.name, dict(intent.slots),
                               event.start, event.end, over_coach=echo))
+        if echo and intent.name is not None and self._voice is not None:
+            self._voice.stop()  # the user asked for something over the coach: it stops
         self.act(intent, event.at)
         return intent
 
