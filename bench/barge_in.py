@@ -105,7 +105,9 @@ def _room_response(delay_s: float = 0.02, rt60_s: float = 0.25, seed: int = 7,
 
 
 def _room_gain(pcm: Pcm, heard: npt.NDArray[np.float64]) -> float:
-    return float(np.sqrt(np.mean(pcm.astype(np.float64) ** 2) / max(np.mean(heard**2), 1e-9)))
+    """The gain that brings the room's `heard` back to the level of `pcm`."""
+    power = float(np.mean(pcm.astype(np.float64) ** 2))
+    return float(np.sqrt(power / max(float(np.mean(heard**2)), 1e-9)))
 
 
 def cancel_echo(audio: BargeInAudio, canceller: EchoCanceller) -> BargeInAudio:
@@ -131,7 +133,8 @@ def cancel_echo_ducked(audio: BargeInAudio, canceller: EchoCanceller,
     playback = playback or PlaybackSettings()
     step = round(CHUNK_SECONDS * RATE)
     response = _room_response()
-    gain_of_room = _room_gain(audio.played, np.convolve(audio.played, response)[: len(audio.played)])
+    heard = np.convolve(audio.played, response)[: len(audio.played)]
+    gain_of_room = _room_gain(audio.played, heard)
     levels = DoubleTalk(DoubleTalkSettings(keep_s=len(audio.pcm) / RATE + 1.0))
     user = audio.user.astype(np.float64)
     played = audio.played.copy()

@@ -109,7 +109,9 @@ class EchoFilter:
         own words can be told apart from the coach's (a phrase chosen for resembling them
         could be the coach's echo), and a decision needs both readings to agree: the coach's
         "Next up: pause squat" came back as "Next stop." (whose "next" is the coach's,
-        leaving "stop") and as the phrase "next step".
+        leaving "stop") and as the phrase "next step". Only when the levels show a second
+        voice and the recogniser's own words decide nothing may the phrase decide alone,
+        judged like any words (without the coach's: "next step" leaves "step").
 
         `user_spoke` is what the echo canceller's levels say (coach.hearing.doubletalk):
         True (a second voice) lets what is left of the coach's words act as if said in
@@ -121,7 +123,13 @@ class EchoFilter:
         else:
             verdict = self._judge(heard_as, start, end, user_spoke)
             if self._interpret(text).name != verdict.intent.name:
-                verdict = _inert(verdict)
+                phrase = self._judge(text, start, end, user_spoke)
+                # With a second voice in the levels, a phrase whose deciding words are not
+                # the coach's stands where the recogniser's own words decide nothing.
+                if user_spoke and verdict.intent.name is None and phrase.intent.name:
+                    verdict = phrase
+                else:
+                    verdict = _inert(verdict)
         if verdict.echo and user_spoke is False:
             verdict = _inert(verdict)
         return verdict
