@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import numpy.typing as npt
 
 from bench.audio import RATE, Voice, normalise_speech, speak, to_int16
 from bench.false_triggers import CoachVoiceAudio
@@ -25,11 +26,13 @@ from bench.streams import CHUNK_SECONDS, MATCH_AFTER, MATCH_BEFORE, Fed, feed
 from coach.core.intents import Intent
 from coach.hearing.aec import EchoCanceller
 from coach.hearing.asr.base import Pcm, Recognizer, Transcript
-from coach.hearing.doubletalk import DoubleTalk
+from coach.hearing.doubletalk import FRAME, DoubleTalk
 from coach.settings.hearing import DoubleTalkSettings
+from coach.settings.voice import PlaybackSettings
+from coach.voice.playback import apply_gain, duck_gain
 
-__all__ = ["BARGE_IN_SAID", "BargeInAudio", "BargeInResult", "barge_in_audio", "cancel_echo",
-           "room_echo", "run_barge_in"]
+__all__ = ["BARGE_IN_ASKED", "BARGE_IN_SAID", "BargeInAudio", "BargeInResult", "barge_in_audio",
+           "cancel_echo", "cancel_echo_ducked", "room_echo", "run_barge_in"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -38,11 +41,21 @@ BARGE_IN_SAID = (
     ("skip this one", "next"), ("ouch my back", "pain"),
 )
 """(what the user says, the intent it must trigger): the barge-in intents, several phrasings."""
+BARGE_IN_ASKED = (
+    ("what's next", "whats_next"), ("how much time is left", "time_left"),
+    ("why does my lower back hurt when I squat", "question"), ("what can I say", "help"),
+    ("give me a form tip", "form"), ("help", "help"),
+)
+"""Questions and requests for help said over the coach: intents that act over its voice only
+when the canceller's levels show a second voice."""
 _VOICES = (Voice("en-us", 150), Voice("en-gb", 175), Voice("en-us+f3", 160),
            Voice("en-us+m7", 150))
 _MIN_LINE_S = 1.6
 """Only lines at least this long get a command spoken over them."""
 _INTO_LINE_S = 0.4
+DUCK_LATENCY_S = 0.08
+"""From the end of the microphone block that shows the user's voice to the lowered voice
+being heard: the microphone's and the speaker's buffers (30 + 50 ms)."""
 
 
 @dataclass(frozen=True)
@@ -64,21 +77,37 @@ class BargeInAudio:
     """What the coach's speaker played, sample-aligned with `pcm` (the canceller's reference)."""
     levels: DoubleTalk | None = None
     """The canceller's levels, when `pcm` is its output: whether the user spoke (as live)."""
+    ducked_at: tuple[float | None, ...] = ()
+    """Per command, when the coach's voice was first lowered during it (ducked runs)."""
+    ducks: int = 0
+    """How often the coach's voice was lowered in all (ducked runs)."""
+    user: Pcm = field(default_factory=lambda: np.zeros(0, np.int16))
+    """The user's commands alone, as mixed into `pcm` (the mix before cancelling)."""
 
 
 def room_echo(pcm: Pcm, delay_s: float = 0.02, rt60_s: float = 0.25, seed: int = 7) -> Pcm:
     """`pcm` as a microphone across a room hears it: delayed, with a reverberant tail
     (exponentially decaying noise, 10 dB under the direct sound at its start), at the
     original level."""
+    response = _room_response(delay_s, rt60_s, seed)
+    heard = np.convolve(pcm.astype(np.float64), response)[: len(pcm)]
+    return to_int16(heard * _room_gain(pcm, heard))
+
+
+def _room_response(delay_s: float = 0.02, rt60_s: float = 0.25, seed: int = 7,
+                   ) -> npt.NDArray[np.float64]:
     rng = np.random.default_rng(seed)
     length = round(rt60_s * RATE)
     decay = np.exp(-6.9 * np.arange(length) / length)  # -60 dB over rt60
     response = 0.3 * rng.standard_normal(length) * decay / np.sqrt(length / 8)
     response[0] = 1.0
-    response = np.concatenate([np.zeros(round(delay_s * RATE)), response])
-    heard = np.convolve(pcm.astype(np.float64), response)[: len(pcm)]
-    gain = np.sqrt(np.mean(pcm.astype(np.float64) ** 2) / max(np.mean(heard**2), 1e-9))
-    return to_int16(heard * gain)
+    return np.concatenate([np.zeros(round(delay_s * RATE)), response])
+
+
+def _room_gain(pcm: Pcm, heard: npt.NDArray[np.float64]) -> float:
+    """The gain that brings the room's `heard` back to the level of `pcm`."""
+    power = float(np.mean(pcm.astype(np.float64) ** 2))
+    return float(np.sqrt(power / max(float(np.mean(heard**2)), 1e-9)))
 
 
 def cancel_echo(audio: BargeInAudio, canceller: EchoCanceller) -> BargeInAudio:
@@ -93,6 +122,49 @@ def cancel_echo(audio: BargeInAudio, canceller: EchoCanceller) -> BargeInAudio:
     lag = round(canceller.delay_s * RATE)  # the canceller's output comes one frame late
     cleaned = np.concatenate([*parts, np.zeros(lag, np.int16)])[lag:]
     return replace(audio, pcm=cleaned, levels=levels)
+
+
+def cancel_echo_ducked(audio: BargeInAudio, canceller: EchoCanceller,
+                       playback: PlaybackSettings | None = None) -> BargeInAudio:
+    """As live: the coach's voice lowered while the canceller's levels show the user talking
+    over it (`DoubleTalk.talking_over`), `DUCK_LATENCY_S` after the block that showed it, ramped
+    as the player ramps it; the room's echo is of what was really played. `ducked_at` holds,
+    per command, when the voice was first lowered (None: never)."""
+    playback = playback or PlaybackSettings()
+    step = round(CHUNK_SECONDS * RATE)
+    response = _room_response()
+    heard = np.convolve(audio.played, response)[: len(audio.played)]
+    gain_of_room = _room_gain(audio.played, heard)
+    levels = DoubleTalk(DoubleTalkSettings(keep_s=len(audio.pcm) / RATE + 1.0))
+    user = audio.user.astype(np.float64)
+    played = audio.played.copy()
+    tail = np.zeros(len(response) - 1)
+    gain, targets = 1.0, [(0, 1.0)]
+    starts: list[float] = []
+    """When the voice began to be lowered, each time."""
+    parts = []
+    for i in range(0, len(played), step):
+        block = played[i : i + step]
+        for j in range(0, len(block), FRAME):  # the player's small blocks
+            target = [t for at, t in targets if at <= i + j][-1]
+            if target < 1.0 and gain == 1.0:
+                starts.append((i + j) / RATE)
+            gain = apply_gain(block[j : j + FRAME], gain, target, playback, RATE)
+        echo = np.convolve(block.astype(np.float64), response)
+        echo[: len(tail)] += tail
+        tail = echo[len(block):].copy()
+        mic = to_int16(echo[: len(block)] * gain_of_room + user[i : i + step])
+        parts.append(canceller.process(mic, block))
+        levels.observe(mic, block, parts[-1], i / RATE, lag=canceller.frame_samples)
+        wanted = duck_gain(playback) if levels.talking_over() else 1.0
+        if wanted != targets[-1][1]:
+            targets.append((i + len(block) + round(DUCK_LATENCY_S * RATE), wanted))
+    lag = round(canceller.delay_s * RATE)
+    cleaned = np.concatenate([*parts, np.zeros(lag, np.int16)])[lag:]
+    ducked_at = tuple(next((at for at in starts if c.start <= at < c.end), None)
+                      for c in audio.commands)
+    return replace(audio, pcm=cleaned, played=played, levels=levels, ducked_at=ducked_at,
+                   ducks=len(starts))
 
 
 @dataclass
@@ -117,7 +189,8 @@ def barge_in_audio(voice: CoachVoiceAudio, level_db: float,
                    said: Sequence[tuple[str, str]] = BARGE_IN_SAID) -> BargeInAudio:
     """The coach's voice through a room with a user's command spoken into each long enough
     line."""
-    mix = room_echo(voice.pcm).astype(np.float64)
+    echo = room_echo(voice.pcm).astype(np.float64)
+    mix = echo.copy()
     gain = 10 ** (level_db / 20)
     commands: list[Spoken] = []
     for _, start, end in voice.windows:
@@ -130,7 +203,8 @@ def barge_in_audio(voice: CoachVoiceAudio, level_db: float,
             break
         mix[at : at + len(pcm)] += pcm.astype(np.float64) * gain
         commands.append(Spoken(text, intent, at / RATE, (at + len(pcm)) / RATE))
-    return BargeInAudio(to_int16(mix), tuple(commands), level_db, voice.pcm)
+    user = mix - echo
+    return BargeInAudio(to_int16(mix), tuple(commands), level_db, voice.pcm, user=to_int16(user))
 
 
 def run_barge_in(recognizer: Recognizer, audio: BargeInAudio,

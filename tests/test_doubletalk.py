@@ -7,7 +7,7 @@ import numpy.typing as npt
 
 from coach.hearing.aec import EchoCanceller, LiveEchoCancel, OutputTimeline
 from coach.hearing.doubletalk import DoubleTalk
-from coach.settings.hearing import AecSettings
+from coach.settings.hearing import AecSettings, DoubleTalkSettings
 from tests.test_aec import RATE, room, speech_like
 
 BLOCK = 480
@@ -85,3 +85,54 @@ def test_through_the_real_canceller() -> None:
         live(heard[i : i + BLOCK], i / RATE)
     assert live.double_talk.user_spoke(6.0, 7.5) is False
     assert live.double_talk.user_spoke(8.0, 9.0) is True
+
+
+def _live_over(far: npt.NDArray[np.int16], user: npt.NDArray[np.int16]) -> list[tuple[float, bool]]:
+    """speexdsp on a room's echo plus `user`, block by block as the audio thread runs it:
+    (end of each block, whether the user is talking over the coach then)."""
+    echo = room(far, delay_s=0.0)
+    heard = (echo.astype(np.int32) + user).clip(-32768, 32767).astype(np.int16)
+    timeline = OutputTimeline(AecSettings(timeline_keep_s=len(far) / RATE + 2.0))
+    timeline.write(far, RATE, heard_at=0.0)
+    live = LiveEchoCancel(timeline, EchoCanceller())
+    states = []
+    for i in range(0, len(heard), BLOCK):
+        live(heard[i : i + BLOCK], i / RATE)
+        states.append(((i + BLOCK) / RATE, live.double_talk.talking_over()))
+    return states
+
+
+def test_talking_over_the_coach_is_seen_within_a_few_frames() -> None:
+    far = speech_like(12.0, seed=2)
+    user = np.zeros_like(far)
+    user[8 * RATE : 10 * RATE] = speech_like(2.0, seed=3)
+    states = _live_over(far, user)
+    first = next(at for at, over in states if over)
+    assert 8.0 < first <= 8.0 + 0.1  # the voice's first syllable is at its start
+    assert all(over for at, over in states if 8.2 < at < 9.8)
+    assert not any(over for at, over in states if at > 10.0 + 0.7)  # back up after the hold
+
+
+def test_the_coach_alone_is_never_taken_for_the_user() -> None:
+    far = speech_like(12.0, seed=2)
+    states = _live_over(far, np.zeros_like(far))
+    assert not any(over for _, over in states)
+
+
+def test_a_cough_ducks_only_for_a_moment() -> None:
+    far = speech_like(12.0, seed=2)
+    user = np.zeros_like(far)
+    burst = np.random.default_rng(4).standard_normal(round(0.15 * RATE)) * 5000
+    user[8 * RATE : 8 * RATE + len(burst)] = burst.astype(np.int16)
+    states = _live_over(far, user)
+    ducked = [at for at, over in states if over]
+    assert ducked and 8.0 < ducked[0] < 8.2
+    assert ducked[-1] < 8.15 + DoubleTalkSettings().duck_hold_s + 0.1
+
+
+def test_nothing_is_ducked_before_the_filter_works() -> None:
+    far = speech_like(6.0, seed=5)
+    mic = (far * 0.5).astype(np.int16)
+    detector = DoubleTalk()
+    feed(detector, mic, far, (mic * 0.5).astype(np.int16))  # 6 dB removed: not yet adapted
+    assert not detector.talking_over()

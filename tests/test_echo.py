@@ -151,3 +151,65 @@ def test_a_lone_everyday_word_over_the_coach_does_not_act() -> None:
     assert echo.judge("Bottom. End stop halfway.", 14.5, 16.0).intent.name is None
     assert echo.judge("Bottom. Stop stop halfway.", 14.5, 16.0).intent.name == "stop"
     assert echo.judge("end", 30.0, 30.4).intent.name == "stop"  # away from its voice
+
+
+def test_a_second_voice_in_the_levels_lets_any_request_act_over_the_coach() -> None:
+    """Full barge-in: when the canceller's levels show the user's voice, what is left of the
+    coach's words is understood as in silence; when they cannot tell, only barge-in intents
+    act; when they show the coach alone, nothing does."""
+    echo = EchoFilter(Reads(interpret))
+    echo.spoke("Rest 15 seconds. Next up: hip circles.", 10.0, 13.0)
+    asked = ("rest how much time is left", 11.0, 12.0)
+    assert echo.judge(*asked, user_spoke=True).intent.name == "time_left"
+    assert echo.judge(*asked, user_spoke=None).intent.name is None
+    assert echo.judge(*asked, user_spoke=False).intent.name is None
+    assert echo.judge("next up help", 11.0, 12.0, user_spoke=True).intent.name == "help"
+    inside = ("how much time is left", 10.5, 12.0)  # wholly inside the coach's speech
+    assert echo.judge(*inside, user_spoke=True).intent.name == "time_left"
+    assert echo.judge(*inside).intent.name is None
+    # the coach's own words alone still never act, whatever the levels say
+    assert echo.judge("next up hip circles", 11.0, 12.5, user_spoke=True).intent.name is None
+
+
+def test_a_second_voice_does_not_make_a_lone_everyday_word_act() -> None:
+    def reads(text: str) -> Intent:
+        name = {"end": "stop", "stop": "stop"}.get(text)
+        return Intent(name, {}, 1.0 if name else 0.2, text)
+
+    echo = EchoFilter(Reads(reads))
+    echo.spoke("Pause at the bottom, then stop halfway up.", 14.0, 17.0)
+    assert echo.judge("Bottom. End stop halfway.", 14.5, 16.0,
+                      user_spoke=True).intent.name is None
+
+
+def test_the_second_voice_score_floor() -> None:
+    def reads(text: str) -> Intent:
+        return Intent("time_left", {}, 0.7, text) if "time" in text else Intent(None, {}, 0.1, text)
+
+    echo = EchoFilter(Reads(reads), EchoSettings(min_second_voice_score=0.8))
+    echo.spoke("Rest 15 seconds.", 10.0, 12.0)
+    assert echo.judge("rest time left", 10.5, 11.5, user_spoke=True).intent.name is None
+    loose = EchoFilter(Reads(reads))
+    loose.spoke("Rest 15 seconds.", 10.0, 12.0)
+    assert loose.judge("rest time left", 10.5, 11.5, user_spoke=True).intent.name == "time_left"
+
+
+def test_with_a_second_voice_a_phrase_not_made_of_the_coachs_words_may_decide() -> None:
+    """Over "Keep your chest lifted" the user's "skip this one" came back as "Keep this
+    one." and the second look's phrase "skip this one"; the coach's "Next up" heard as
+    "Next stop." and the phrase "next step" still decides nothing (its "next" is the coach's)."""
+    table = {"skip this one": "next", "next step": "next", "stop": "stop", "next": "next"}
+
+    def reads(text: str) -> Intent:
+        name = table.get(text.lower().strip(".!"))
+        return Intent(name, {}, 1.0 if name else 0.2, text)
+
+    echo = EchoFilter(Reads(reads))
+    echo.spoke("Keep your chest lifted and your shoulders back.", 10.0, 13.0)
+    heard = ("skip this one", 10.5, 11.5)
+    assert echo.judge(*heard, heard_as="Keep this one.", user_spoke=True).intent.name == "next"
+    assert echo.judge(*heard, heard_as="Keep this one.").intent.name is None
+    assert echo.judge(*heard, heard_as="Keep this one.", user_spoke=False).intent.name is None
+    echo.spoke("Rest 6 seconds. Next up: pause squat, 20 seconds.", 47.6, 51.0)
+    mixed = echo.judge("next step", 49.3, 49.9, heard_as="Next stop.", user_spoke=True)
+    assert mixed.intent.name is None

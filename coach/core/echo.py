@@ -2,12 +2,16 @@
 
 The coach knows what it said and when. An utterance heard while it was speaking (plus a
 short tail for room echo and device latency) is compared with those words: what is left
-after taking out the coach's own words is what the user said over it. Only a short list
-of barge-in commands ("stop", "pause", "next") may act on such an utterance, and only
-when they are the whole of what is left. An utterance that began before the coach spoke
-or went on after it stopped, and in which (almost) none of the coach's words were heard,
-is the user's and is understood as usual; one wholly inside the coach's speech is not
-(recognisers invent words from a voice, e.g. "do it again").
+after taking out the coach's own words is what the user said over it. How far that residue
+is trusted depends on the acoustic evidence (the echo canceller's levels, `user_spoke`):
+a second voice in the levels lets the residue act like anything said in silence (any
+intent); levels that cannot tell (the canceller still adapting) let only the barge-in
+intents act (commands.yaml `barge_in`), surely heard; levels that show the coach's voice
+alone let nothing act. Text alone cannot be trusted further: in the canceller's first
+seconds the recogniser has heard whole command phrases in the coach's own voice.
+An utterance that began before the coach spoke or went on after it stopped, and in which
+(almost) none of the coach's words were heard, is the user's and is understood as usual;
+one wholly inside the coach's speech is not (recognisers invent words from a voice).
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ class Interpreter(Protocol):
 
     @property
     def barge_in_intents(self) -> frozenset[str]:
-        """Intents that may act over the coach's voice."""
+        """Intents that may act over the coach's voice even when the levels cannot tell
+        whether the user spoke."""
         ...
 
     @property
@@ -104,22 +109,32 @@ class EchoFilter:
         own words can be told apart from the coach's (a phrase chosen for resembling them
         could be the coach's echo), and a decision needs both readings to agree: the coach's
         "Next up: pause squat" came back as "Next stop." (whose "next" is the coach's,
-        leaving "stop") and as the phrase "next step".
+        leaving "stop") and as the phrase "next step". Only when the levels show a second
+        voice and the recogniser's own words decide nothing may the phrase decide alone,
+        judged like any words (without the coach's: "next step" leaves "step").
 
         `user_spoke` is what the echo canceller's levels say (coach.hearing.doubletalk):
-        False means only the coach's voice was there, so nothing heard over it acts.
+        True (a second voice) lets what is left of the coach's words act as if said in
+        silence; None (cannot tell) only a barge-in command; False (only the coach's voice
+        was there) nothing.
         """
         if not heard_as or not self.overlapping(start, end):
-            verdict = self._judge(text, start, end)
+            verdict = self._judge(text, start, end, user_spoke)
         else:
-            verdict = self._judge(heard_as, start, end)
+            verdict = self._judge(heard_as, start, end, user_spoke)
             if self._interpret(text).name != verdict.intent.name:
-                verdict = _inert(verdict)
+                phrase = self._judge(text, start, end, user_spoke)
+                # With a second voice in the levels, a phrase whose deciding words are not
+                # the coach's stands where the recogniser's own words decide nothing.
+                if user_spoke and verdict.intent.name is None and phrase.intent.name:
+                    verdict = phrase
+                else:
+                    verdict = _inert(verdict)
         if verdict.echo and user_spoke is False:
             verdict = _inert(verdict)
         return verdict
 
-    def _judge(self, text: str, start: float, end: float) -> Verdict:
+    def _judge(self, text: str, start: float, end: float, user_spoke: bool | None) -> Verdict:
         overlapping = self.overlapping(start, end)
         if not overlapping:
             return Verdict(self._interpret(text), echo=False, residual=text)
@@ -134,18 +149,22 @@ class EchoFilter:
             # (they spoke over the end of a sentence, or the coach is quiet in the room).
             return Verdict(self._interpret(text), echo=True, residual=residual)
         intent = self._interpret(residual)
-        if not self._may_act_over_coach(intent, residual):
+        if not self._may_act_over_coach(intent, residual, user_spoke):
             intent = Intent(None, {}, intent.score, intent.text)
         return Verdict(intent, echo=True, residual=residual)
 
-    def _may_act_over_coach(self, intent: Intent, residual: str) -> bool:
-        """A barge-in command, surely heard, and not a lone word that may be the coach's own
-        misheard (live, "then stop halfway" came back as "End stop halfway": residual "end")."""
-        if intent.name is None or intent.name not in self._understanding.barge_in_intents:
+    def _may_act_over_coach(self, intent: Intent, residual: str, user_spoke: bool | None) -> bool:
+        """Not a lone word that may be the coach's own misheard (live, "then stop halfway"
+        came back as "End stop halfway": residual "end"); with a second voice in the levels
+        any intent, otherwise a barge-in command, surely heard."""
+        if intent.name is None:
             return False
-        if intent.score < self._settings.min_barge_in_score:
+        if residual in self._understanding.not_alone_over_coach.get(intent.name, ()):
             return False
-        return residual not in self._understanding.not_alone_over_coach.get(intent.name, ())
+        if user_spoke:
+            return intent.score >= self._settings.min_second_voice_score
+        return (intent.name in self._understanding.barge_in_intents
+                and intent.score >= self._settings.min_barge_in_score)
 
     def _spans(self, spoken: list[Spoken]) -> list[tuple[float, float]]:
         """The coach's speech as continuous spans: lines a breath apart count as one."""

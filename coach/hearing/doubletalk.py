@@ -4,6 +4,9 @@ Text alone cannot tell the coach's "Next up" misheard as "Next stop" from a user
 said over it. The echo canceller can. Where only the coach's voice reaches the microphone, a
 working filter removes most of it (20-35 dB on a direct path, 10-20 dB in a room). Where the
 user speaks too, their voice comes through untouched, so little is removed. Pure: numpy only.
+
+The same levels, frame by frame as they come, tell the player to lower the coach's voice
+while the user talks over it (`talking_over`), within a few frames of their voice starting.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ FRAME = 160
 class DoubleTalk:
     """Levels of the microphone, the canceller's output and the speaker's output over time.
 
-    `observe` is called from the audio thread and `user_spoke` from the same thread, after
-    the recogniser returns: no lock needed.
+    `observe`, `user_spoke` and `talking_over` are all called from the audio thread: no
+    lock needed.
     """
 
     def __init__(self, settings: DoubleTalkSettings | None = None,
@@ -41,6 +44,13 @@ class DoubleTalk:
         self._cleaned: deque[float] = deque(maxlen=frames)
         self._coach: deque[float] = deque(maxlen=frames)
         self._carry = (np.zeros(0, np.int16), np.zeros(0, np.int16), np.zeros(0, np.int16))
+        window = max(1, round(self.settings.duck_window_s * rate / FRAME))
+        self._live: deque[bool] = deque(maxlen=window)
+        """Whether each of the latest frames held the user's voice over the coach's."""
+        self._usual: float | None = None
+        self._usual_due = 0
+        self._last_user_at = -np.inf
+        self._talking = False
 
     def observe(self, mic: Pcm, far: Pcm, cleaned: Pcm, heard_at: float, lag: int = 0) -> None:
         """One block: the microphone's samples (first heard at session time `heard_at`), the
@@ -57,6 +67,53 @@ class DoubleTalk:
         self._coach.extend(_levels(far_all[:usable]))
         self._cleaned.extend(_levels(cleaned_all[lag : lag + usable]))
         self._carry = (mic_all[usable:], far_all[usable:], cleaned_all[usable:])
+        self._follow(usable // FRAME)
+
+    def talking_over(self) -> bool:
+        """Whether the user is talking over the coach now: set once `duck_onset_s` of the
+        last `duck_window_s` held their voice, cleared after `duck_hold_s` without it (a
+        cough ducks the coach only for a moment). False while the levels cannot tell."""
+        return self._talking
+
+    def _follow(self, frames: int) -> None:
+        """Judge the newest `frames` frames as they come: the user's voice over the coach's?"""
+        if not frames:
+            return
+        settings = self.settings
+        self._usual_due -= frames
+        if self._usual is None or self._usual_due <= 0:
+            self._usual = self._usual_removed(self._times[-1])
+            self._usual_due = max(1, round(settings.usual_every_s * self.rate / FRAME))
+        usual = self._usual
+        start = len(self._times) - frames
+        for i in range(start, len(self._times)):
+            user = (usual is not None and usual >= settings.working_db
+                    and self._coach[i] > settings.coach_dbfs
+                    and self._cleaned[i] > settings.voice_dbfs
+                    and self._mic[i] - self._cleaned[i] < usual - settings.margin_db)
+            self._live.append(user)
+            if user:
+                self._last_user_at = self._times[i]
+        now = self._times[-1]
+        onset = round(settings.duck_onset_s * self.rate / FRAME)
+        if sum(self._live) >= max(1, onset):
+            self._talking = True
+        elif now - self._last_user_at > settings.duck_hold_s:
+            self._talking = False
+
+    def _usual_removed(self, end: float) -> float | None:
+        """How much of the coach's voice the filter usually removes (dB, median over its
+        audible frames in `usual_s` before `end`); None when there were none."""
+        settings = self.settings
+        times = np.fromiter(self._times, float)
+        mic = np.fromiter(self._mic, float)
+        coach = np.fromiter(self._coach, float) > settings.coach_dbfs
+        recent = (times >= end - settings.usual_s) & (times < end)
+        echo = recent & coach & (mic > settings.voice_dbfs)
+        if not echo.any():
+            return None
+        cleaned = np.fromiter(self._cleaned, float)
+        return float(np.median((mic - cleaned)[echo]))
 
     def user_spoke(self, start: float, end: float) -> bool | None:
         """Whether the user's voice is in [start, end] (session seconds). False only when
@@ -73,11 +130,9 @@ class DoubleTalk:
         inside = (times >= start) & (times < end)
         if not (inside & coach).any():
             return None
-        recent = (times >= end - settings.usual_s) & (times < end)
-        echo = recent & coach & (mic > settings.voice_dbfs)
-        if not echo.any():
+        usual = self._usual_removed(end)
+        if usual is None:
             return None
-        usual = float(np.median(removed[echo]))
         user = inside & (cleaned > settings.voice_dbfs) & (removed < usual - settings.margin_db)
         user_s = float(user.sum() * FRAME / self.rate)
         _LOGGER.debug("double talk %.2f-%.2f s: usually %.1f dB removed, %.2f s of voice "

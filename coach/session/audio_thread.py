@@ -39,11 +39,14 @@ def listen_forever(
     knobs: ListeningSettings | None = None,
     clock_knobs: MicrophoneSettings | None = None,
     level_knobs: LevelSettings | None = None,
+    duck: Callable[[bool], None] | None = None,
 ) -> None:
     """Put every utterance heard on `inputs`, on the session clock, until `stop` is set.
 
     Each utterance carries its level over the room (coach.session.loudness), measured on
     the audio the recogniser was fed (after echo cancellation, so not the coach's voice).
+    With `cancel`, `duck` is told after every block whether the user is talking over the
+    coach (its voice is lowered while they do).
     """
     knobs = knobs or ListeningSettings()
     consumed = 0
@@ -60,6 +63,8 @@ def listen_forever(
             if cancel is not None:
                 block = cancel(block, offset + (consumed - len(block)) / rate)
                 offset -= cancel.delay_s  # its output comes that much later
+                if duck is not None:
+                    duck(cancel.double_talk.talking_over())
             level.add(block)
             for t in recognizer.accept(block):
                 start, end = t.start + offset, t.end + offset

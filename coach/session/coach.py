@@ -118,8 +118,9 @@ class Coach:
         """A spoken utterance; ignored without the wake word when one is set (unless the
         coach is waiting for an answer).
 
-        Heard over the coach's own voice, only a barge-in command left after removing
-        the coach's words may act (see coach.core.echo).
+        Heard over the coach's own voice, what is left after removing the coach's words
+        may act as the echo rules allow (see coach.core.echo); a request that acts cuts the
+        coach's line short.
         """
         text, heard_as = event.text, event.heard_as
         waiting = self._talk.waiting(event.at) is not None
@@ -143,6 +144,8 @@ class Coach:
         self._sink(HeardEvent(event.at, event.text, intent.name, dict(intent.slots),
                               event.start, event.end, over_coach=echo,
                               level_db=event.level_db))
+        if echo and intent.name is not None and self._voice is not None:
+            self._voice.stop()  # the user asked for something over the coach: it stops
         meant = is_meant(woken=woken, waiting=waiting, level_db=event.level_db,
                          over_coach=echo, user_spoke=event.user_spoke, knobs=self._talk.knobs)
         self._decide(intent, own, meant=meant, now=event.at)

@@ -19,6 +19,7 @@ from coach.session.inputs import Input
 from coach.session.loop import run_loop
 from coach.session.wiring import (
     build_disclaimer,
+    build_ducking,
     build_echo_canceller,
     build_echo_filter,
     build_printer,
@@ -74,7 +75,7 @@ def run_hands_free(
     worker = threading.Thread(
         target=listen_forever,
         args=(microphone, recognizer, inputs, clock, stop, printer, cancel, knobs.listening,
-              settings.hearing.microphone, knobs.level),
+              settings.hearing.microphone, knobs.level, build_ducking(voice, cancel)),
         name="coach-audio", daemon=True,
     )
     worker.start()

@@ -33,9 +33,10 @@ if TYPE_CHECKING:
     from coach.voice.speaker import SoundDeviceSpeaker
 
 __all__ = [
-    "ListenError", "build_disclaimer", "build_disclaimer_marker", "build_echo_canceller",
-    "build_echo_filter", "build_printer", "build_recognizer", "build_voice",
-    "disclaimer_marking", "drain", "follow_playback", "monotonic_clock", "voice_adjuster",
+    "ListenError", "build_disclaimer", "build_disclaimer_marker", "build_ducking",
+    "build_echo_canceller", "build_echo_filter", "build_printer", "build_recognizer",
+    "build_voice", "disclaimer_marking", "drain", "follow_playback", "monotonic_clock",
+    "voice_adjuster",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -215,6 +216,17 @@ def build_echo_canceller(
     voice.add_output_tap(tap)
     return LiveEchoCancel(timeline, canceller, settings.hearing.aec,
                           settings.hearing.double_talk)
+
+
+def build_ducking(
+    voice: SoundDeviceSpeaker | None, cancel: LiveEchoCancel | None
+) -> Callable[[bool], None] | None:
+    """What lowers the coach's voice while the user talks over it, told by the audio thread
+    from the canceller's levels; None without a speaker or echo cancellation (nothing to
+    tell the user's voice from the coach's by)."""
+    if voice is None or cancel is None:
+        return None
+    return voice.duck
 
 
 def monotonic_clock() -> Callable[[], float]:

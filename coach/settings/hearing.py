@@ -278,6 +278,16 @@ class DoubleTalkSettings:
     (seconds)."""
     keep_s: float = 30.0
     """Levels kept (seconds)."""
+    duck_onset_s: float = 0.04
+    """This much of the user's voice over the coach's, within `duck_window_s`, lowers the
+    coach's voice (seconds): a few frames, so it is lowered within ~150 ms of them starting."""
+    duck_window_s: float = 0.08
+    """The latest audio in which that voice is looked for (seconds)."""
+    duck_hold_s: float = 0.6
+    """The coach's voice comes back up after this long without the user's (seconds): a
+    cough or a grunt ducks it only for a moment."""
+    usual_every_s: float = 0.5
+    """How often the usual removal is measured again while listening live (seconds)."""
 
 
 @dataclass(frozen=True)

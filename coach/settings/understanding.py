@@ -37,7 +37,11 @@ class EchoSettings:
     """A pause between two of the coach's lines short enough to speak over neither: lines
     closer than this count as one span of speech."""
     min_barge_in_score: float = 0.9
-    """Lowest intent score (0 to 1) for a barge-in command to act over the coach's voice."""
+    """Lowest intent score (0 to 1) for a barge-in command to act over the coach's voice
+    when the echo canceller's levels cannot tell whether the user spoke."""
+    min_second_voice_score: float = 0.0
+    """Lowest intent score (0 to 1) for any intent to act over the coach's voice when the
+    levels show a second voice (0: the understanding's own thresholds, as in silence)."""
     memory_lines: int = 32
     """How many of the coach's recent lines are remembered."""
     user_share: float = 0.25

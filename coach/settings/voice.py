@@ -52,6 +52,13 @@ class PlaybackSettings:
     """How often the watchdog looks for a stalled stream (seconds)."""
     stall_seconds: float = 1.0
     """No callback for this long while open: the stream is stalled and restarted (seconds)."""
+    duck_db: float = -10.0
+    """The voice's level while the user talks over it (dB relative to full): lower, still
+    heard (OVOS lowers its output to 30%, about -10 dB)."""
+    duck_attack_seconds: float = 0.02
+    """How long lowering the voice takes (seconds): fast, yet a ramp, not a click."""
+    duck_release_seconds: float = 0.3
+    """How long bringing it back up takes (seconds)."""
 
 
 @dataclass(frozen=True)

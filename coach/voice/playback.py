@@ -4,7 +4,8 @@ One output stream stays open and running; its callback copies the current uttera
 zeros) into each small block. So an utterance starts at the next block, `stop()` is heard
 within a block plus the device latency, and the player knows to the block when sound comes
 out of the speaker (`playing_until`, listeners) - the recogniser must never act on the
-coach's own voice.
+coach's own voice. `duck` lowers the voice within a block or two (a short gain ramp, so no
+click) while the user talks over it, and brings it back more slowly.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ __all__ = [
     "PcmPlayer",
     "PlaybackEvent",
     "PlaybackListener",
+    "apply_gain",
+    "duck_gain",
     "list_output_devices",
     "resolve_output_device",
 ]
@@ -84,6 +87,30 @@ OutputDevice = AudioDevice
 
 class NoOutputDeviceError(CoachError, RuntimeError):
     """No usable audio output device; the message says how to connect one or go silent."""
+
+
+def duck_gain(settings: PlaybackSettings) -> float:
+    """The voice's gain while ducked (linear)."""
+    return float(10 ** (settings.duck_db / 20))
+
+
+def apply_gain(block: npt.NDArray[np.int16], gain: float, target: float,
+               settings: PlaybackSettings, rate: int) -> float:
+    """Scale `block` in place by a gain moving from `gain` towards `target` at the attack
+    (down) or release (up) speed (a step would click); return the gain reached."""
+    if gain == target == 1.0 or not len(block):
+        return gain
+    if gain == target:
+        ramp = np.full(len(block), gain)
+    else:
+        seconds = (settings.duck_attack_seconds if target < gain
+                   else settings.duck_release_seconds)
+        step = (1.0 - duck_gain(settings)) / max(1.0, seconds * rate)
+        moves = step * np.arange(1, len(block) + 1)
+        ramp = (np.maximum(gain - moves, target) if target < gain
+                else np.minimum(gain + moves, target))
+    block[:] = np.round(block * ramp).astype(np.int16)
+    return float(ramp[-1])
 
 
 def _sounddevice() -> Any:
@@ -152,6 +179,8 @@ class PcmPlayer:
         """Output latency the device reports (seconds)."""
         self._last_fill = time.monotonic()
         self._closed = threading.Event()
+        self._gain = 1.0
+        self._gain_target = 1.0
         self.restarts = 0
         """How often the watchdog had to restart a stalled stream."""
         try:
@@ -228,6 +257,19 @@ class PcmPlayer:
             self._queue.append(utterance)
             self._idle.clear()
 
+    def duck(self, lowered: bool) -> None:
+        """Lower the voice by `duck_db` (True) or bring it back (False), from the next block
+        on, ramped. Cheap: may be called with every microphone block."""
+        target = duck_gain(self.settings) if lowered else 1.0
+        with self._lock:
+            self._gain_target = target
+
+    @property
+    def gain(self) -> float:
+        """The voice's current gain (1.0: full; lower while ducked)."""
+        with self._lock:
+            return self._gain
+
     def stop(self) -> None:
         """Silence the output at the next block and drop the queue."""
         with self._lock:
@@ -287,12 +329,16 @@ class PcmPlayer:
                     self._finish_locked(utterance, heard_at + written / self.rate)
             if written:
                 self._audible_until = heard_at + written / self.rate
-        outdata[written:] = 0
+            outdata[written:] = 0
+            self._ramp_locked(outdata[:, 0])
         for tap in self._taps:
             try:
                 tap(outdata[:, 0], self.rate, heard_at)
             except Exception:  # never let an observer silence the speaker
                 _LOGGER.exception("output tap %r failed", tap)
+
+    def _ramp_locked(self, block: npt.NDArray[np.int16]) -> None:
+        self._gain = apply_gain(block, self._gain, self._gain_target, self.settings, self.rate)
 
     def _next_utterance_locked(self, heard_at: float) -> _Utterance | None:
         if self._current is None and self._queue:

@@ -97,6 +97,10 @@ class SoundDeviceSpeaker:
     def stop(self) -> None:
         self.player.stop()
 
+    def duck(self, lowered: bool) -> None:
+        """Lower the voice while the user talks over it (True), or bring it back (False)."""
+        self.player.duck(lowered)
+
     def is_speaking(self) -> bool:
         return self.player.is_playing()
 
