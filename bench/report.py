@@ -100,11 +100,15 @@ def _engine_rows(engine: str, data: Mapping[str, Any]) -> list[Row]:
     rows.append(_row(f"{engine}: decision latency p95 <= 600 ms",
                      _ms(_get(data, "commands", "decision_latency_p95")), lambda v: v <= 600,
                      "{:.0f} ms"))
-    for key, how in (("barge_in", "as heard"), ("barge_in_aec", "echo cancelled")):
+    for key, what, how in (
+        ("barge_in", "commands", "as heard"), ("barge_in_aec", "commands", "echo cancelled"),
+        ("barge_in_aec_ducked", "commands", "echo cancelled, ducked"),
+        ("barge_in_asked", "questions and help", "echo cancelled, ducked"),
+    ):
         barge = _get(data, key) or {}
         if barge:
             # no target: barge-in is kept "if it can be done reliably"; this says how reliably
-            rows.append(Row(f"{engine}: barge-in, commands over the coach's voice "
+            rows.append(Row(f"{engine}: barge-in, {what} over the coach's voice "
                             f"(+{barge.get('level_db'):g} dB, {how}), measured only",
                             barge.get("accuracy"),
                             f"{barge.get('right')}/{barge.get('commands')}, "
@@ -168,8 +172,11 @@ METHOD = (
     "after it starts, a user's stop, pause, next or pain report (espeak-ng voices) is mixed "
     "6 dB louder than the coach's voice, which reaches the microphone through a simulated room "
     "(20 ms delay, 0.25 s reverberant tail); right = the `EchoFilter` lets the expected intent "
-    "act on a transcript overlapping it. Measured as heard and after `EchoCanceller` "
-    "(speexdsp) given the coach's output. No target: barge-in is kept only if reliable.",
+    "act on a transcript overlapping it. Measured as heard, after `EchoCanceller` "
+    "(speexdsp) given the coach's output, and as live with the coach's voice lowered while "
+    "the canceller's levels show the user talking over it (ducked); a second set puts "
+    "questions and requests for help (what's next, how much time is left, a FAQ question, "
+    "what can I say, a form tip, help) over the coach the same way.",
     "- Reply latency: PulseAudio virtual mic fed in real time, hands-free `coach run` on it, "
     "sink monitor recorded with parec; end of speech to first sample above 200.",
     "- Drift: `run_loop` with a voice that timestamps say(), against the pure `timeline()` of "

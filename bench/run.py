@@ -30,7 +30,13 @@ import numpy as np
 
 from bench.accuracy import all_conditions, command_cases, faq_cases, run_accuracy
 from bench.audio import RATE, write_wav
-from bench.barge_in import barge_in_audio, cancel_echo, run_barge_in
+from bench.barge_in import (
+    BARGE_IN_ASKED,
+    barge_in_audio,
+    cancel_echo,
+    cancel_echo_ducked,
+    run_barge_in,
+)
 from bench.false_triggers import (
     coach_voice_audio,
     count_triggers,
@@ -92,7 +98,7 @@ FULL = Plan(commands=72, command_budget=390, faq=60, faq_budget=60, unrelated_bu
             recordings_budget=15, noise_seconds=60, noise_budget=15, coach_voice_seconds=420,
             coach_voice_budget=35, drift_seconds=600, scaled_seconds=1800, scale=10.0,
             time_left_questions=12, device_commands=10, device_gap=7.0, cpu_seconds=60,
-            startup_runs=3, tts_runs=7, barge_in_seconds=240, barge_in_budget=50)
+            startup_runs=3, tts_runs=7, barge_in_seconds=240, barge_in_budget=100)
 QUICK = Plan(commands=24, command_budget=35, faq=12, faq_budget=12, unrelated_budget=8,
              recordings_budget=8, noise_seconds=15, noise_budget=5, coach_voice_seconds=90,
              coach_voice_budget=12, drift_seconds=60, scaled_seconds=300, scale=10.0,
@@ -290,12 +296,16 @@ def _task(report: Report, engine: str, task: str, model: Path | None, inputs: _I
         voice = coach_voice_audio(inputs.content, "warm-up", inputs.plan.barge_in_seconds)
         judge = echo_judge(voice, understanding, tail=0.35)
         mixed = barge_in_audio(voice, BARGE_IN_LEVEL_DB)
-        report(task, run_barge_in(recognizer, mixed, judge, budget / 2).summary())
-        recognizer.rebase()
-        cleaned = cancel_echo(mixed, EchoCanceller())
-        levels = cleaned.levels.user_spoke if cleaned.levels else None
-        judge = echo_judge(voice, understanding, tail=0.35, user_spoke=levels)
-        report("barge_in_aec", run_barge_in(recognizer, cleaned, judge, budget / 2).summary())
+        report(task, run_barge_in(recognizer, mixed, judge, budget / 4).summary())
+        asked = barge_in_audio(voice, BARGE_IN_LEVEL_DB, said=BARGE_IN_ASKED)
+        for key, audio, cancel in (("barge_in_aec", mixed, cancel_echo),
+                                   ("barge_in_aec_ducked", mixed, cancel_echo_ducked),
+                                   ("barge_in_asked", asked, cancel_echo_ducked)):
+            recognizer.rebase()
+            cleaned = cancel(audio, EchoCanceller())
+            levels = cleaned.levels.user_spoke if cleaned.levels else None
+            judge = echo_judge(voice, understanding, tail=0.35, user_spoke=levels)
+            report(key, run_barge_in(recognizer, cleaned, judge, budget / 4).summary())
         return
     cases = inputs.cases if task == "commands" else inputs.faq
     conditions = all_conditions() if task == "commands" else [Condition(None, None)]
