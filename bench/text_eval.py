@@ -1,6 +1,7 @@
 """Accuracy of text understanding on the held-out sets and the everyday phrasing sets.
 
     python -m bench.text_eval [--routines DIR] [--data DIR] [--hide-misses SET ...]
+                              [--only SET ...] [--no-meanings]
 
 Prints commands understood / wrong / rejected, unrelated sentences falsely accepted and
 FAQ questions answered with the right entry, then lists every miss: first for the original
@@ -24,6 +25,7 @@ from coach.content.model import CommandSet, FaqEntry
 from coach.core.intents import Intent
 from coach.core.understanding import QUESTION, Understanding
 from coach.session.policy import ANSWERS
+from coach.session.understand import attach_meanings
 
 __all__ = [
     "CommandCase",
@@ -252,9 +254,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--only", action="append", default=[], metavar="SET",
         help="evaluate only these everyday sets (default: all)",
     )
+    parser.add_argument(
+        "--no-meanings", dest="meanings", action="store_false",
+        help="templates and FAQ phrasings alone, without the sentence-meaning model",
+    )
     args = parser.parse_args(argv)
     commands, faq_entries = load_shipped(args.routines)
     understanding = Understanding(commands, faq_entries)
+    if args.meanings:
+        problem = attach_meanings(understanding)
+        if problem is not None:
+            print(f"sentence-meaning model not used: {problem}")
+    print(f"sentence-meaning model: {'on' if args.meanings else 'off'}")
     figures = evaluate(understanding, *load_heldout(args.data))
     _print_table(figures, print)
     _print_misses(figures.misses, print)

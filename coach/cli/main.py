@@ -275,10 +275,11 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _intent(args: argparse.Namespace) -> int:
-    from coach.core.understanding import Understanding
+    from coach.session.understand import build_understanding
 
-    content = _load(build_settings(args), quiet=True)
-    intent = Understanding(content.commands, content.faq).interpret(args.text)
+    settings = build_settings(args)
+    content = _load(settings, quiet=True)
+    intent = build_understanding(content, settings).interpret(args.text)
     if args.json:
         _print_json({"intent": intent.name, "slots": dict(intent.slots),
                      "score": round(intent.score, 3)})

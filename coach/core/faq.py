@@ -143,6 +143,14 @@ class FaqIndex:
         )
         return list(dict.fromkeys(text for text in spoken if text))
 
+    def spoken_questions(self) -> list[tuple[FaqEntry, str]]:
+        """Every question phrasing in spoken form, with its entry."""
+        spoken = (
+            (entry, spoken_form(q, self._lexicon)) for entry in self._entries
+            for q in entry.questions
+        )
+        return [(entry, text) for entry, text in spoken if text]
+
     def best(self, text: str) -> FaqMatch:
         """The entry that answers `text`, or FaqMatch(None, best score)."""
         ranked = self.ranked(text)

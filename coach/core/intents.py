@@ -218,6 +218,16 @@ class IntentMatcher:
         """The expanded sentences of one intent (spoken form)."""
         return [phrase for phrase, name in self._spoken.items() if name == intent]
 
+    def examples(self) -> list[tuple[str, str, dict[str, str]]]:
+        """Every expanded sentence (spoken form) with the intent and slots it stands for."""
+        found: list[tuple[str, str, dict[str, str]]] = []
+        for spoken in self._spoken:
+            key = " ".join(drop_fillers(self._match_form(spoken).split(), self._fillers))
+            meaning = self._table.get(key)
+            if meaning is not None:
+                found.append((spoken, meaning.intent, dict(meaning.slots)))
+        return found
+
     def vocabulary(self) -> set[str]:
         """Every word of the phrases and the fillers (spoken form)."""
         words = {word for phrase in self._spoken for word in phrase.split()}

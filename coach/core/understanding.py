@@ -9,6 +9,10 @@ Order of the decision, and why:
    back hurt when I squat") is not a report and goes to the FAQ.
 3. A sentence phrased as a question goes to the FAQ when an entry matches.
 4. Otherwise the better of the fuzzy command and the FAQ entry, if either is accepted.
+5. Otherwise, with a sentence-meaning model attached, the meaning whose nearest example
+   is close enough and clearly closer than any other (core/meaning.py): everyday words no
+   template foresaw. Its score is the similarity, below an exact phrase's 1.0, so a
+   destructive command found this way is asked about before it acts.
 
 Pure: no I/O, no device or speech library.
 """
@@ -21,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from coach.content.model import CommandSet, FaqEntry, IntentName
 from coach.core.faq import FaqIndex, FaqMatch
 from coach.core.intents import Intent, IntentMatcher
+from coach.core.meaning import Example, Meaning, MeaningLookup, closest_meaning, unique_examples
 from coach.core.textnorm import is_question, match_form
 from coach.settings.understanding import UnderstandingSettings
 
@@ -43,8 +48,12 @@ class Understanding:
         commands: CommandSet,
         faq: Sequence[FaqEntry],
         settings: UnderstandingSettings | None = None,
+        meanings: MeaningLookup | None = None,
     ) -> None:
+        """`meanings`: closeness to the examples' meanings (see `examples`); None for
+        templates and FAQ phrasings alone."""
         self._settings = settings or UnderstandingSettings()
+        self._meanings = meanings
         self._commands = commands
         self.matcher = IntentMatcher(commands)
         self.faq = FaqIndex(faq, commands.fillers)
@@ -82,7 +91,41 @@ class Understanding:
             return _question(answer, command.text)
         if command.name is not None:
             return command
+        by_meaning = self._by_meaning(text, command.text)
+        if by_meaning is not None:
+            return by_meaning
         return Intent(None, {}, max(command.score, answer.score), command.text)
+
+    def use_meanings(self, meanings: MeaningLookup | None) -> None:
+        """Attach (or, with None, detach) the sentence-meaning lookup of step 5."""
+        self._meanings = meanings
+
+    def _by_meaning(self, text: str, key: str) -> Intent | None:
+        if self._meanings is None:
+            return None
+        settings = self._settings
+        found = closest_meaning(
+            self._meanings.closest(text), settings.meaning_threshold, settings.meaning_margin
+        )
+        if found is None:
+            return None
+        meaning, score = found
+        _LOGGER.debug("%r means %s by its nearest example (%.2f)", text, meaning, score)
+        return Intent(meaning.intent, meaning.slot_dict(), min(score, settings.meaning_max_score),
+                      key)
+
+    def examples(self) -> list[Example]:
+        """Every sentence the templates and the FAQ phrasings spell out, with its meaning:
+        what a sentence-meaning lookup compares a new sentence with."""
+        commands = (
+            Example(text, Meaning.of(intent, slots))
+            for text, intent, slots in self.matcher.examples()
+        )
+        questions = (
+            Example(text, Meaning.of(QUESTION, {"id": entry.id}))
+            for entry, text in self.faq.spoken_questions()
+        )
+        return unique_examples([*commands, *questions])
 
     def _answers(self, answer: FaqMatch, command: Intent, question: bool) -> bool:
         """Whether the FAQ entry, rather than the command, is the decision."""

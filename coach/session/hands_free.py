@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 
 from coach.content.model import Content
-from coach.core.understanding import Understanding
 from coach.hearing.asr.base import Recognizer
 from coach.hearing.microphone import Microphone, NoMicrophoneError
 from coach.session.audio_thread import listen_forever
@@ -17,6 +16,7 @@ from coach.session.coach import Coach
 from coach.session.events import InfoEvent
 from coach.session.inputs import Input
 from coach.session.loop import run_loop
+from coach.session.understand import build_understanding
 from coach.session.wiring import (
     build_disclaimer,
     build_ducking,
@@ -48,7 +48,7 @@ def run_hands_free(
         print(f"coach: {exc}", file=sys.stderr)
         return _offer_typed(typed_instead)
     knobs = settings.session
-    understanding = Understanding(content.commands, content.faq)
+    understanding = build_understanding(content, settings)
     try:
         recognizer = build_recognizer(settings, understanding)
     except Exception:

@@ -8,10 +8,10 @@ import threading
 from typing import TextIO
 
 from coach.content.model import Content
-from coach.core.understanding import Understanding
 from coach.session.coach import Coach
 from coach.session.inputs import EndOfInput, Input, Typed
 from coach.session.loop import run_loop
+from coach.session.understand import build_understanding
 from coach.session.wiring import (
     build_disclaimer,
     build_printer,
@@ -31,7 +31,7 @@ def run_typed(content: Content, settings: Settings, *, as_json: bool, silent: bo
     printer = build_printer(as_json)
     voice = build_voice(settings, silent, content.phrases)
     disclaimer, disclaimer_said = build_disclaimer(voice, content.phrases)
-    coach = Coach(content, Understanding(content.commands, content.faq), voice, printer,
+    coach = Coach(content, build_understanding(content, settings), voice, printer,
                   disclaimer=disclaimer, disclaimer_said=disclaimer_said,
                   talk=knobs.conversation, adjust_voice=voice_adjuster(voice, knobs.speaker))
     inputs: queue.Queue[Input] = queue.Queue()

@@ -14,12 +14,12 @@ import numpy as np
 import numpy.typing as npt
 
 from coach.content.model import Content
-from coach.core.understanding import Understanding
 from coach.hearing.asr.base import Recognizer, Transcript
 from coach.session.coach import Coach, faq_entry
 from coach.session.events import UtteranceEvent
 from coach.session.inputs import Heard
 from coach.session.loudness import SpeechLevel
+from coach.session.understand import build_understanding
 from coach.session.virtual_voice import AudioClock, VirtualVoice
 from coach.session.wiring import (
     build_disclaimer,
@@ -34,7 +34,7 @@ __all__ = ["listen_file", "run_file"]
 
 def listen_file(content: Content, settings: Settings, path: Path, *, as_json: bool) -> int:
     """Print what was said in a WAV file and what it means, one line per utterance."""
-    understanding = Understanding(content.commands, content.faq)
+    understanding = build_understanding(content, settings)
     recognizer = build_recognizer(settings, understanding)
     printer = build_printer(as_json)
     faq = {entry.id: entry for entry in content.faq}
@@ -50,7 +50,7 @@ def listen_file(content: Content, settings: Settings, path: Path, *, as_json: bo
 
 def run_file(content: Content, settings: Settings, path: Path, *, as_json: bool) -> int:
     """A whole session from a WAV file, faster than real time, on the audio clock."""
-    understanding = Understanding(content.commands, content.faq)
+    understanding = build_understanding(content, settings)
     recognizer = build_recognizer(settings, understanding)
     clock = AudioClock()
     echo = build_echo_filter(settings, understanding)

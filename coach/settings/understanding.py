@@ -21,6 +21,18 @@ class UnderstandingSettings:
     the FAQ less often than chatter does."""
     barge_in_words: int = 3
     """Longest barge-in phrase (words): short phrases are what people shout over speech."""
+    meanings: bool = True
+    """Whether a sentence no template or FAQ phrasing matches goes to the sentence-meaning
+    model (when its files are installed)."""
+    meaning_threshold: float = 0.75
+    """Lowest similarity (cosine, 0..1) of a sentence to its nearest example for that
+    example's meaning to count."""
+    meaning_margin: float = 0.03
+    """How much closer (cosine) the best meaning must be than the runner-up: near two
+    meanings alike is a guess."""
+    meaning_max_score: float = 0.85
+    """Highest score a meaning found this way gets: below an exact phrase's 1.0 and below
+    the score at which a destructive command acts without asking."""
 
 
 @dataclass(frozen=True)
