@@ -1,6 +1,7 @@
 """Root conftest: the real-audio fixtures are available to every test, and every coach the
 tests start (in this process or a child) keeps its sentence vectors in one folder of the
-checkout, so the sentence-meaning model encodes each example once, not once per test."""
+checkout, filled before the first test: the sentence-meaning model encodes each example
+once, not inside some test's start-up."""
 
 import os
 from pathlib import Path
@@ -12,3 +13,11 @@ TEST_CACHE = Path(__file__).resolve().parent / ".cache" / "tests"
 
 def pytest_configure() -> None:
     os.environ["XDG_CACHE_HOME"] = str(TEST_CACHE)
+
+
+def pytest_sessionstart() -> None:
+    from bench.text_eval import load_shipped
+    from coach.core.understanding import Understanding
+    from coach.session.understand import attach_meanings
+
+    attach_meanings(Understanding(*load_shipped()))

@@ -101,9 +101,9 @@ class Understanding:
         self._meanings = meanings
 
     def _by_meaning(self, text: str, key: str) -> Intent | None:
-        if self._meanings is None:
-            return None
         settings = self._settings
+        if self._meanings is None or len(key.split()) < settings.meaning_min_words:
+            return None
         found = closest_meaning(
             self._meanings.closest(text), settings.meaning_threshold, settings.meaning_margin
         )

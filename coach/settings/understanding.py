@@ -24,6 +24,10 @@ class UnderstandingSettings:
     meanings: bool = True
     """Whether a sentence no template or FAQ phrasing matches goes to the sentence-meaning
     model (when its files are installed)."""
+    meaning_min_words: int = 3
+    """Fewest words (fillers left out) for a sentence to go to the sentence-meaning model:
+    the templates spell out the short commands, and a short phrase they lack is more often
+    an exclamation ("let's go") or a recogniser's guess at noise than a request."""
     meaning_threshold: float = 0.75
     """Lowest similarity (cosine, 0..1) of a sentence to its nearest example for that
     example's meaning to count."""
