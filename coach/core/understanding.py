@@ -12,7 +12,8 @@ Order of the decision, and why:
 5. Otherwise, with a sentence-meaning model attached, the meaning whose nearest example
    is close enough and clearly closer than any other (core/meaning.py): everyday words no
    template foresaw. Its score is the similarity, below an exact phrase's 1.0, so a
-   destructive command found this way is asked about before it acts.
+   destructive command found this way is asked about before it acts. The same model may
+   also overrule the FAQ entry of step 3 or 4 when it is surer of another one.
 
 Pure: no I/O, no device or speech library.
 """
@@ -88,7 +89,7 @@ class Understanding:
             return Intent(PAIN, {}, score, command.text)
         answer = self.faq.best(text)
         if self._answers(answer, command, question):
-            return _question(answer, command.text)
+            return self._reconsidered(text, _question(answer, command.text))
         if command.name is not None:
             return command
         by_meaning = self._by_meaning(text, command.text)
@@ -113,6 +114,27 @@ class Understanding:
         _LOGGER.debug("%r means %s by its nearest example (%.2f)", text, meaning, score)
         return Intent(meaning.intent, meaning.slot_dict(), min(score, settings.meaning_max_score),
                       key)
+
+    def _reconsidered(self, text: str, chosen: Intent) -> Intent:
+        """The FAQ entry the model is sure of, where the word overlap found another.
+
+        Word overlap picks the entry sharing the most words; a question asked in other words
+        ("which lifts are the worst for my back") can share more with a neighbouring entry.
+        A verbatim phrasing (1.0), the going-on rule's among them, is never reconsidered.
+        """
+        settings = self._settings
+        if (self._meanings is None or chosen.score >= 1.0
+                or len(chosen.text.split()) < settings.meaning_min_words):
+            return chosen
+        found = closest_meaning(self._meanings.closest(text),
+                                settings.meaning_question_threshold,
+                                settings.meaning_question_margin)
+        if found is None or found[0].intent != QUESTION or found[0].slot_dict() == chosen.slots:
+            return chosen
+        meaning, score = found
+        _LOGGER.debug("%r: the model prefers %s (%.2f) to %s", text, meaning, score, chosen)
+        return Intent(QUESTION, meaning.slot_dict(), min(score, settings.meaning_max_score),
+                      chosen.text)
 
     def examples(self) -> list[Example]:
         """Every sentence the templates and the FAQ phrasings spell out, with its meaning:

@@ -34,6 +34,10 @@ class UnderstandingSettings:
     meaning_margin: float = 0.03
     """How much closer (cosine) the best meaning must be than the runner-up: near two
     meanings alike is a guess."""
+    meaning_question_threshold: float = 0.8
+    """Lowest similarity for the model to overrule the FAQ entry word overlap chose."""
+    meaning_question_margin: float = 0.05
+    """How much closer the model's entry must be than its runner-up to overrule."""
     meaning_max_score: float = 0.85
     """Highest score a meaning found this way gets: below an exact phrase's 1.0 and below
     the score at which a destructive command acts without asking."""
