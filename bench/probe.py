@@ -33,11 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from coach.content.loader import load_content
-    from coach.core.understanding import Understanding
     from coach.hearing.asr.select import make_recognizer
+    from coach.session.understand import build_understanding
+    from coach.settings import Settings
 
     content, _errors = load_content([args.routines])
-    understanding = Understanding(content.commands, content.faq)
+    understanding = build_understanding(content, Settings())
     recognizer = make_recognizer(args.engine, None, understanding.phrases(),
                                  is_complete=understanding.is_complete)
     step = round(recognizer.sample_rate * _CHUNK_SECONDS)

@@ -56,6 +56,8 @@ from coach.core.understanding import Understanding
 from coach.hearing.aec import EchoCanceller
 from coach.hearing.asr.base import Transcript
 from coach.hearing.asr.select import make_recognizer
+from coach.session.understand import build_understanding
+from coach.settings import Settings
 
 __all__ = ["Plan", "main"]
 
@@ -155,7 +157,7 @@ def run_all(plan: Plan, engines: Sequence[str], device: bool) -> dict[str, objec
     content, errors = load_content([ROOT / "routines"])
     if errors:
         _LOGGER.warning("content errors: %s", errors)
-    understanding = Understanding(content.commands, content.faq)
+    understanding = build_understanding(content, Settings())  # with the meaning model
     commands, unrelated, questions = load_heldout()
     drift = _Background("bench-drift", lambda: run_drift(
         content, plan.drift_seconds, 1.0, "real clock").summary())
