@@ -101,6 +101,14 @@ def test_ask_json_contract() -> None:
     assert none["answer"] is None and none["id"] is None
 
 
+def test_ask_answers_as_the_coach_would_aloud_with_the_meaning_model() -> None:
+    # word overlap alone picks the physical-therapy entry; asked aloud, the coach gives the
+    # red-flag advice, and `coach ask` the same
+    answer = json_lines(coach("ask", "when do i need to get my back looked at by a doctor",
+                              "--json").stdout)[0]
+    assert answer["id"] == "red-flags"
+
+
 def test_intent_json_contract() -> None:
     result = json_lines(coach("intent", "um coach start the core please", "--json").stdout)[0]
     assert result == {"intent": "start_routine", "slots": {"routine": "core"}, "score": 1.0}

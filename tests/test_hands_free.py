@@ -59,9 +59,14 @@ exercises:
 class MicFeeder:
     """Writes the virtual microphone continuously in real time."""
 
-    def __init__(self, audio: VirtualAudio, echo_gain: float = 0.0) -> None:
+    def __init__(
+        self, audio: VirtualAudio, echo_gain: float = 0.0, room: Pcm | None = None
+    ) -> None:
+        """`echo_gain`: how loud the coach's own voice comes back (0: not at all); `room`:
+        sound of the room, looped under everything (None: a silent room)."""
         self._audio = audio
         self._echo_gain = echo_gain
+        self._room = room
         self._speech: queue.Queue[Pcm] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -99,6 +104,9 @@ class MicFeeder:
                 if len(pending) < CHUNK and not self._speech.empty():
                     pending = np.concatenate([pending, self._speech.get()])
                 chunk = np.zeros(CHUNK, np.float32)
+                if self._room is not None and len(self._room):
+                    at = np.arange(written, written + CHUNK) % len(self._room)
+                    chunk += self._room[at]
                 take = min(CHUNK, len(pending))
                 chunk[:take] = pending[:take]
                 pending = pending[take:]

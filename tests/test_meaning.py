@@ -223,3 +223,35 @@ def test_shipped_understanding_with_the_model_ignores_small_talk(text: str) -> N
     understanding = Understanding(commands, faq)
     assert attach_meanings(understanding) is None
     assert understanding.interpret(text).name is None
+
+
+def test_doctor_reports_the_meaning_model() -> None:
+    import dataclasses
+
+    from coach.cli.doctor import check_meanings
+
+    assert check_meanings(Settings()).ok
+    off = dataclasses.replace(
+        Settings(), understanding=UnderstandingSettings(meanings=False)
+    )
+    finding = check_meanings(off)
+    assert finding.ok and finding.detail.startswith("off")
+
+
+def test_without_the_model_the_coach_understands_its_phrasings_and_says_how_to_fix_it(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    import coach.meaning.files as files
+    from coach.content.loader import default_routine_dir, load_content
+    from coach.session.understand import build_understanding
+
+    def not_installed(*_: object) -> files.MeaningModelFiles:
+        raise MeaningModelError("The sentence-meaning model's network is not installed: "
+                                + files.INSTALL_HINT + ".")
+
+    monkeypatch.setattr(files, "find_model_files", not_installed)
+    content = load_content([default_routine_dir()])[0]
+    understanding = build_understanding(content, Settings(), tmp_path)
+    assert understanding.interpret("pause").name == "pause"
+    assert understanding.interpret("right i am calling it a day").name is None
+    assert "scripts/setup" in caplog.text and "only its own phrasings" in caplog.text

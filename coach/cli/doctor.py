@@ -96,6 +96,24 @@ def check_echo_cancel(settings: Settings) -> Finding:
                    "libspeexdsp: commands said over the coach can be heard")
 
 
+def check_meanings(settings: Settings) -> Finding:
+    if not settings.understanding.meanings:
+        return Finding("meaning model", True, "off (settings: understanding.meanings)")
+    from coach.meaning.files import MeaningModelError, find_model_files
+
+    try:
+        from coach.meaning.encoder import SentenceEncoder
+
+        encoder = SentenceEncoder(find_model_files())
+        encoder.encode(["is this thing on"])
+    except MeaningModelError as exc:
+        return Finding("meaning model", False, str(exc).split(":")[0],
+                       "run scripts/setup; until then the coach understands only its own "
+                       "phrasings")
+    return Finding("meaning model", True,
+                   "all-MiniLM-L6-v2 (int8 ONNX): everyday words understood")
+
+
 def check_recognizers(settings: Settings) -> list[Finding]:
     from coach.store.errors import ModelError
     from coach.store.lookup import find_vosk_model
@@ -131,7 +149,7 @@ def run_doctor(settings: Settings) -> int:
     """Print every finding; exit 1 when something needed for a hands-free session is missing."""
     checks: list[Callable[[Settings], Finding | list[Finding]]] = [
         check_content, check_tts, check_output, check_input, check_echo_cancel,
-        check_recognizers,
+        check_meanings, check_recognizers,
     ]
     findings: list[Finding] = []
     for check in checks:

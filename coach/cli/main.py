@@ -258,14 +258,24 @@ def _play(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from coach.core.faq import FaqIndex
+    from coach.core.understanding import QUESTION
+    from coach.session.understand import build_understanding
 
-    content = _load(build_settings(args), quiet=True)
-    match = FaqIndex(content.faq, content.commands.fillers).best(args.question)
-    entry = match.entry
+    settings = build_settings(args)
+    content = _load(settings, quiet=True)
+    understanding = build_understanding(content, settings)
+    # The entry the coach would answer with when asked aloud (the meaning model included);
+    # a sentence it takes for something else still gets the FAQ's closest entry, if any.
+    intent = understanding.interpret(args.question)
+    entries = {entry.id: entry for entry in content.faq}
+    if intent.name == QUESTION:
+        entry, score = entries.get(intent.slots.get("id", "")), intent.score
+    else:
+        match = understanding.faq.best(args.question)
+        entry, score = match.entry, match.score
     if args.json:
         _print_json({"answer": entry.answer if entry else None, "id": entry.id if entry else None,
-                     "score": round(match.score, 3)})
+                     "score": round(score, 3)})
     elif entry is None:
         print(content.phrases["no_answer"])
     else:
