@@ -103,11 +103,12 @@ class Understanding:
 
     def _by_meaning(self, text: str, key: str) -> Intent | None:
         settings = self._settings
-        if self._meanings is None or len(key.split()) < settings.meaning_min_words:
+        words = len(key.split())
+        if self._meanings is None or words < settings.meaning_min_words:
             return None
-        found = closest_meaning(
-            self._meanings.closest(text), settings.meaning_threshold, settings.meaning_margin
-        )
+        short = words <= settings.meaning_short_words
+        threshold = settings.meaning_short_threshold if short else settings.meaning_threshold
+        found = closest_meaning(self._meanings.closest(text), threshold, settings.meaning_margin)
         if found is None:
             return None
         meaning, score = found

@@ -40,8 +40,14 @@ class SentenceEncoder:
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+            # The network keeps its weights as int8 and widens them as it runs. Constant
+            # folding would keep a float copy of every weight, and the arena the widened
+            # ones: four times the model in memory, for a sentence now and then.
+            options.enable_cpu_mem_arena = False
+            options.enable_mem_pattern = False
             self._session = onnxruntime.InferenceSession(
-                str(files.network), options, providers=["CPUExecutionProvider"]
+                str(files.network), options, providers=["CPUExecutionProvider"],
+                disabled_optimizers=["ConstantFolding"],
             )
         except Exception as error:  # the libraries raise their own, undocumented kinds
             raise MeaningModelError(

@@ -31,6 +31,11 @@ class UnderstandingSettings:
     meaning_threshold: float = 0.75
     """Lowest similarity (cosine, 0..1) of a sentence to its nearest example for that
     example's meaning to count."""
+    meaning_short_words: int = 4
+    """Sentences of at most this many words need `meaning_short_threshold`: few words are
+    near many short commands ("let it go" and "let's go")."""
+    meaning_short_threshold: float = 0.8
+    """Lowest similarity for a short sentence's meaning to count."""
     meaning_margin: float = 0.03
     """How much closer (cosine) the best meaning must be than the runner-up: near two
     meanings alike is a guess."""
