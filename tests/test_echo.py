@@ -171,6 +171,25 @@ def test_a_second_voice_in_the_levels_lets_any_request_act_over_the_coach() -> N
     assert echo.judge("next up hip circles", 11.0, 12.5, user_spoke=True).intent.name is None
 
 
+def test_a_second_voice_keeps_the_words_it_shares_with_the_coach() -> None:
+    """Over a cue about the back, a question about the back loses its "back" once the
+    coach's words are taken out; with a second voice in the levels and nearly all of the
+    words the user's, the whole question is understood."""
+    def reads(text: str) -> Intent:
+        name = "question" if text.lower() == "why does my lower back hurt when i squat" else None
+        return Intent(name, {"id": "squat"} if name else {}, 0.9 if name else 0.2, text)
+
+    echo = EchoFilter(Reads(reads))
+    echo.spoke("Keep your back flat against the wall.", 10.0, 14.0)
+    asked = ("why does my lower back hurt when I squat", 10.5, 13.0)
+    assert echo.judge(*asked, user_spoke=True).intent.name == "question"
+    assert echo.judge(*asked, user_spoke=None).intent.name is None
+    assert echo.judge(*asked, user_spoke=False).intent.name is None
+    # mostly the coach's words: the residual alone decides, as before
+    assert echo.judge("keep your back flat against the wall hurt", 10.5, 13.0,
+                      user_spoke=True).intent.name is None
+
+
 def test_a_second_voice_does_not_make_a_lone_everyday_word_act() -> None:
     def reads(text: str) -> Intent:
         name = {"end": "stop", "stop": "stop"}.get(text)

@@ -144,11 +144,16 @@ class EchoFilter:
             return Verdict(Intent(None, {}, 0.0, " ".join(words)), echo=True, residual="")
         echo_share = 1.0 - len(residual.split()) / len(words)
         inside = any(first <= start and end <= last for first, last in self._spans(overlapping))
-        if not inside and echo_share <= self._settings.user_share:
+        mostly_user = echo_share <= self._settings.user_share
+        if not inside and mostly_user:
             # Hardly any of the coach's words came through: the user's voice dominated
             # (they spoke over the end of a sentence, or the coach is quiet in the room).
             return Verdict(self._interpret(text), echo=True, residual=residual)
         intent = self._interpret(residual)
+        if intent.name is None and user_spoke and mostly_user:
+            # A second voice said nearly all of it: the few words it shares with the coach
+            # are its own too ("why does my lower back hurt" over a cue about the back).
+            intent = self._interpret(text)
         if not self._may_act_over_coach(intent, residual, user_spoke):
             intent = Intent(None, {}, intent.score, intent.text)
         return Verdict(intent, echo=True, residual=residual)
