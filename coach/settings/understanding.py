@@ -36,7 +36,7 @@ class UnderstandingSettings:
     near many short commands ("let it go" and "let's go")."""
     meaning_short_threshold: float = 0.8
     """Lowest similarity for a short sentence's meaning to count."""
-    meaning_margin: float = 0.03
+    meaning_margin: float = 0.04
     """How much closer (cosine) the best meaning must be than the runner-up: near two
     meanings alike is a guess."""
     meaning_question_threshold: float = 0.8
