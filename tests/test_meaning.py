@@ -108,6 +108,18 @@ def test_a_meaning_found_by_the_model_scores_below_a_destructive_commands_bar(
     assert intent.score < Settings().session.conversation.destructive_min_score
 
 
+def test_the_red_flag_answer_is_never_traded_for_another(shipped: Understanding) -> None:
+    text = "is sharp pain in my back a bad sign"
+    chosen = shipped.interpret(text)  # word overlap, not a verbatim phrasing, finds it
+    assert chosen.slots.get("id") == shipped.faq.going_on_id and chosen.score < 1.0
+    shipped.use_meanings(FakeLookup([(Meaning.of("question", {"id": "soreness-normal"}), 0.99),
+                                     (PAUSE, 0.1)]))
+    try:
+        assert shipped.interpret(text).slots == {"id": shipped.faq.going_on_id}
+    finally:
+        shipped.use_meanings(None)
+
+
 def test_examples_cover_every_command_and_faq_entry(shipped: Understanding) -> None:
     commands, faq = load_shipped()
     meanings = {example.meaning for example in shipped.examples()}

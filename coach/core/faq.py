@@ -143,6 +143,11 @@ class FaqIndex:
         )
         return list(dict.fromkeys(text for text in spoken if text))
 
+    @property
+    def going_on_id(self) -> str | None:
+        """The entry every question about going on despite pain gets (the red flags)."""
+        return self._going_on.id if self._going_on is not None else None
+
     def spoken_questions(self) -> list[tuple[FaqEntry, str]]:
         """Every question phrasing in spoken form, with its entry."""
         spoken = (

@@ -121,10 +121,12 @@ class Understanding:
 
         Word overlap picks the entry sharing the most words; a question asked in other words
         ("which lifts are the worst for my back") can share more with a neighbouring entry.
-        A verbatim phrasing (1.0), the going-on rule's among them, is never reconsidered.
+        A verbatim phrasing (1.0), the going-on rule's among them, is never reconsidered, nor
+        is the red-flag entry: nothing may trade the advice to stop for a softer answer.
         """
         settings = self._settings
         if (self._meanings is None or chosen.score >= 1.0
+                or chosen.slots.get("id") == self.faq.going_on_id
                 or len(chosen.text.split()) < settings.meaning_min_words):
             return chosen
         found = closest_meaning(self._meanings.closest(text),
