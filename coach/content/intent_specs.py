@@ -7,8 +7,8 @@ or a mapping:
     templates: [stop, "end [the] workout"]   required; at least one hassil-style template
     barge_in: true                           optional; may interrupt the coach while it speaks
     destructive: true                        optional; loses the user's place
-    not_alone_over_coach: [end, enough]      optional; single words meaning this intent that
-                                             never act alone over the coach's voice
+    not_alone_over_coach: [end, enough]      optional; words or phrases meaning this intent
+                                             that never act alone over the coach's voice
 The name must be one of `IntentName`: nothing would carry out any other.
 """
 
@@ -91,10 +91,7 @@ def _parse_lone_words(fields: Fields) -> tuple[str, ...]:
     for index, item in enumerate(items):
         pos = items.item_pos(index)
         text = as_text(item, pos, "each item of 'not_alone_over_coach'", fields.report)
-        if len(text.split()) > 1:
-            fields.report.error(pos, f"'{text}' in 'not_alone_over_coach' is not one word",
-                                "list single words; a phrase is never left alone")
-        elif text:
+        if text:
             words.append(text.lower())
     return tuple(dict.fromkeys(words))
 

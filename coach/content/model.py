@@ -186,8 +186,8 @@ class IntentSpec:
     destructive: bool = False
     """Loses the user's place (e.g. stop, or starting another routine)."""
     not_alone_over_coach: tuple[str, ...] = ()
-    """Lowercase single words that mean this intent but never act alone over the coach's
-    voice: alone, they are more likely its own words misheard."""
+    """Lowercase words or short phrases that mean this intent but never act alone over the
+    coach's voice: alone, they are more likely its own words misheard."""
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ class Understanding:
 
     @property
     def not_alone_over_coach(self) -> Mapping[str, frozenset[str]]:
-        """Intent -> single words (match form) that never act alone over the coach's voice."""
+        """Intent -> words or phrases (match form) that never act alone over the coach's voice."""
         return self._not_alone
 
     def interpret(self, text: str) -> Intent:
