@@ -232,3 +232,14 @@ def test_with_a_second_voice_a_phrase_not_made_of_the_coachs_words_may_decide() 
     echo.spoke("Rest 6 seconds. Next up: pause squat, 20 seconds.", 47.6, 51.0)
     mixed = echo.judge("next step", 49.3, 49.9, heard_as="Next stop.", user_spoke=True)
     assert mixed.intent.name is None
+
+
+def test_a_virtual_voice_is_never_heard_so_words_over_it_act_as_in_silence() -> None:
+    # a WAV file as the microphone: the coach's voice makes no sound, the words are the user's
+    echo = EchoFilter(Reads(interpret), audible=False)
+    echo.spoke("Rest 15 seconds. Next up: how much time is left.", 0.0, 4.0)
+    verdict = echo.judge("how much time is left", 1.0, 2.5, user_spoke=None)
+    assert verdict.echo and verdict.intent.name == "time_left"
+    assert verdict.residual == "how much time is left"
+    quiet = echo.judge("help", 6.0, 6.5)
+    assert not quiet.echo and quiet.intent.name == "help"

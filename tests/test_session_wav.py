@@ -164,3 +164,40 @@ def test_a_request_not_understood_gets_say_again_music_alone_does_not(
     # answered: the only say-again is the one for the near, loud request
     understood = [e["intent"] for e in heard(say_again_session) if e["intent"] is not None]
     assert understood == ["list_routines"]
+
+
+OVER_COACH_SCRIPT = [  # (second the words start, words): the middle two over the coach
+    (0.5, "start the core"),
+    (9.0, "what comes next"),
+    (20.0, "how much time is left"),
+    (27.0, "stop"),
+]
+
+
+@pytest.fixture(scope="module")
+def over_coach_session(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, object]]:
+    audio = np.zeros(int(32.0 * RATE), np.int16)
+    for start, words in OVER_COACH_SCRIPT:
+        pcm = speak(words)
+        audio[int(start * RATE) : int(start * RATE) + len(pcm)] = pcm
+    wav = tmp_path_factory.mktemp("over-coach") / "over-coach.wav"
+    with wave.open(str(wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(audio.tobytes())
+    return run("--engine", "whisper", "run", "--input", str(wav), "--json")
+
+
+def test_requests_over_the_virtual_voice_act_like_in_silence(
+    over_coach_session: list[dict[str, object]],
+) -> None:
+    # The WAV holds only the user (the coach's voice is virtual): a question or a command
+    # said over the disclaimer, the introduction or the how-to is understood and answered.
+    got = heard(over_coach_session)
+    assert [e["intent"] for e in got] == ["start_routine", "whats_next", "time_left", "stop"]
+    assert [e.get("over_coach", False) for e in got[:3]] == [False, True, True]
+    replies = {float(e["at"]) for e in over_coach_session  # type: ignore[arg-type]
+               if e["type"] == "said" and e["kind"] == "reply"}
+    assert {float(e["at"]) for e in got[1:3]} <= replies  # type: ignore[arg-type]
+    assert [e["state"] for e in over_coach_session if e["type"] == "state"][-1] == "idle"

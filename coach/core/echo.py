@@ -12,6 +12,9 @@ seconds the recogniser has heard whole command phrases in the coach's own voice.
 An utterance that began before the coach spoke or went on after it stopped, and in which
 (almost) none of the coach's words were heard, is the user's and is understood as usual;
 one wholly inside the coach's speech is not (recognisers invent words from a voice).
+
+A virtual voice (a WAV file as the microphone) makes no sound: nothing heard can be its
+echo, so everything heard is understood as said in silence, and only marked as said over it.
 """
 
 from __future__ import annotations
@@ -72,8 +75,12 @@ class Verdict:
 class EchoFilter:
     """Remembers what the coach said recently and judges utterances against it."""
 
-    def __init__(self, understanding: Interpreter, settings: EchoSettings | None = None) -> None:
+    def __init__(self, understanding: Interpreter, settings: EchoSettings | None = None,
+                 *, audible: bool = True) -> None:
+        """`audible`: whether the coach's voice reaches the microphone (False for a
+        virtual voice)."""
         self._understanding = understanding
+        self._audible = audible
         self._interpret = understanding.interpret
         self._settings = settings or EchoSettings()
         self._tail = self._settings.tail_seconds
@@ -118,6 +125,9 @@ class EchoFilter:
         silence; None (cannot tell) only a barge-in command; False (only the coach's voice
         was there) nothing.
         """
+        if not self._audible:
+            return Verdict(self._interpret(text), echo=bool(self.overlapping(start, end)),
+                           residual=text)
         if not heard_as or not self.overlapping(start, end):
             verdict = self._judge(text, start, end, user_spoke)
         else:

@@ -53,7 +53,7 @@ def run_file(content: Content, settings: Settings, path: Path, *, as_json: bool)
     understanding = build_understanding(content, settings)
     recognizer = build_recognizer(settings, understanding)
     clock = AudioClock()
-    echo = build_echo_filter(settings, understanding)
+    echo = build_echo_filter(settings, understanding, audible=False)
     disclaimer, disclaimer_said = build_disclaimer(None, content.phrases)
     coach = Coach(content, understanding, VirtualVoice(clock, echo), build_printer(as_json),
                   echo=echo, wake_word=settings.wake_word, disclaimer=disclaimer,
@@ -65,8 +65,9 @@ def run_file(content: Content, settings: Settings, path: Path, *, as_json: bool)
             # at the end of the file the recogniser may decide later than the audio it has
             clock.seconds = (transcript.at if consumed is not None
                              else max(clock.seconds, transcript.at))
+            # the voice is virtual: any voice in the file is a second voice, the user's
             coach.heard(Heard(transcript.text, transcript.start, transcript.end,
-                              transcript.at, transcript.heard_as,
+                              transcript.at, transcript.heard_as, user_spoke=True,
                               level_db=level.level_db(transcript.start, transcript.end)))
         if consumed is not None:
             clock.seconds = consumed

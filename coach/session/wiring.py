@@ -118,9 +118,12 @@ def build_recognizer(settings: Settings, understanding: Understanding) -> Recogn
     return recognizer
 
 
-def build_echo_filter(settings: Settings, understanding: Understanding) -> EchoFilter:
-    """The text-level judge of the coach's own words in what was heard."""
-    return EchoFilter(understanding, settings.echo)
+def build_echo_filter(
+    settings: Settings, understanding: Understanding, *, audible: bool = True
+) -> EchoFilter:
+    """The text-level judge of the coach's own words in what was heard. `audible`: False
+    when the coach's voice is virtual (it makes no sound, so nothing heard is its echo)."""
+    return EchoFilter(understanding, settings.echo, audible=audible)
 
 
 def build_voice(
