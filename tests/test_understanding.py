@@ -8,6 +8,8 @@ from bench.text_eval import DATA, Figures, evaluate, load_everyday, load_heldout
 from coach.content.model import CommandSet, FaqEntry, IntentSpec
 from coach.core.understanding import Understanding
 from coach.session.understand import attach_meanings
+from coach.settings.session import SessionSettings
+from coach.settings.understanding import UnderstandingSettings
 
 COMMANDS = CommandSet(
     intents=(
@@ -150,3 +152,36 @@ def test_everyday_phrasing_holds_its_figures(name: str, with_meanings: Understan
     assert figures.understood >= understood, shown
     assert figures.false_accept <= accepted, shown
     assert figures.faq_right >= faq_right, shown
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Understanding:
+    """The shipped commands and FAQ, templates alone."""
+    return Understanding(*load_shipped())
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Okay, it's eased off. Let's keep going.", "resume"),
+    ("I'm not doing this one. Skip it.", "next"),
+    ("My legs are burning. Pause the workout.", "pause"),
+    ("That set was brutal. I'm done.", "stop"),
+])
+def test_a_request_in_a_sentence_of_its_own_beside_other_talk(
+    shipped: Understanding, text: str, intent: str
+) -> None:
+    got = shipped.interpret(text)
+    assert got.name == intent
+    # other talk around it is weaker evidence: a destructive request is asked about first
+    assert got.score <= UnderstandingSettings().sentence_max_score < SessionSettings(
+        ).conversation.destructive_min_score
+
+
+@pytest.mark.parametrize("text", [
+    "Pause. Stop.",  # two different requests: either would be a guess
+    "Hold my phone. I'll be right back.",
+    "Next week we travel to Spain. It will be warm.",
+])
+def test_sentences_that_ask_for_nothing_or_for_two_things_decide_nothing(
+    shipped: Understanding, text: str
+) -> None:
+    assert shipped.interpret(text).name is None

@@ -32,6 +32,7 @@ __all__ = [
     "normalise_text",
     "number_to_words",
     "phrase_words",
+    "sentences",
     "sound_key",
     "spoken_form",
     "stem",
@@ -229,6 +230,13 @@ def _after_vowel(letter: str) -> re.Pattern[str]:
 
 
 _NON_WORD = re.compile(r"[^\w' ]+")
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a recogniser's punctuated text ("Okay, it's off. Let's go on." ->
+    two); one for unpunctuated text."""
+    return [part for part in (p.strip() for p in _SENTENCE_END.split(text)) if part]
 
 
 def normalise_text(text: str) -> str:

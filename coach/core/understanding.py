@@ -9,7 +9,11 @@ Order of the decision, and why:
    back hurt when I squat") is not a report and goes to the FAQ.
 3. A sentence phrased as a question goes to the FAQ when an entry matches.
 4. Otherwise the better of the fuzzy command and the FAQ entry, if either is accepted.
-5. Otherwise, with a sentence-meaning model attached, the meaning whose nearest example
+5. Otherwise, when the recogniser wrote several sentences, the one decision they make
+   between them: a request in a sentence of its own beside talk that is not one ("Okay,
+   it's eased off. Let's keep going."). Sentences that ask for different things decide
+   nothing: acting on either would be a guess.
+6. Otherwise, with a sentence-meaning model attached, the meaning whose nearest example
    is close enough and clearly closer than any other (core/meaning.py): everyday words no
    template foresaw. Its score is the similarity, below an exact phrase's 1.0, so a
    destructive command found this way is asked about before it acts. The same model may
@@ -27,7 +31,7 @@ from coach.content.model import CommandSet, FaqEntry, IntentName
 from coach.core.faq import FaqIndex, FaqMatch
 from coach.core.intents import Intent, IntentMatcher
 from coach.core.meaning import Example, Meaning, MeaningLookup, closest_meaning, unique_examples
-from coach.core.textnorm import is_question, match_form
+from coach.core.textnorm import is_question, match_form, sentences
 from coach.settings.understanding import UnderstandingSettings
 
 __all__ = ["PAIN", "QUESTION", "Understanding"]
@@ -92,14 +96,31 @@ class Understanding:
             return self._reconsidered(text, _question(answer, command.text))
         if command.name is not None:
             return command
+        by_sentence = self._by_sentence(text)
+        if by_sentence is not None:
+            return by_sentence
         by_meaning = self._by_meaning(text, command.text)
         if by_meaning is not None:
             return by_meaning
         return Intent(None, {}, max(command.score, answer.score), command.text)
 
     def use_meanings(self, meanings: MeaningLookup | None) -> None:
-        """Attach (or, with None, detach) the sentence-meaning lookup of step 5."""
+        """Attach (or, with None, detach) the sentence-meaning lookup of step 6."""
         self._meanings = meanings
+
+    def _by_sentence(self, text: str) -> Intent | None:
+        """The one decision among the sentences of `text` (None: one sentence, none, or
+        sentences asking for different things)."""
+        parts = sentences(text)
+        if len(parts) < 2:
+            return None
+        found = [intent for intent in map(self.interpret, parts) if intent.name is not None]
+        if len({(intent.name, tuple(sorted(intent.slots.items()))) for intent in found}) != 1:
+            return None
+        best = max(found, key=lambda intent: intent.score)
+        _LOGGER.debug("%r: one request among its sentences: %s", text, best)
+        return Intent(best.name, best.slots,
+                      min(best.score, self._settings.sentence_max_score), best.text)
 
     def _by_meaning(self, text: str, key: str) -> Intent | None:
         settings = self._settings

@@ -46,6 +46,9 @@ class UnderstandingSettings:
     meaning_max_score: float = 0.85
     """Highest score a meaning found this way gets: below an exact phrase's 1.0 and below
     the score at which a destructive command acts without asking."""
+    sentence_max_score: float = 0.85
+    """Highest score of a request found in a sentence of its own beside other talk: other
+    talk around it is weaker evidence, so a destructive one is asked about first."""
 
 
 @dataclass(frozen=True)
