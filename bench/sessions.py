@@ -68,6 +68,9 @@ ROOMS: tuple[tuple[str | None, float | None], ...] = ((None, None), ("music", 10
 """(noise kind, SNR dB): a quiet room, music and other people talking at 10 dB."""
 QUICK_ROOMS = ROOMS[:2]
 
+ROOM_SECONDS = 6.0
+"""The room alone before the user first speaks: a gym's music or chatter goes on for minutes
+before anyone talks to the coach, and the endpointer learns the room over its last 6 s."""
 LEAD_SECONDS = 0.35
 """A request starts this far into the line it is said over."""
 GAP_SECONDS = 2.5
@@ -169,7 +172,7 @@ def rehearse(content: Content, settings: Settings, session: Session,
     coach = Coach(content, understanding, voice, sink, echo=echo, disclaimer=True,
                   talk=settings.session.conversation)
     placed: list[Placed] = []
-    earliest = 1.0
+    earliest = ROOM_SECONDS
     for step, duration in zip(session.steps, durations, strict=True):
         start, over = _find_slot(coach, clock, said, voice, step.over, earliest, duration)
         end = start + duration

@@ -47,11 +47,14 @@ def test_a_second_voice_is_understood_like_speech_in_silence(heard: str, intent:
     assert voice.stops == 1  # the line is cut short for the request
 
 
-def test_when_the_levels_cannot_tell_only_barge_in_commands_act() -> None:
-    voice, events = over_the_coach("how much time is left", user_spoke=None)
+def test_when_the_levels_cannot_tell_barge_in_commands_and_whole_sentences_act() -> None:
+    voice, events = over_the_coach("what's next", user_spoke=None)  # short: may be its echo
     assert events[0]["intent"] is None and voice.stops == 0
     voice, events = over_the_coach("keep your chest pause", user_spoke=None)
     assert events[0]["intent"] == "pause" and voice.stops == 1
+    # four words and more, none of them the coach's: a second voice asked
+    voice, events = over_the_coach("how much time is left", user_spoke=None)
+    assert events[0]["intent"] == "time_left" and voice.stops == 1
 
 
 def test_the_coachs_own_words_never_act_nor_stop_it() -> None:

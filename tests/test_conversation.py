@@ -114,6 +114,24 @@ def test_a_stop_only_the_second_look_heard_asks_first_and_yes_stops() -> None:
     assert states(events)[-1] == "idle"
 
 
+def test_a_stop_heard_at_the_rooms_level_asks_first() -> None:
+    # the room's chatter holds "that's it" and "let's do the warm up" too: at the level of
+    # the room's own voices a command that loses the user's place may be someone else's
+    coach, events = make_coach()
+    coach.typed("start the core", 0.0)
+    coach.heard(heard("that's it", 20.0, level=QUIET))
+    assert said(events)[-1] == "Stop the workout?"
+    assert states(events)[-1] != "idle"
+    coach.heard(heard("let's do the warm up", 30.0, level=QUIET))
+    assert said(events)[-1] == "Start the dynamic warm-up instead?"
+    assert coach.player.routine is not None and coach.player.routine.id == "core"
+    coach.heard(heard("yes", 31.0, level=QUIET))  # the user answers: now it acts
+    assert coach.player.routine is not None and coach.player.routine.id == "warm-up"
+    # near and loud, or after the wake word, it acts at once
+    coach.heard(heard("stop the workout", 40.0, level=LOUD))
+    assert states(events)[-1] == "idle"
+
+
 def test_no_keeps_the_workout_and_says_so() -> None:
     coach, events = make_coach()
     coach.typed("start the core", 0.0)

@@ -25,7 +25,8 @@ class Reads:
 
 def interpret(text: str) -> Intent:
     table = {"pause": "pause", "stop": "stop", "next": "next", "resume": "resume",
-             "how much time is left": "time_left", "help": "help"}
+             "how much time is left": "time_left", "help": "help", "what can i say": "help",
+             "whats next": "whats_next"}
     name = table.get(text)
     return Intent(name, {}, 1.0 if name else 0.2, text)
 
@@ -61,11 +62,12 @@ def test_own_first_word_heard_just_before_playback_reported_it_is_echo() -> None
     assert not strict.judge("Go.", 22.38, 22.7).echo
 
 
-def test_only_barge_in_commands_act_over_the_coach() -> None:
+def test_only_barge_in_commands_and_whole_sentences_act_over_the_coach() -> None:
     echo = EchoFilter(Reads(interpret))
     echo.spoke("Rest 15 seconds. Next up: hip circles.", 10.0, 13.0)
     assert echo.judge("rest 15 seconds stop", 10.0, 12.0).intent.name == "stop"
-    assert echo.judge("rest how much time is left", 11.0, 12.0).intent.name is None
+    assert echo.judge("rest how much time is left", 11.0, 12.0).intent.name == "time_left"
+    assert echo.judge("rest help", 11.0, 12.0).intent.name is None
     assert echo.judge("next up help", 11.0, 12.0).intent.name is None
 
 
@@ -103,7 +105,7 @@ def test_back_to_back_lines_count_as_one_span_of_coach_speech() -> None:
     echo = EchoFilter(Reads(interpret))
     echo.spoke("Halfway.", 180.0, 181.0)
     echo.spoke("Keep your chest lifted.", 181.3, 183.5)
-    assert echo.judge("how much time is left", 180.5, 183.0).intent.name is None
+    assert echo.judge("help", 180.5, 183.0).intent.name is None
 
 
 def test_over_the_coach_both_readings_must_agree() -> None:
@@ -156,17 +158,18 @@ def test_a_lone_everyday_word_over_the_coach_does_not_act() -> None:
 def test_a_second_voice_in_the_levels_lets_any_request_act_over_the_coach() -> None:
     """Full barge-in: when the canceller's levels show the user's voice, what is left of the
     coach's words is understood as in silence; when they cannot tell, only barge-in intents
-    act; when they show the coach alone, nothing does."""
+    and whole sentences act; when they show the coach alone, nothing does."""
     echo = EchoFilter(Reads(interpret))
     echo.spoke("Rest 15 seconds. Next up: hip circles.", 10.0, 13.0)
-    asked = ("rest how much time is left", 11.0, 12.0)
-    assert echo.judge(*asked, user_spoke=True).intent.name == "time_left"
+    asked = ("rest help", 11.0, 12.0)
+    assert echo.judge(*asked, user_spoke=True).intent.name == "help"
     assert echo.judge(*asked, user_spoke=None).intent.name is None
     assert echo.judge(*asked, user_spoke=False).intent.name is None
     assert echo.judge("next up help", 11.0, 12.0, user_spoke=True).intent.name == "help"
     inside = ("how much time is left", 10.5, 12.0)  # wholly inside the coach's speech
     assert echo.judge(*inside, user_spoke=True).intent.name == "time_left"
-    assert echo.judge(*inside).intent.name is None
+    assert echo.judge(*inside).intent.name == "time_left"  # a whole sentence of the user's
+    assert echo.judge(*inside, user_spoke=False).intent.name is None
     # the coach's own words alone still never act, whatever the levels say
     assert echo.judge("next up hip circles", 11.0, 12.5, user_spoke=True).intent.name is None
 
@@ -243,3 +246,15 @@ def test_a_virtual_voice_is_never_heard_so_words_over_it_act_as_in_silence() -> 
     assert verdict.residual == "how much time is left"
     quiet = echo.judge("help", 6.0, 6.5)
     assert not quiet.echo and quiet.intent.name == "help"
+
+
+def test_levels_that_cannot_tell_let_a_whole_sentence_of_the_users_words_act() -> None:
+    echo = EchoFilter(Reads(interpret), EchoSettings(user_sentence_words=4))
+    echo.spoke("Keep your chest lifted and your shoulders back.", 0.0, 4.0)
+    asked = echo.judge("what can i say", 1.0, 2.0, user_spoke=None)
+    assert asked.echo and asked.intent.name == "help"
+    # shorter, and not a barge-in command: could be the coach's voice misheard
+    short = echo.judge("whats next", 1.0, 2.0, user_spoke=None)
+    assert short.intent.name is None
+    # the levels say only the coach's voice was there: nothing acts
+    assert echo.judge("what can i say", 1.0, 2.0, user_spoke=False).intent.name is None

@@ -5,9 +5,10 @@ short tail for room echo and device latency) is compared with those words: what 
 after taking out the coach's own words is what the user said over it. How far that residue
 is trusted depends on the acoustic evidence (the echo canceller's levels, `user_spoke`):
 a second voice in the levels lets the residue act like anything said in silence (any
-intent); levels that cannot tell (the canceller still adapting) let only the barge-in
-intents act (commands.yaml `barge_in`), surely heard; levels that show the coach's voice
-alone let nothing act. Text alone cannot be trusted further: in the canceller's first
+intent); levels that cannot tell (the canceller still adapting, or an echo path it cannot
+cancel deeply) let the barge-in intents act (commands.yaml `barge_in`), and a whole sentence
+of words the coach did not say, both surely heard; levels that show the coach's voice alone
+let nothing act. Text alone cannot be trusted further: in the canceller's first
 seconds the recogniser has heard whole command phrases in the coach's own voice.
 An utterance that began before the coach spoke or went on after it stopped, and in which
 (almost) none of the coach's words were heard, is the user's and is understood as usual;
@@ -122,7 +123,8 @@ class EchoFilter:
 
         `user_spoke` is what the echo canceller's levels say (coach.hearing.doubletalk):
         True (a second voice) lets what is left of the coach's words act as if said in
-        silence; None (cannot tell) only a barge-in command; False (only the coach's voice
+        silence; None (cannot tell) a barge-in command or a whole sentence of the user's own
+        words, surely heard; False (only the coach's voice
         was there) nothing.
         """
         if not self._audible:
@@ -164,22 +166,26 @@ class EchoFilter:
             # A second voice said nearly all of it: the few words it shares with the coach
             # are its own too ("why does my lower back hurt" over a cue about the back).
             intent = self._interpret(text)
-        if not self._may_act_over_coach(intent, residual, user_spoke):
+        if not self._may_act_over_coach(intent, residual, user_spoke, mostly_user):
             intent = Intent(None, {}, intent.score, intent.text)
         return Verdict(intent, echo=True, residual=residual)
 
-    def _may_act_over_coach(self, intent: Intent, residual: str, user_spoke: bool | None) -> bool:
+    def _may_act_over_coach(self, intent: Intent, residual: str, user_spoke: bool | None,
+                            mostly_user: bool) -> bool:
         """Not a lone word that may be the coach's own misheard (live, "then stop halfway"
         came back as "End stop halfway": residual "end"); with a second voice in the levels
-        any intent, otherwise a barge-in command, surely heard."""
+        any intent; otherwise, surely heard, a barge-in command or a whole sentence of the
+        user's own words ("what can I say" over a cue)."""
         if intent.name is None:
             return False
         if residual in self._understanding.not_alone_over_coach.get(intent.name, ()):
             return False
         if user_spoke:
             return intent.score >= self._settings.min_second_voice_score
-        return (intent.name in self._understanding.barge_in_intents
-                and intent.score >= self._settings.min_barge_in_score)
+        if intent.score < self._settings.min_barge_in_score:
+            return False
+        sentence = mostly_user and len(residual.split()) >= self._settings.user_sentence_words
+        return intent.name in self._understanding.barge_in_intents or sentence
 
     def _spans(self, spoken: list[Spoken]) -> list[tuple[float, float]]:
         """The coach's speech as continuous spans: lines a breath apart count as one."""

@@ -21,7 +21,7 @@ from coach.core.textnorm import is_question
 from coach.core.understanding import Understanding
 from coach.session.events import HeardEvent, SessionEvent, event_of
 from coach.session.inputs import Heard
-from coach.session.policy import Conversation, Evidence, is_meant, weigh
+from coach.session.policy import Conversation, Evidence, at_room_level, is_meant, weigh
 from coach.settings.session import ConversationSettings
 
 __all__ = ["Coach", "EventSink", "Voice", "faq_entry"]
@@ -148,7 +148,9 @@ class Coach:
             self._voice.stop()  # the user asked for something over the coach: it stops
         meant = is_meant(woken=woken, waiting=waiting, level_db=event.level_db,
                          over_coach=echo, user_spoke=event.user_spoke, knobs=self._talk.knobs)
-        self._decide(intent, own, meant=meant, now=event.at)
+        self._decide(intent, own, meant=meant, now=event.at,
+                     room_level=at_room_level(event.level_db, woken=woken,
+                                              knobs=self._talk.knobs))
         return intent
 
     # --- decisions --------------------------------------------------------------------
@@ -165,11 +167,14 @@ class Coach:
         handler = self._handlers.get(intent.name, self._to_player)
         handler(intent, now)
 
-    def _decide(self, intent: Intent, own: str, *, meant: bool, now: float) -> None:
+    def _decide(self, intent: Intent, own: str, *, meant: bool, now: float,
+                room_level: bool = False) -> None:
         """Apply the conversation rules (coach.session.policy) to a decision, then act.
 
         `own` is the recogniser's own words (the typed text), the evidence a destructive
-        command needs; `meant` says the utterance was clearly meant for the coach.
+        command needs; `meant` says the utterance was clearly meant for the coach;
+        `room_level` that it was no louder than the room's own voices (weak evidence that it
+        was the user's).
         """
         self.tick(now)
         if intent.name is None:
@@ -188,7 +193,7 @@ class Coach:
             if evidence is Evidence.CONFLICT:
                 self._not_understood(Intent(None, {}, intent.score, intent.text), meant, now)
                 return
-            if evidence is Evidence.WEAK:
+            if evidence is Evidence.WEAK or room_level:
                 self._ask(intent, now)
                 return
         self.act(intent, now)

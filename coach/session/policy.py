@@ -20,7 +20,7 @@ from coach.content.model import IntentName
 from coach.core.intents import Intent
 from coach.settings.session import ConversationSettings
 
-__all__ = ["ANSWERS", "Conversation", "Evidence", "Pending", "is_meant", "weigh"]
+__all__ = ["ANSWERS", "Conversation", "Evidence", "Pending", "at_room_level", "is_meant", "weigh"]
 
 ANSWERS = frozenset({IntentName.YES.value, IntentName.NO.value})
 """Intents that only answer a question the coach asked; heard at any other time they do
@@ -68,6 +68,14 @@ def is_meant(
     if woken or waiting:
         return True
     return level_db is not None and level_db >= knobs.meant_level_db
+
+
+def at_room_level(level_db: float | None, *, woken: bool, knobs: ConversationSettings) -> bool:
+    """Whether an utterance stood no higher above the room than the room's own voices do:
+    heard at the room's level, a command may be someone else's, so one that loses the
+    user's place is asked about first. After the wake word, or with no level measured
+    (typed), it is the user's."""
+    return not woken and level_db is not None and level_db < knobs.meant_level_db
 
 
 @dataclass(frozen=True)

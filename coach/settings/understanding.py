@@ -75,3 +75,8 @@ class EchoSettings:
     user_share: float = 0.25
     """At most this share (0 to 1) of an utterance's words may be the coach's for it to count
     as the user's own (a word like "back" or "your" is said by both)."""
+    user_sentence_words: int = 4
+    """When the levels cannot tell, a sentence of at least this many words that are not the
+    coach's, surely understood (`min_barge_in_score`), is the user's, whatever it asks: the
+    coach's voice misheard comes back as its own words or a short guess ("Let's go."), not
+    as a different sentence this long."""
