@@ -4,7 +4,11 @@ canceller, the endpointer and the conversation rules, as a user runs them.
 
 Not here yet: a question asked over the coach's voice. Through this echo path the canceller
 removes 4-12 dB of the coach's voice, below the 15 dB at which its levels are trusted to
-say a second voice spoke, so only barge-in commands act over it (docs/tuning/hearing.md).
+say a second voice spoke (docs/tuning/hearing.md); then barge-in commands act over it, and
+whole sentences of the user's own words when surely understood. A question over a form cue
+comes back mixed with the cue ("Why does my lower back third when I squat? Your ankles.",
+0.55 from its FAQ entry), not surely understood: the second look for questions (hearing
+issue) is what it waits for.
 """
 
 from __future__ import annotations
