@@ -96,6 +96,21 @@ def check_echo_cancel(settings: Settings) -> Finding:
                    "libspeexdsp: commands said over the coach can be heard")
 
 
+def check_enhance(settings: Settings) -> Finding:
+    name = settings.audio.enhance
+    if not name:
+        return Finding("speech enhancement", True, "off: the recogniser hears the microphone "
+                       "as it is (--enhance deepfilter to take the room's noise out)")
+    from coach.hearing.enhance import EnhanceError, make_enhancer
+
+    try:
+        make_enhancer(name)
+    except EnhanceError as exc:
+        return Finding("speech enhancement", False, str(exc).split(":")[0], str(exc))
+    return Finding("speech enhancement", True,
+                   f"{name}: the room's noise is taken out before the recogniser hears it")
+
+
 def check_meanings(settings: Settings) -> Finding:
     if not settings.understanding.meanings:
         return Finding("meaning model", True, "off (settings: understanding.meanings)")
@@ -148,7 +163,7 @@ def check_recognizers(settings: Settings) -> list[Finding]:
 def run_doctor(settings: Settings) -> int:
     """Print every finding; exit 1 when something needed for a hands-free session is missing."""
     checks: list[Callable[[Settings], Finding | list[Finding]]] = [
-        check_content, check_tts, check_output, check_input, check_echo_cancel,
+        check_content, check_tts, check_output, check_input, check_echo_cancel, check_enhance,
         check_meanings, check_recognizers,
     ]
     findings: list[Finding] = []

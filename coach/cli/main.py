@@ -133,6 +133,12 @@ def _add_listen_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-echo-cancel", dest="echo_cancel", action="store_false",
                        help="do not take the coach's own voice out of the microphone signal "
                        "(then commands said over it are rarely heard)")
+    enhance = group.add_mutually_exclusive_group()
+    enhance.add_argument("--enhance", choices=("deepfilter", "rnnoise"),
+                         help="take the room's noise out of the microphone signal before "
+                         "it is heard (default: as the settings file says)")
+    enhance.add_argument("--no-enhance", dest="enhance", action="store_const", const="",
+                         help="hear the microphone signal as it is")
 
 
 def _add_voice_options(parser: argparse.ArgumentParser) -> None:
@@ -141,6 +147,13 @@ def _add_voice_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--rate", type=int, help="words per minute (default 165)")
     group.add_argument("--volume", type=float, help="0.0 to 1.0 (default 1.0)")
     group.add_argument("--voice", help="TTS voice id or part of its name")
+
+
+def _enhance(flag: str | None, configured: str | None) -> str | None:
+    """--enhance NAME, --no-enhance ("") or, without either, the settings file's choice."""
+    if flag is None:
+        return configured
+    return flag or None
 
 
 def _device(value: str | None) -> str | int | None:
@@ -165,7 +178,8 @@ def build_settings(args: argparse.Namespace) -> Settings:
         raise UsageError("--rate must be between 80 and 400 words per minute")
     audio = replace(base.audio, input_device=_given(_device(args.mic), base.audio.input_device),
                     output_device=_given(_device(args.speaker), base.audio.output_device),
-                    echo_cancel=base.audio.echo_cancel and getattr(args, "echo_cancel", True))
+                    echo_cancel=base.audio.echo_cancel and getattr(args, "echo_cancel", True),
+                    enhance=_enhance(getattr(args, "enhance", None), base.audio.enhance))
     return replace(
         base,
         routine_dirs=(default_routine_dir(), *base.routine_dirs, *extra, *args.routines),

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ListenError", "build_disclaimer", "build_disclaimer_marker", "build_ducking",
     "build_echo_canceller", "build_echo_filter", "build_printer", "build_recognizer",
-    "build_voice", "disclaimer_marking", "drain", "follow_playback", "monotonic_clock",
+    "build_voice", "disclaimer_marking", "drain", "enhanced", "follow_playback",
+    "monotonic_clock",
     "voice_adjuster",
 ]
 
@@ -115,7 +116,23 @@ def build_recognizer(settings: Settings, understanding: Understanding) -> Recogn
     except EngineUnavailableError as exc:
         raise ListenError(str(exc)) from exc
     _LOGGER.info("recogniser: %s", recognizer.name)
+    if settings.audio.enhance:
+        return enhanced(recognizer, settings.audio.enhance)
     return recognizer
+
+
+def enhanced(recognizer: Recognizer, name: str) -> Recognizer:
+    """`recognizer` hearing denoised audio; as it is (with a warning saying what to do)
+    when the denoiser cannot start."""
+    from coach.hearing.enhance import EnhancedRecognizer, EnhanceError, make_enhancer
+
+    try:
+        enhancer = make_enhancer(name, recognizer.sample_rate)
+    except EnhanceError as exc:
+        _LOGGER.warning("%s Hearing the microphone as it is.", exc)
+        return recognizer
+    _LOGGER.info("speech enhancement: %s", name)
+    return EnhancedRecognizer(recognizer, enhancer)
 
 
 def build_echo_filter(

@@ -32,6 +32,9 @@ class AudioSettings:
     echo_cancel: bool = True
     """Take the coach's own voice out of the microphone signal (speexdsp), so commands said
     over it can be heard; off, or without speexdsp, only the text-level echo rules apply."""
+    enhance: str | None = None
+    """Speech enhancement before the recogniser (after echo cancellation): "deepfilter"
+    (DeepFilterNet3) or "rnnoise"; None hears the microphone as it is."""
 
 
 @dataclass(frozen=True)
