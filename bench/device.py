@@ -140,7 +140,8 @@ def reply_onsets(
     return out
 
 
-def run_device_bench(engine: str, commands: Sequence[str], gap_seconds: float) -> DeviceResult:
+def run_device_bench(engine: str, commands: Sequence[str], gap_seconds: float,
+                     enhance: str | None = None) -> DeviceResult:
     """Start virtual audio and a hands-free coach; speak `commands`; time the replies."""
     from tests.support.pulse import PulseError, SinkRecorder, start_virtual_audio
 
@@ -156,7 +157,7 @@ def run_device_bench(engine: str, commands: Sequence[str], gap_seconds: float) -
         process: subprocess.Popen[str] | None = None
         try:
             spawned = time.monotonic()
-            process = _start_coach(engine, audio.child_env(), Path(folder))
+            process = _start_coach(engine, audio.child_env(), Path(folder), enhance)
             lines: queue.SimpleQueue[tuple[float, str]] = queue.SimpleQueue()
             threading.Thread(target=_read_lines, args=(process, lines), daemon=True).start()
             ready = _wait_ready(lines, process)
@@ -189,11 +190,13 @@ def _clip(text: str) -> tuple[Pcm, int]:
     return speech, max(0, last - 1)
 
 
-def _start_coach(engine: str, env: dict[str, str], home: Path) -> subprocess.Popen[str]:
+def _start_coach(engine: str, env: dict[str, str], home: Path,
+                 enhance: str | None = None) -> subprocess.Popen[str]:
     env = {**env, "HOME": str(home), "XDG_STATE_HOME": str(home / "state"),
            "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "coach", "--engine", engine, "--mic", "pulse",
-               "--speaker", "pulse", "run", "--json"]
+               "--speaker", "pulse", *(["--enhance", enhance] if enhance else ["--no-enhance"]),
+               "run", "--json"]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 

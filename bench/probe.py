@@ -30,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=0.0)
     parser.add_argument("--spawned", type=float, required=True, help="time.time() at spawn")
     parser.add_argument("--routines", type=Path, default=Path("routines"))
+    parser.add_argument("--enhance", help="speech enhancement before the recogniser")
     args = parser.parse_args(argv)
 
     from coach.content.loader import load_content
@@ -41,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     understanding = build_understanding(content, Settings())
     recognizer = make_recognizer(args.engine, None, understanding.phrases(),
                                  is_complete=understanding.is_complete)
+    if args.enhance:
+        from coach.session.wiring import enhanced
+
+        recognizer = enhanced(recognizer, args.enhance)
     step = round(recognizer.sample_rate * _CHUNK_SECONDS)
     recognizer.accept(np.zeros(step, np.int16))
     startup = time.time() - args.spawned

@@ -198,7 +198,8 @@ def _markdown(results: Mapping[str, Any]) -> str:
     lines = [
         "# Benchmark results",
         "",
-        f"Mode: {results.get('mode')}; wall time {results.get('wall_seconds')} s. "
+        f"Mode: {results.get('mode')}; speech enhancement: "
+        f"{results.get('enhance') or 'none'}; wall time {results.get('wall_seconds')} s. "
         "Produced by `python -m bench.run` (`scripts/bench`); raw figures in "
         "bench/out/results.json, plot in bench/out/accuracy_vs_snr.png.",
         "",

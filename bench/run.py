@@ -57,6 +57,7 @@ from coach.hearing.aec import EchoCanceller
 from coach.hearing.asr.base import Transcript
 from coach.hearing.asr.select import make_recognizer
 from coach.session.understand import build_understanding
+from coach.session.wiring import enhanced
 from coach.settings import Settings
 
 __all__ = ["Plan", "main"]
@@ -114,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--no-device", action="store_true", help="skip the PulseAudio path")
+    parser.add_argument("--enhance", choices=("default", "none", "deepfilter", "rnnoise"),
+                        default="default",
+                        help="speech enhancement before the recogniser (default: the coach's)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     for noisy in ("faster_whisper", "numba", "ctranslate2"):
@@ -121,7 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # It lists every grammar phrase it drops, thousands of them, at each load.
     logging.getLogger("coach.hearing.asr.pocketsphinx").setLevel(logging.ERROR)
     plan = QUICK if args.quick else FULL
-    results = run_all(plan, [e for e in args.engines.split(",") if e], not args.no_device)
+    enhance = (Settings().audio.enhance if args.enhance == "default"
+               else None if args.enhance == "none" else args.enhance)
+    results = run_all(plan, [e for e in args.engines.split(",") if e], not args.no_device,
+                      enhance)
     results["mode"] = "quick" if args.quick else "full"
     write_outputs(results, args.out, ROOT / "bench" / "RESULTS.md")
     _LOGGER.info("wrote %s and %s", args.out / "results.json", ROOT / "bench" / "RESULTS.md")
@@ -152,7 +159,9 @@ class _Background:
         return self.value if self.error is None else {"error": self.error}
 
 
-def run_all(plan: Plan, engines: Sequence[str], device: bool) -> dict[str, object]:
+def run_all(plan: Plan, engines: Sequence[str], device: bool,
+            enhance: str | None = None) -> dict[str, object]:
+    """Every measurement; `enhance`: the denoiser in front of the recogniser (None: none)."""
     started = time.monotonic()
     content, errors = load_content([ROOT / "routines"])
     if errors:
@@ -164,12 +173,13 @@ def run_all(plan: Plan, engines: Sequence[str], device: bool) -> dict[str, objec
     scaled = _Background("bench-scaled", lambda: run_drift(
         content, plan.scaled_seconds, plan.scale, f"clock x{plan.scale:g}",
         plan.time_left_questions).summary())
-    results: dict[str, object] = {"engines": {}, "plan": plan.__dict__}
+    results: dict[str, object] = {"engines": {}, "plan": plan.__dict__, "enhance": enhance}
     if device:
         from bench.device import DEVICE_COMMANDS, run_device_bench
 
         results["device"] = run_device_bench(
-            engines[0], DEVICE_COMMANDS[: plan.device_commands], plan.device_gap).summary()
+            engines[0], DEVICE_COMMANDS[: plan.device_commands], plan.device_gap,
+            enhance).summary()
     cases = command_cases(commands, plan.commands)
     spoken_faq = faq_cases(questions, plan.faq)
     vosk_model = _english_vosk_model()
@@ -178,14 +188,15 @@ def run_all(plan: Plan, engines: Sequence[str], device: bool) -> dict[str, objec
     if vosk_model is not None and "vosk" not in engines:
         engines = [*engines, "vosk"]
     inputs = _Inputs(plan, content, understanding, tuple(cases), tuple(spoken_faq),
-                     tuple(unrelated))
+                     tuple(unrelated), enhance)
     engine_results: dict[str, object] = {}
     for engine in engines:
         model = vosk_model if engine == "vosk" else None
         engine_results[engine] = _engine_tasks(engine, model, inputs)
     results["engines"] = engine_results
     # alone, after the engines: beside them, each recogniser would slow the other
-    results["cost"] = _cost(plan, engines, commands_wav(command_cases(commands, 12), unrelated))
+    results["cost"] = _cost(plan, engines, commands_wav(command_cases(commands, 12), unrelated),
+                            enhance)
     results["tts"] = _tts(plan.tts_runs)
     results["drift_scaled"] = scaled.result(timeout=900)
     results["drift_real"] = drift.result(timeout=900)
@@ -209,6 +220,7 @@ class _Inputs:
     cases: tuple[SpokenCase, ...]
     faq: tuple[SpokenCase, ...]
     unrelated: tuple[str, ...]
+    enhance: str | None = None
 
 
 def _task_budget(task: str, plan: Plan, share: float) -> float:
@@ -285,8 +297,9 @@ def _task_child(messages: multiprocessing.queues.Queue[tuple[str, object]], engi
 def _task(report: Report, engine: str, task: str, model: Path | None, inputs: _Inputs) -> None:
     began = time.perf_counter()
     understanding = inputs.understanding  # built as `coach` builds it (make_listener)
-    recognizer = Clocked(make_recognizer(engine, model, understanding.phrases(),
-                                         is_complete=understanding.is_complete))
+    raw = make_recognizer(engine, model, understanding.phrases(),
+                          is_complete=understanding.is_complete)
+    recognizer = Clocked(enhanced(raw, inputs.enhance) if inputs.enhance else raw)
     report("load_seconds", round(time.perf_counter() - began, 2))
     budget = _task_budget(task, inputs.plan, BUDGET_SHARE.get(engine, 1.0))
     _LOGGER.info("engine %s: %s", engine, task)
@@ -357,9 +370,12 @@ def commands_wav(cases: Sequence[SpokenCase], sentences: Sequence[str]) -> Path:
     return path
 
 
-def _probe(engine: str, wav: Path | None, seconds: float) -> dict[str, object]:
+def _probe(engine: str, wav: Path | None, seconds: float,
+           enhance: str | None = None) -> dict[str, object]:
     command = [sys.executable, "-m", "bench.probe", "--engine", engine,
                "--spawned", repr(time.time())]
+    if enhance:
+        command += ["--enhance", enhance]
     if wav is not None:
         command += ["--wav", str(wav), "--seconds", str(seconds)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
@@ -371,12 +387,13 @@ def _probe(engine: str, wav: Path | None, seconds: float) -> dict[str, object]:
     return report
 
 
-def _cost(plan: Plan, engines: Sequence[str], wav: Path) -> dict[str, object]:
+def _cost(plan: Plan, engines: Sequence[str], wav: Path,
+          enhance: str | None = None) -> dict[str, object]:
     out: dict[str, object] = {}
     for engine in engines:
-        starts = [_probe(engine, None, 0) for _ in range(plan.startup_runs)]
+        starts = [_probe(engine, None, 0, enhance) for _ in range(plan.startup_runs)]
         times = [float(str(s["startup_seconds"])) for s in starts if "startup_seconds" in s]
-        listening = _probe(engine, wav, plan.cpu_seconds)
+        listening = _probe(engine, wav, plan.cpu_seconds, enhance)
         out[engine] = {"startup_seconds_median": statistics.median(times) if times else None,
                        "startup_runs": times, "listening": listening}
     return out
