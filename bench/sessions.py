@@ -377,7 +377,9 @@ def markdown(rows: Sequence[Mapping[str, Any]], engine: str) -> str:
         "the user and the room). bench/sessions.yaml was written before any fix it led to "
         "and its misses are looked at; bench/sessions_heldout.yaml was written by someone "
         "who had not seen the coach's templates and is never looked at: the figure users "
-        "will meet.",
+        "will meet. Wrong actions: a request heard as another intent (a destructive one is "
+        "asked about first unless surely heard, near and loud; the script's \"yes\" after a "
+        "stop request may then confirm a wrong one, where a user would say no).",
     ]
     for name in SETS:
         mine = [row for row in rows if row.get("set", SEEN) == name]
