@@ -20,13 +20,14 @@ class Reads:
 
     interpret: Callable[[str], Intent]
     barge_in_intents: frozenset[str] = frozenset({"stop", "pause", "resume", "next", "pain"})
+    destructive_intents: frozenset[str] = frozenset({"stop", "start_routine", "previous"})
     not_alone_over_coach: Mapping[str, frozenset[str]] = field(default_factory=_lone_words)
 
 
 def interpret(text: str) -> Intent:
     table = {"pause": "pause", "stop": "stop", "next": "next", "resume": "resume",
              "how much time is left": "time_left", "help": "help", "what can i say": "help",
-             "whats next": "whats_next"}
+             "whats next": "whats_next", "put on the squat routine": "start_routine"}
     name = table.get(text)
     return Intent(name, {}, 1.0 if name else 0.2, text)
 
@@ -258,3 +259,6 @@ def test_levels_that_cannot_tell_let_a_whole_sentence_of_the_users_words_act() -
     assert short.intent.name is None
     # the levels say only the coach's voice was there: nothing acts
     assert echo.judge("what can i say", 1.0, 2.0, user_spoke=False).intent.name is None
+    # nor does a sentence that would lose the user's place: text alone is not enough for it
+    lost = echo.judge("put on the squat routine", 1.0, 2.0, user_spoke=None)
+    assert lost.intent.name is None

@@ -51,6 +51,12 @@ class Interpreter(Protocol):
         """Intent -> words that never act alone over the coach's voice."""
         ...
 
+    @property
+    def destructive_intents(self) -> frozenset[str]:
+        """Intents that lose the user's place: over the coach, text alone never decides
+        them (a grammar-bound recogniser turns the coach's voice into whole phrases)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Spoken:
@@ -175,7 +181,8 @@ class EchoFilter:
         """Not a lone word that may be the coach's own misheard (live, "then stop halfway"
         came back as "End stop halfway": residual "end"); with a second voice in the levels
         any intent; otherwise, surely heard, a barge-in command or a whole sentence of the
-        user's own words ("what can I say" over a cue)."""
+        user's own words ("what can I say" over a cue) that does not lose the user's place
+        (PocketSphinx, bound to its grammar, makes whole command phrases of anything)."""
         if intent.name is None:
             return False
         if residual in self._understanding.not_alone_over_coach.get(intent.name, ()):
@@ -184,7 +191,8 @@ class EchoFilter:
             return intent.score >= self._settings.min_second_voice_score
         if intent.score < self._settings.min_barge_in_score:
             return False
-        sentence = mostly_user and len(residual.split()) >= self._settings.user_sentence_words
+        sentence = (mostly_user and len(residual.split()) >= self._settings.user_sentence_words
+                    and intent.name not in self._understanding.destructive_intents)
         return intent.name in self._understanding.barge_in_intents or sentence
 
     def _spans(self, spoken: list[Spoken]) -> list[tuple[float, float]]:

@@ -63,6 +63,8 @@ class Understanding:
         self.matcher = IntentMatcher(commands)
         self.faq = FaqIndex(faq, commands.fillers)
         self._barge_in = frozenset(spec.name for spec in commands.intents if spec.barge_in)
+        self._destructive = frozenset(
+            spec.name for spec in commands.intents if spec.destructive)
         self._not_alone = {
             spec.name: frozenset(match_form(word) for word in spec.not_alone_over_coach)
             for spec in commands.intents
@@ -73,6 +75,11 @@ class Understanding:
     def barge_in_intents(self) -> frozenset[str]:
         """Intents that may interrupt the coach while it speaks (commands.yaml `barge_in`)."""
         return self._barge_in
+
+    @property
+    def destructive_intents(self) -> frozenset[str]:
+        """Intents that lose the user's place (commands.yaml `destructive`)."""
+        return self._destructive
 
     @property
     def not_alone_over_coach(self) -> Mapping[str, frozenset[str]]:
