@@ -100,7 +100,8 @@ def check_enhance(settings: Settings) -> Finding:
     name = settings.audio.enhance
     if not name:
         return Finding("speech enhancement", True, "off: the recogniser hears the microphone "
-                       "as it is (--enhance deepfilter to take the room's noise out)")
+                       "as it is (--enhance deepfilter helps with steady noise such as a fan; "
+                       "it costs music and chatter)")
     from coach.hearing.enhance import EnhanceError, make_enhancer
 
     try:
