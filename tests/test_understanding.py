@@ -164,6 +164,7 @@ def shipped() -> Understanding:
     ("Okay, it's eased off. Let's keep going.", "resume"),
     ("I'm not doing this one. Skip it.", "next"),
     ("My legs are burning. Pause the workout.", "pause"),
+    ("Yeah, do it. Stop the workout.", "stop"),  # the yes acknowledges the request
     ("That set was brutal. I'm done.", "stop"),
 ])
 def test_a_request_in_a_sentence_of_its_own_beside_other_talk(

@@ -43,6 +43,7 @@ QUESTION = IntentName.QUESTION.value
 PAIN = IntentName.PAIN.value
 """Intent name for pain reports."""
 START_ROUTINE = IntentName.START_ROUTINE.value
+_ANSWERS = frozenset({IntentName.YES.value, IntentName.NO.value})
 
 
 class Understanding:
@@ -122,6 +123,9 @@ class Understanding:
         if len(parts) < 2:
             return None
         found = [intent for intent in map(self.interpret, parts) if intent.name is not None]
+        # a yes or no beside a request acknowledges it ("Yeah, do it. Stop the workout.")
+        requests = [intent for intent in found if intent.name not in _ANSWERS]
+        found = requests or found
         if len({(intent.name, tuple(sorted(intent.slots.items()))) for intent in found}) != 1:
             return None
         best = max(found, key=lambda intent: intent.score)
