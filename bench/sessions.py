@@ -37,9 +37,11 @@ import numpy as np
 import yaml
 
 from bench.audio import RATE, Pcm, Voice, make_noise, normalise_speech, speak, write_wav
+from bench.text_eval import load_heldout
 from coach.content.loader import load_content
 from coach.content.model import Content
 from coach.core.intents import Intent
+from coach.core.understanding import Understanding
 from coach.session.coach import Coach
 from coach.session.events import SaidEvent
 from coach.session.understand import build_understanding
@@ -155,11 +157,12 @@ class _RecordingVoice(VirtualVoice):
 
 
 def rehearse(content: Content, settings: Settings, session: Session,
-             durations: Sequence[float]) -> list[Placed]:
+             durations: Sequence[float],
+             understanding: Understanding | None = None) -> list[Placed]:
     """Where each step goes: the session played with every request understood as meant.
 
     `durations`: how long each step's words last when spoken (seconds)."""
-    understanding = build_understanding(content, settings)
+    understanding = understanding or build_understanding(content, settings)
     echo = build_echo_filter(settings, understanding, audible=False)
     clock = AudioClock()
     voice = _RecordingVoice(clock, echo)
@@ -340,28 +343,24 @@ def run_set(content: Content, sessions: Sequence[Session], families: Sequence[st
             wav_dir: Path) -> list[dict[str, Any]]:
     """One row per session, voice family and room: each step's outcome, wrong actions."""
     settings = Settings()
+    understanding = build_understanding(content, settings)  # the model loads once
+    babble = load_heldout()[1]  # the room's other talkers read unrelated sentences
     rows: list[dict[str, Any]] = []
     for family in families:
         voices = VOICE_FAMILIES[family]
         for number, session in enumerate(sessions):
             voice = voices[number % len(voices)]
             durations = [len(speak(s.say, voice)) / RATE for s in session.steps]
-            placed = rehearse(content, settings, session, durations)
+            placed = rehearse(content, settings, session, durations, understanding)
             for kind, snr in rooms:
                 room = "quiet" if kind is None else f"{kind} {snr:g} dB"
                 wav = wav_dir / f"{session.name}-{family}-{kind or 'quiet'}.wav"
-                write_wav(wav, build_audio(placed, voice, (kind, snr), _babble_sentences()))
+                write_wav(wav, build_audio(placed, voice, (kind, snr), babble))
                 results, wrong = score(placed, run_coach(wav, engine))
                 rows.append({"session": session.name, "family": family, "voice": str(voice),
                              "room": room, "steps": [r.summary() for r in results],
                              "wrong": wrong})
     return rows
-
-
-def _babble_sentences() -> list[str]:
-    text = (ROOT / "tests" / "data" / "heldout_unrelated.txt").read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines()
-            if line.strip() and not line.startswith("#")]
 
 
 def markdown(rows: Sequence[Mapping[str, Any]], engine: str) -> str:
