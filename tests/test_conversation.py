@@ -64,6 +64,8 @@ def test_over_the_coachs_voice_only_the_cancellers_levels_make_it_meant() -> Non
     echo.spoke("Rest 20 seconds. Next up: dead bug.", 0.0, 5.0)
     coach.heard(heard("banana telephone purple", 2.0))  # loud, but over its own voice
     assert said(events) == []
+    coach.heard(heard("next up", 2.5, user_spoke=True))  # the coach's own words
+    assert said(events) == []
     coach.heard(heard("banana telephone purple", 3.0, user_spoke=True))
     assert said(events) == [SAY_AGAIN]
 
@@ -89,6 +91,8 @@ def test_is_meant_rules() -> None:
     assert not meant(woken=True, over_coach=True)
     assert meant(woken=True, over_coach=True, user_spoke=True)
     assert not meant(level_db=40.0, over_coach=True, user_spoke=False)
+    # every word heard was the coach's own: nothing of the user's to misunderstand
+    assert not meant(level_db=40.0, over_coach=True, user_spoke=True, coach_words_only=True)
 
 
 # --- no destructive misfire -------------------------------------------------------------
@@ -254,3 +258,19 @@ def test_disclaimer_is_said_over_a_speaking_voice() -> None:
     coach, _events = make_coach(voice, disclaimer=True)
     coach.typed("start the core", 0.0)
     assert voice.said[0][0].startswith("I'm a coach, not a doctor")
+
+
+def test_over_the_coachs_voice_an_answer_counts_only_while_a_question_waits() -> None:
+    _content, understanding = shipped()
+    echo = EchoFilter(understanding)
+    coach, events = make_coach(echo=echo)
+    coach.typed("start the core", 0.0)
+    echo.spoke("Keep your ribs down and breathe out.", 19.0, 22.0)
+    coach.heard(heard("do it", 20.0, user_spoke=True))  # nothing asked: the coach's own
+    answered = [e for e in events if e["type"] == "heard"][-1]
+    assert answered["intent"] is None and said(events)[-1] not in (SAY_AGAIN, NO_ANSWER)
+    coach.heard(heard("stop the workout", 30.0, heard_as="stopped a work clap"))
+    assert said(events)[-1] == "Stop the workout?"
+    echo.spoke("Keep your ribs down and breathe out.", 30.5, 33.5)
+    coach.heard(heard("yes", 32.0, user_spoke=True))  # asked: the answer stands
+    assert states(events)[-1] == "idle"

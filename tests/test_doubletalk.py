@@ -55,20 +55,23 @@ def test_it_cannot_tell_before_the_filter_works_or_when_the_coach_is_silent() ->
 
 
 def test_the_cancellers_lag_is_taken_into_account() -> None:
-    """The canceller's output comes a frame late: levels pair each input with its output.
-    Misaligned, the frame after each burst would be quiet at the microphone and loud out of
-    the canceller: a voice the filter left in."""
-    bursts = np.tile(np.repeat([1.0, 0.0], 800), 20)  # 50 ms on, 50 ms off, for 2 s
-    noise = np.random.default_rng(7).standard_normal(len(bursts))
-    far = (4000 * noise * bursts).astype(np.int16)
-    mic = (far * 0.5).astype(np.int16)
-    lag = 160
-    cleaned = np.concatenate([np.zeros(lag, np.int16), (mic * 0.05).astype(np.int16)])
+    """The canceller's output comes 50 ms late: levels pair each input with its output.
+    Over a coach who never pauses, a user speaks in 50 ms bursts. Misaligned by one burst,
+    each burst at the microphone would meet an output without it (all removed: the echo)
+    and each output burst an input without it (added: the filter's estimate): no user."""
+    rng = np.random.default_rng(7)
+    far = (3000 * rng.standard_normal(4 * RATE)).astype(np.int16)
+    bursts = np.concatenate([np.zeros(2 * RATE), np.tile(np.repeat([1.0, 0.0], 800), 20)])
+    user = (6000 * rng.standard_normal(len(far)) * bursts).astype(np.int16)
+    mic = (far * 0.5 + user).astype(np.int16)
+    lag = 800
+    cleaned = np.concatenate([np.zeros(lag, np.int16), (far * 0.005 + user).astype(np.int16)])
     aligned, misaligned = DoubleTalk(), DoubleTalk()
     feed(aligned, mic, far, cleaned[: len(mic)], lag=lag)
     feed(misaligned, mic, far, cleaned[: len(mic)], lag=0)
     assert aligned.user_spoke(0.5, 1.9) is False
-    assert misaligned.user_spoke(0.5, 1.9) is True
+    assert aligned.user_spoke(2.0, 3.9) is True
+    assert misaligned.user_spoke(2.0, 3.9) is False
 
 
 def test_through_the_real_canceller() -> None:
@@ -136,3 +139,46 @@ def test_nothing_is_ducked_before_the_filter_works() -> None:
     detector = DoubleTalk()
     feed(detector, mic, far, (mic * 0.5).astype(np.int16))  # 6 dB removed: not yet adapted
     assert not detector.talking_over()
+
+
+def test_the_filters_own_estimate_is_not_a_voice() -> None:
+    """The speaker's signal ahead of its echo: the microphone is quiet while the canceller's
+    output holds its estimate of an echo that has not arrived. Louder out than in is not
+    a voice left in."""
+    far = speech_like(6.0, seed=5)
+    mic = (far * 0.5).astype(np.int16)
+    cleaned = (mic * 0.01).astype(np.int16)
+    mic[4 * RATE : 5 * RATE] = (far[4 * RATE : 5 * RATE] * 0.0005).astype(np.int16)
+    cleaned[4 * RATE : 5 * RATE] = (far[4 * RATE : 5 * RATE] * 0.2).astype(np.int16)
+    detector = DoubleTalk()
+    ducked = []
+    for i in range(0, len(mic), BLOCK):
+        detector.observe(mic[i : i + BLOCK], far[i : i + BLOCK], cleaned[i : i + BLOCK],
+                         heard_at=i / RATE)
+        ducked.append(detector.talking_over())
+    assert detector.user_spoke(4.0, 5.0) is False
+    assert not any(ducked)
+
+
+def test_a_filter_slipping_from_a_deep_removal_is_still_the_echo() -> None:
+    """Where the filter usually removes 40 dB, a stretch with 20 dB removed is the echo
+    with the filter slipping, not a user: a user at the microphone is not 20 dB below it."""
+    far = speech_like(6.0, seed=5)
+    mic = (far * 0.5).astype(np.int16)
+    cleaned = (mic * 0.01).astype(np.int16)  # 40 dB removed
+    cleaned[4 * RATE : 5 * RATE] = (mic[4 * RATE : 5 * RATE] * 0.1).astype(np.int16)  # 20 dB
+    detector = DoubleTalk()
+    feed(detector, mic, far, cleaned)
+    assert detector.user_spoke(4.0, 5.0) is False
+
+
+def test_a_filter_that_lost_the_echo_just_before_cannot_tell() -> None:
+    """Removing 40 dB for a long while, then nothing for the last seconds (its reference
+    slipped): what it leaves in now is the coach's voice as much as anyone's."""
+    far = speech_like(12.0, seed=5)
+    mic = (far * 0.5).astype(np.int16)
+    cleaned = (mic * 0.01).astype(np.int16)
+    cleaned[8 * RATE :] = mic[8 * RATE :]  # nothing removed from 8 s on
+    detector = DoubleTalk()
+    feed(detector, mic, far, cleaned)
+    assert detector.user_spoke(10.5, 11.5) is None

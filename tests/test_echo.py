@@ -262,3 +262,19 @@ def test_levels_that_cannot_tell_let_a_whole_sentence_of_the_users_words_act() -
     # nor does a sentence that would lose the user's place: text alone is not enough for it
     lost = echo.judge("put on the squat routine", 1.0, 2.0, user_spoke=None)
     assert lost.intent.name is None
+
+
+def test_a_short_guess_at_a_long_stretch_of_the_coachs_voice_does_not_act() -> None:
+    """Before the canceller adapts the levels cannot tell; Whisper then turns seconds of the
+    coach's voice into a word or two ("Stop." for three seconds of an introduction)."""
+    echo = EchoFilter(Reads(interpret), EchoSettings(seconds_per_word=0.5, spare_seconds=0.5))
+    echo.spoke("Echo check: 2 exercises, under a minute. Next up, squats, 30 seconds.",
+               0.0, 8.0)
+    assert echo.judge("pause", 2.0, 5.0, user_spoke=None).intent.name is None
+    assert echo.judge("pause", 2.0, 3.2, user_spoke=None).intent.name is None
+    assert echo.judge("what can i say", 2.0, 5.5, user_spoke=None).intent.name is None
+    # said as people say them, they still act
+    assert echo.judge("pause", 2.0, 2.9, user_spoke=None).intent.name == "pause"
+    assert echo.judge("what can i say", 2.0, 3.5, user_spoke=None).intent.name == "help"
+    # with a second voice in the levels, the words stand whatever their length
+    assert echo.judge("pause", 2.0, 5.0, user_spoke=True).intent.name == "pause"

@@ -172,7 +172,10 @@ class EchoFilter:
             # A second voice said nearly all of it: the few words it shares with the coach
             # are its own too ("why does my lower back hurt" over a cue about the back).
             intent = self._interpret(text)
-        if not self._may_act_over_coach(intent, residual, user_spoke, mostly_user):
+        settings = self._settings
+        guess = (user_spoke is not True and end - start
+                 > len(words) * settings.seconds_per_word + settings.spare_seconds)
+        if guess or not self._may_act_over_coach(intent, residual, user_spoke, mostly_user):
             intent = Intent(None, {}, intent.score, intent.text)
         return Verdict(intent, echo=True, residual=residual)
 

@@ -15,11 +15,15 @@ import logging
 from collections import deque
 
 import numpy as np
+import numpy.typing as npt
 
 from coach.hearing.asr.base import SAMPLE_RATE, Pcm
 from coach.settings.hearing import DoubleTalkSettings
 
 __all__ = ["DoubleTalk"]
+
+Levels = npt.NDArray[np.float64]
+"""Frame levels (dB)."""
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -86,14 +90,17 @@ class DoubleTalk:
             self._usual_due = max(1, round(settings.usual_every_s * self.rate / FRAME))
         usual = self._usual
         start = len(self._times) - frames
-        for i in range(start, len(self._times)):
-            user = (usual is not None and usual >= settings.working_db
-                    and self._coach[i] > settings.coach_dbfs
-                    and self._cleaned[i] > settings.voice_dbfs
-                    and self._mic[i] - self._cleaned[i] < usual - settings.margin_db)
-            self._live.append(user)
-            if user:
-                self._last_user_at = self._times[i]
+        if usual is None or usual < settings.working_db:
+            self._live.extend([False] * frames)
+        else:
+            newest = range(start, len(self._times))
+            mic = np.array([self._mic[i] for i in newest])
+            cleaned = np.array([self._cleaned[i] for i in newest])
+            coach = np.array([self._coach[i] for i in newest]) > settings.coach_dbfs
+            users = coach & _holds_user(mic, cleaned, usual, settings)
+            self._live.extend(bool(user) for user in users)
+            if users.any():
+                self._last_user_at = self._times[start + int(np.flatnonzero(users)[-1])]
         now = self._times[-1]
         onset = round(settings.duck_onset_s * self.rate / FRAME)
         if sum(self._live) >= max(1, onset):
@@ -101,14 +108,15 @@ class DoubleTalk:
         elif now - self._last_user_at > settings.duck_hold_s:
             self._talking = False
 
-    def _usual_removed(self, end: float) -> float | None:
+    def _usual_removed(self, end: float, span: float | None = None) -> float | None:
         """How much of the coach's voice the filter usually removes (dB, median over its
-        audible frames in `usual_s` before `end`); None when there were none."""
+        audible frames in the `span` seconds, `usual_s` unless given, before `end`); None
+        when there were none."""
         settings = self.settings
         times = np.fromiter(self._times, float)
         mic = np.fromiter(self._mic, float)
         coach = np.fromiter(self._coach, float) > settings.coach_dbfs
-        recent = (times >= end - settings.usual_s) & (times < end)
+        recent = (times >= end - (span or settings.usual_s)) & (times < end)
         echo = recent & coach & (mic > settings.voice_dbfs)
         if not echo.any():
             return None
@@ -126,20 +134,34 @@ class DoubleTalk:
         mic = np.fromiter(self._mic, float)
         cleaned = np.fromiter(self._cleaned, float)
         coach = np.fromiter(self._coach, float) > settings.coach_dbfs
-        removed = mic - cleaned
         inside = (times >= start) & (times < end)
         if not (inside & coach).any():
             return None
         usual = self._usual_removed(end)
         if usual is None:
             return None
-        user = inside & (cleaned > settings.voice_dbfs) & (removed < usual - settings.margin_db)
+        before = self._usual_removed(start, settings.recent_s)
+        if before is not None:
+            usual = min(usual, before)
+        user = inside & _holds_user(mic, cleaned, usual, settings)
         user_s = float(user.sum() * FRAME / self.rate)
         _LOGGER.debug("double talk %.2f-%.2f s: usually %.1f dB removed, %.2f s of voice "
                       "left in", start, end, usual, user_s)
         if usual < settings.working_db:
             return None
         return user_s >= settings.user_s
+
+
+def _holds_user(mic: Levels, cleaned: Levels, usual: float,
+                settings: DoubleTalkSettings) -> npt.NDArray[np.bool_]:
+    """Whether each frame holds the user's voice, given the microphone's levels, the
+    canceller's output levels and the usual removal (dB): voice at the microphone and after
+    the canceller, much less removed than usual, and nothing added."""
+    removed = mic - cleaned
+    holds: npt.NDArray[np.bool_] = ((mic > settings.voice_dbfs) & (cleaned > settings.voice_dbfs)
+                     & (removed < min(usual - settings.margin_db, settings.most_removed_db))
+                     & (removed > -settings.added_db))
+    return holds
 
 
 def _levels(samples: Pcm) -> list[float]:

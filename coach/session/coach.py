@@ -133,12 +133,17 @@ class Coach:
                 return None
             text = _without_word(text, self._wake_word)
             heard_as = _without_word(heard_as, self._wake_word)
-        echo, own = False, heard_as or text
+        echo, own, stray_answer = False, heard_as or text, False
         if self._echo is not None:
             verdict = self._echo.judge(text, event.start, event.end, heard_as,
                                        event.user_spoke)
             intent, echo = verdict.intent, verdict.echo
             own = verdict.residual if echo else own
+            if echo and not waiting and intent.name in (IntentName.YES, IntentName.NO):
+                # An answer with no question asked does nothing; over the coach's voice it
+                # is most likely the coach's own words misheard ("Do it.", "No!"): not a
+                # request, nor one to ask again.
+                intent, stray_answer = Intent(None, {}, intent.score, intent.text), True
         else:
             intent = self._understanding.interpret(text)
         self._sink(HeardEvent(event.at, event.text, intent.name, dict(intent.slots),
@@ -146,8 +151,10 @@ class Coach:
                               level_db=event.level_db))
         if echo and intent.name is not None and self._voice is not None:
             self._voice.stop()  # the user asked for something over the coach: it stops
-        meant = is_meant(woken=woken, waiting=waiting, level_db=event.level_db,
-                         over_coach=echo, user_spoke=event.user_spoke, knobs=self._talk.knobs)
+        meant = not stray_answer and is_meant(
+            woken=woken, waiting=waiting, level_db=event.level_db, over_coach=echo,
+            user_spoke=event.user_spoke, knobs=self._talk.knobs,
+            coach_words_only=echo and not own.strip())
         self._decide(intent, own, meant=meant, now=event.at,
                      room_level=at_room_level(event.level_db, woken=woken,
                                               knobs=self._talk.knobs))

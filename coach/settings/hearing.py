@@ -271,11 +271,23 @@ class DoubleTalkSettings:
     """The filter works when it removes at least this much (median) of the coach's voice."""
     margin_db: float = 10.0
     """A frame holds the user's voice when this much less than usual was removed from it."""
+    most_removed_db: float = 15.0
+    """Nor when more than this was removed, however deep the filter usually goes: a user at
+    the microphone is not that far below the coach's echo, and a frame with so much removed
+    is the echo itself (a deep usual removal would otherwise make the margin a loose bar)."""
+    added_db: float = 6.0
+    """Nor when the canceller's output is this much louder than its input: that frame holds
+    the filter's own echo estimate (the speaker's signal ahead of its echo, or the filter
+    adapting), not a voice."""
     user_s: float = 0.12
     """This much of the user's voice in an utterance means the user spoke (seconds)."""
     usual_s: float = 20.0
     """The usual removal is measured over the coach's voice in this span before the end
     (seconds)."""
+    recent_s: float = 2.0
+    """The removal is measured over this span just before an utterance too, and the lower of
+    the two counts: a filter that lost the echo there (its reference slipped, the echo path
+    changed) cannot tell the user from the coach, however well it usually does (seconds)."""
     keep_s: float = 30.0
     """Levels kept (seconds)."""
     duck_onset_s: float = 0.04

@@ -70,6 +70,13 @@ class EchoSettings:
     min_second_voice_score: float = 0.0
     """Lowest intent score (0 to 1) for any intent to act over the coach's voice when the
     levels show a second voice (0: the understanding's own thresholds, as in silence)."""
+    seconds_per_word: float = 0.5
+    """When the levels cannot tell, an utterance whose voice lasted longer than this per
+    word heard, plus `spare_seconds`, is a short guess at a long stretch of the coach's
+    voice ("Do it." for two seconds of it), not the user's words: it does not act. People
+    say a word in well under half a second, out of breath too."""
+    spare_seconds: float = 0.5
+    """What a drawn-out word or a breath around it may add to that (seconds)."""
     memory_lines: int = 32
     """How many of the coach's recent lines are remembered."""
     user_share: float = 0.25
