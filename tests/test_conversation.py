@@ -274,3 +274,17 @@ def test_over_the_coachs_voice_an_answer_counts_only_while_a_question_waits() ->
     echo.spoke("Keep your ribs down and breathe out.", 30.5, 33.5)
     coach.heard(heard("yes", 32.0, user_spoke=True))  # asked: the answer stands
     assert states(events)[-1] == "idle"
+
+
+def test_a_phrase_standing_in_for_words_over_the_coach_needs_a_yes_to_lose_the_place() -> None:
+    """The levels showed a second voice; the recogniser's own words meant nothing and the
+    second look put a routine's start in their place: that is weak evidence, so it asks."""
+    _content, understanding = shipped()
+    echo = EchoFilter(understanding)
+    coach, events = make_coach(echo=echo)
+    coach.typed("start the core", 0.0)
+    echo.spoke("Keep your ribs down and breathe out.", 19.0, 22.0)
+    coach.heard(heard("i'd like to do stretching", 20.0,
+                      heard_as="don't let it go down so let it go", user_spoke=True))
+    assert said(events)[-1] == "Start the cool-down stretches instead?"
+    assert coach.player.routine is not None and coach.player.routine.id == "core"

@@ -182,3 +182,17 @@ def test_a_filter_that_lost_the_echo_just_before_cannot_tell() -> None:
     detector = DoubleTalk()
     feed(detector, mic, far, cleaned)
     assert detector.user_spoke(10.5, 11.5) is None
+
+
+def test_a_few_scattered_frames_in_a_long_utterance_are_not_a_voice() -> None:
+    """A filter slipping on the coach's voice for 30 ms now and then leaves a few frames in
+    a 3 s utterance; a user talking over the coach fills most of what they say."""
+    far = speech_like(10.0, seed=5)
+    mic = (far * 0.5).astype(np.int16)
+    cleaned = (mic * 0.01).astype(np.int16)
+    for at in np.arange(6.0, 9.0, 0.5):
+        slip = slice(round(at * RATE), round((at + 0.03) * RATE))
+        cleaned[slip] = mic[slip]
+    detector = DoubleTalk()
+    feed(detector, mic, far, cleaned)
+    assert detector.user_spoke(6.0, 9.0) is False

@@ -76,7 +76,9 @@ class Verdict:
     echo: bool
     """True when it overlapped the coach's own speech."""
     residual: str
-    """The words left after removing the coach's own words (when `echo`)."""
+    """The recogniser's own words left after removing the coach's (when `echo`): the
+    evidence a command that loses the user's place needs, even where a grammar phrase
+    decided."""
 
 
 class EchoFilter:
@@ -145,7 +147,8 @@ class EchoFilter:
                 # With a second voice in the levels, a phrase whose deciding words are not
                 # the coach's stands where the recogniser's own words decide nothing.
                 if user_spoke and verdict.intent.name is None and phrase.intent.name:
-                    verdict = phrase
+                    # the residual stays the recogniser's own: the evidence for the phrase
+                    verdict = Verdict(phrase.intent, phrase.echo, verdict.residual)
                 else:
                     verdict = _inert(verdict)
         if verdict.echo and user_spoke is False:

@@ -145,11 +145,14 @@ class DoubleTalk:
             usual = min(usual, before)
         user = inside & _holds_user(mic, cleaned, usual, settings)
         user_s = float(user.sum() * FRAME / self.rate)
+        voiced = int((inside & (mic > settings.voice_dbfs)).sum())
+        share = float(user.sum()) / voiced if voiced else 0.0
         _LOGGER.debug("double talk %.2f-%.2f s: usually %.1f dB removed, %.2f s of voice "
-                      "left in", start, end, usual, user_s)
+                      "left in (%.0f%% of the voiced frames)", start, end, usual, user_s,
+                      100 * share)
         if usual < settings.working_db:
             return None
-        return user_s >= settings.user_s
+        return user_s >= settings.user_s and share >= settings.user_share
 
 
 def _holds_user(mic: Levels, cleaned: Levels, usual: float,

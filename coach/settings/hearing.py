@@ -280,7 +280,11 @@ class DoubleTalkSettings:
     the filter's own echo estimate (the speaker's signal ahead of its echo, or the filter
     adapting), not a voice."""
     user_s: float = 0.12
-    """This much of the user's voice in an utterance means the user spoke (seconds)."""
+    """This much of the user's voice in an utterance means the user spoke (seconds)..."""
+    user_share: float = 0.3
+    """...when it is also at least this share of the utterance's voiced frames: what a user
+    says over the coach is mostly their voice, while a filter slipping on the coach's voice
+    leaves a few scattered frames of it in a long utterance (0 to 1)."""
     usual_s: float = 20.0
     """The usual removal is measured over the coach's voice in this span before the end
     (seconds)."""
