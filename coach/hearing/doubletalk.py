@@ -161,9 +161,9 @@ def _holds_user(mic: Levels, cleaned: Levels, usual: float,
     canceller's output levels and the usual removal (dB): voice at the microphone and after
     the canceller, much less removed than usual, and nothing added."""
     removed = mic - cleaned
-    holds: npt.NDArray[np.bool_] = ((mic > settings.voice_dbfs) & (cleaned > settings.voice_dbfs)
-                     & (removed < min(usual - settings.margin_db, settings.most_removed_db))
-                     & (removed > -settings.added_db))
+    voiced = (mic > settings.voice_dbfs) & (cleaned > settings.voice_dbfs)
+    left_in = removed < min(usual - settings.margin_db, settings.most_removed_db)
+    holds: npt.NDArray[np.bool_] = voiced & left_in & (removed > -settings.added_db)
     return holds
 
 
