@@ -108,20 +108,16 @@ class DoubleTalk:
         elif now - self._last_user_at > settings.duck_hold_s:
             self._talking = False
 
-    def _usual_removed(self, end: float, span: float | None = None) -> float | None:
-        """How much of the coach's voice the filter usually removes (dB, median over its
-        audible frames in the `span` seconds, `usual_s` unless given, before `end`); None
-        when there were none."""
-        settings = self.settings
-        times = np.fromiter(self._times, float)
-        mic = np.fromiter(self._mic, float)
-        coach = np.fromiter(self._coach, float) > settings.coach_dbfs
-        recent = (times >= end - (span or settings.usual_s)) & (times < end)
-        echo = recent & coach & (mic > settings.voice_dbfs)
-        if not echo.any():
-            return None
-        cleaned = np.fromiter(self._cleaned, float)
-        return float(np.median((mic - cleaned)[echo]))
+    def _kept(self) -> tuple[Levels, Levels, Levels, npt.NDArray[np.bool_]]:
+        """The kept levels as arrays: frame times, microphone, canceller's output, and
+        whether the coach was audible."""
+        return (np.fromiter(self._times, float), np.fromiter(self._mic, float),
+                np.fromiter(self._cleaned, float),
+                np.fromiter(self._coach, float) > self.settings.coach_dbfs)
+
+    def _usual_removed(self, end: float) -> float | None:
+        """How much of the coach's voice the filter usually removes before `end`."""
+        return _removed_over(*self._kept(), end - self.settings.usual_s, end, self.settings)
 
     def user_spoke(self, start: float, end: float) -> bool | None:
         """Whether the user's voice is in [start, end] (session seconds). False only when
@@ -130,17 +126,15 @@ class DoubleTalk:
         if not self._times:
             return None
         settings = self.settings
-        times = np.fromiter(self._times, float)
-        mic = np.fromiter(self._mic, float)
-        cleaned = np.fromiter(self._cleaned, float)
-        coach = np.fromiter(self._coach, float) > settings.coach_dbfs
+        times, mic, cleaned, coach = self._kept()
         inside = (times >= start) & (times < end)
         if not (inside & coach).any():
             return None
-        usual = self._usual_removed(end)
+        usual = _removed_over(times, mic, cleaned, coach, end - settings.usual_s, end, settings)
         if usual is None:
             return None
-        before = self._usual_removed(start, settings.recent_s)
+        before = _removed_over(times, mic, cleaned, coach, start - settings.recent_s, start,
+                               settings)
         if before is not None:
             usual = min(usual, before)
         user = inside & _holds_user(mic, cleaned, usual, settings)
@@ -153,6 +147,16 @@ class DoubleTalk:
         if usual < settings.working_db:
             return None
         return user_s >= settings.user_s and share >= settings.user_share
+
+
+def _removed_over(times: Levels, mic: Levels, cleaned: Levels, coach: npt.NDArray[np.bool_],
+                  start: float, end: float, settings: DoubleTalkSettings) -> float | None:
+    """How much of the coach's voice the filter removed in [start, end) (dB, median over the
+    frames where it was audible at the microphone); None when there were none."""
+    echo = (times >= start) & (times < end) & coach & (mic > settings.voice_dbfs)
+    if not echo.any():
+        return None
+    return float(np.median((mic - cleaned)[echo]))
 
 
 def _holds_user(mic: Levels, cleaned: Levels, usual: float,
