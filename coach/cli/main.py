@@ -10,13 +10,16 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from coach import __version__
 from coach.content.model import Content, Routine
 from coach.errors import CoachError
 from coach.settings import Settings
 from coach.settings.file import apply_overrides, read_settings_file
+
+if TYPE_CHECKING:
+    from coach.session.screen.screens import ScreenChoice
 
 __all__ = ["main"]
 
@@ -72,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"extra routine folder (repeatable; also ${ROUTINES_ENV})")
     _add_listen_options(parser)
     _add_voice_options(parser)
+    _add_screen_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="a coaching session (microphone, typed, or a WAV file)")
@@ -79,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--input", type=Path, metavar="F.wav", help="a WAV file is the microphone")
     run.add_argument("--json", action="store_true", help="print events as JSON lines")
     run.add_argument("--silent", action="store_true", help="print what the coach says; no audio")
+    _add_screen_options(run, after_command=True)
     run.set_defaults(handler=_run)
 
     sub.add_parser("list", help="the routines").set_defaults(handler=_list)
@@ -149,6 +154,33 @@ def _add_voice_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--voice", help="TTS voice id or part of its name")
 
 
+def _add_screen_options(parser: argparse.ArgumentParser, after_command: bool = False) -> None:
+    """--web, --web-host, --web-port, --plain: before the command (a hands-free session) or
+    after `run`. After it they keep no default of their own, so one given before stands."""
+    unset = argparse.SUPPRESS if after_command else None
+    group = parser.add_argument_group("screen")
+    group.add_argument("--web", action="store_true", default=unset or False,
+                       help="serve a live page of the session (big countdown and buttons; "
+                       "the address is printed)")
+    group.add_argument("--web-host", metavar="HOST", default=unset,
+                       help="address for the page (default 127.0.0.1, this machine only; "
+                       "0.0.0.0 opens it to the network, guarded by a token in its address)")
+    group.add_argument("--web-port", type=int, metavar="N", default=unset,
+                       help="port for the page (default 8765; 0 for any free port)")
+    group.add_argument("--plain", action="store_true", default=unset or False,
+                       help="print lines instead of the terminal dashboard")
+
+
+def screen_choice(args: argparse.Namespace, settings: Settings) -> ScreenChoice:
+    """What the session shows, from the flags and the settings file."""
+    from coach.session.screen.screens import ScreenChoice
+
+    return ScreenChoice(as_json=getattr(args, "json", False),
+                        plain=getattr(args, "plain", False)
+                        or not settings.screen.dashboard.enabled,
+                        web=getattr(args, "web", False) or settings.screen.web.enabled)
+
+
 def _enhance(flag: str | None, configured: str | None) -> str | None:
     """--enhance NAME, --no-enhance ("") or, without either, the settings file's choice."""
     if flag is None:
@@ -180,8 +212,14 @@ def build_settings(args: argparse.Namespace) -> Settings:
                     output_device=_given(_device(args.speaker), base.audio.output_device),
                     echo_cancel=base.audio.echo_cancel and getattr(args, "echo_cancel", True),
                     enhance=_enhance(getattr(args, "enhance", None), base.audio.enhance))
+    web = replace(base.screen.web,
+                  host=_given(getattr(args, "web_host", None), base.screen.web.host),
+                  port=_given(getattr(args, "web_port", None), base.screen.web.port))
+    if not 0 <= web.port <= 65535:
+        raise UsageError("--web-port must be between 0 and 65535")
     return replace(
         base,
+        screen=replace(base.screen, web=web),
         routine_dirs=(default_routine_dir(), *base.routine_dirs, *extra, *args.routines),
         engine=_given(args.engine, base.engine),
         model=_given(args.model, base.model),
@@ -335,20 +373,21 @@ def _check(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     settings = build_settings(args)
     content = _load(settings)
-    as_json, silent = getattr(args, "json", False), getattr(args, "silent", False)
+    choice = screen_choice(args, settings)
+    silent = getattr(args, "silent", False)
     if getattr(args, "input", None) is not None:
         from coach.session.wav_file import run_file
 
-        return run_file(content, settings, args.input, as_json=as_json)
+        return run_file(content, settings, args.input, choice=choice)
     from coach.session.typed import run_typed
 
     if getattr(args, "text", False):
-        return run_typed(content, settings, as_json=as_json, silent=silent)
+        return run_typed(content, settings, choice=choice, silent=silent)
     from coach.session.hands_free import run_hands_free
 
     return run_hands_free(
-        content, settings, as_json=as_json, silent=silent,
-        typed_instead=lambda: run_typed(content, settings, as_json=as_json, silent=silent),
+        content, settings, choice=choice, silent=silent,
+        typed_instead=lambda: run_typed(content, settings, choice=choice, silent=silent),
     )
 
 

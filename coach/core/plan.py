@@ -46,6 +46,7 @@ REQUIRED_PHRASES = (
     "list_routines", "unknown_routine", "pain", "pain_paused", "pain_hold", "more_none",
     "not_understood", "louder", "quieter", "speed_fixed", "more_hint", "nothing_to_repeat",
     "no_answer", "confirm_stop", "confirm_start_routine", "confirm_previous", "confirm_no",
+    "screen_rest", "screen_intro",
 )  # fmt: skip
 
 

@@ -19,12 +19,13 @@ from coach.core.plan import (
     Segment,
     SegmentKind,
     describe_next,
+    dose,
     plan_routine,
 )
 from coach.core.safety import held_after_pain
 from coach.core.spoken import estimate_seconds, join_words, say_about, say_seconds
 
-__all__ = ["Output", "Player", "Say", "State", "StateChanged"]
+__all__ = ["Output", "Player", "Progress", "Say", "State", "StateChanged"]
 
 
 class State(str, Enum):
@@ -55,6 +56,32 @@ class Say:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """Where a routine stands at a state change: what a screen shows of it."""
+
+    routine: str
+    """The routine's name, as spoken."""
+    title: str
+    """What is on now: the exercise (with its side), "Rest", or "Get ready"."""
+    dose: str
+    """How much of it ("45 seconds", "8 reps each side"); empty outside an exercise."""
+    steps: int
+    """Exercises in the routine."""
+    segment_seconds: float
+    """Length of the current segment (seconds)."""
+    segment_left: float
+    """Seconds left in it at the change."""
+    routine_seconds: float
+    """Length of the whole routine (seconds)."""
+    routine_left: float
+    """Seconds left in the routine at the change."""
+    running: bool
+    """Whether the clock runs (False while paused)."""
+    upcoming: str | None
+    """The next exercise described ("leg swings, 30 seconds each side"); None at the last."""
+
+
+@dataclass(frozen=True)
 class StateChanged:
     """The player entered `state` at clock time `at`."""
 
@@ -64,6 +91,8 @@ class StateChanged:
     step: int | None
     """1-based exercise number, None when no routine is running."""
     side: Side | None = None
+    progress: Progress | None = None
+    """Where the routine stands; None when none is under way."""
 
 
 Output = Say | StateChanged
@@ -251,15 +280,9 @@ class Player:
     def _whats_next(self, now: float) -> list[Output]:
         if self.segment is None or self._routine is None:
             return [self._reply("nothing_running", now)]
-        index = self._next_exercise_index()
-        if index is None:
+        upcoming = self._upcoming()
+        if upcoming is None:
             return [self._reply("whats_next_last", now)]
-        segment = self._segments[index]
-        exercise = self._routine.exercises[segment.step - 1]
-        if segment.side is not None and segment.side != exercise.sides[0]:
-            upcoming = f"{exercise.name}, {segment.side.value} side"
-        else:
-            upcoming = describe_next(self._phrases, exercise)
         return [self._reply("whats_next", now, next=upcoming)]
 
     def _form(self, now: float) -> list[Output]:
@@ -385,5 +408,42 @@ class Player:
             self._routine.id if self._routine is not None else None,
             segment.step if segment is not None else None,
             segment.side if segment is not None else None,
+            self._progress(at),
         )
+
+    def _progress(self, at: float) -> Progress | None:
+        segment = self.segment
+        if segment is None or self._routine is None:
+            return None
+        here, total = self.remaining(at)
+        if segment.kind is SegmentKind.EXERCISE:
+            title = self._exercise_name(segment)
+            amount = dose(self._phrases, self._routine.exercises[segment.step - 1])
+        elif segment.kind is SegmentKind.REST:
+            title, amount = self._phrases["screen_rest"], ""
+        else:
+            title, amount = self._phrases["screen_intro"], ""
+        return Progress(
+            routine=self._routine.name,
+            title=title,
+            dose=amount,
+            steps=len(self._routine.exercises),
+            segment_seconds=segment.seconds,
+            segment_left=here,
+            routine_seconds=sum(s.seconds for s in self._segments),
+            routine_left=total,
+            running=self._state in _RUNNING,
+            upcoming=self._upcoming(),
+        )
+
+    def _upcoming(self) -> str | None:
+        """The next exercise (or the next side of this one) described; None at the last."""
+        index = self._next_exercise_index()
+        if index is None or self._routine is None:
+            return None
+        segment = self._segments[index]
+        exercise = self._routine.exercises[segment.step - 1]
+        if segment.side is not None and segment.side != exercise.sides[0]:
+            return f"{exercise.name}, {segment.side.value} side"
+        return describe_next(self._phrases, exercise)
 

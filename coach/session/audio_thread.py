@@ -19,7 +19,7 @@ from coach.hearing.streamclock import StreamClock
 from coach.session.coach import EventSink
 from coach.session.events import InfoEvent
 from coach.session.inputs import EndOfInput, Heard, Input
-from coach.session.loudness import SpeechLevel
+from coach.session.loudness import SpeechLevel, block_level_db
 from coach.settings.hearing import MicrophoneSettings
 from coach.settings.session import LevelSettings, ListeningSettings
 
@@ -40,13 +40,15 @@ def listen_forever(
     clock_knobs: MicrophoneSettings | None = None,
     level_knobs: LevelSettings | None = None,
     duck: Callable[[bool], None] | None = None,
+    meter: Callable[[float], None] | None = None,
 ) -> None:
     """Put every utterance heard on `inputs`, on the session clock, until `stop` is set.
 
     Each utterance carries its level over the room (coach.session.loudness), measured on
     the audio the recogniser was fed (after echo cancellation, so not the coach's voice).
     With `cancel`, `duck` is told after every block whether the user is talking over the
-    coach (its voice is lowered while they do).
+    coach (its voice is lowered while they do). `meter` is told each block's level (dBFS),
+    for the screen.
     """
     knobs = knobs or ListeningSettings()
     consumed = 0
@@ -66,6 +68,8 @@ def listen_forever(
                 if duck is not None:
                     duck(cancel.double_talk.talking_over())
             level.add(block)
+            if meter is not None:
+                meter(block_level_db(block))
             for t in recognizer.accept(block):
                 start, end = t.start + offset, t.end + offset
                 user_spoke = cancel.double_talk.user_spoke(start, end) if cancel else None

@@ -114,6 +114,13 @@ class Coach:
         self._decide(intent, text, meant=True, now=now)
         return intent
 
+    def pressed(self, action: str, now: float) -> None:
+        """A button on the screen: the command itself, certain, so it acts at once."""
+        self._sink(HeardEvent(now, f"[{action.replace('_', ' ')} button]", action))
+        self._talk.understood()
+        self._talk.answered()  # a tap instead of an answer to a question asked
+        self.act(Intent(action, {}, 1.0, action), now)
+
     def heard(self, event: Heard) -> Intent | None:
         """A spoken utterance; ignored without the wake word when one is set (unless the
         coach is waiting for an answer).

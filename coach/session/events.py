@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from coach.core.player import Output, Say
+from coach.core.player import Output, Progress, Say
 
 __all__ = ["HeardEvent", "InfoEvent", "SaidEvent", "SessionEvent", "StateEvent",
            "UtteranceEvent", "event_of"]
@@ -80,6 +80,8 @@ class StateEvent:
     step: int | None
     """1-based exercise number; None when no routine is running."""
     side: str | None = None
+    progress: Progress | None = field(default=None, compare=False)
+    """Where the routine stands, for a screen; not part of the JSON line."""
 
     def to_json(self) -> str:
         fields: dict[str, object] = {"type": "state", "at": _ms(self.at), "state": self.state,
@@ -129,4 +131,5 @@ def event_of(output: Output) -> SaidEvent | StateEvent:
     if isinstance(output, Say):
         return SaidEvent(output.at, output.text, output.kind)
     side = output.side.value if output.side is not None else None
-    return StateEvent(output.at, output.state.value, output.routine, output.step, side)
+    return StateEvent(output.at, output.state.value, output.routine, output.step, side,
+                      output.progress)

@@ -14,15 +14,15 @@ from coach.hearing.microphone import Microphone, NoMicrophoneError
 from coach.session.audio_thread import listen_forever
 from coach.session.coach import Coach
 from coach.session.events import InfoEvent
-from coach.session.inputs import Input
+from coach.session.inputs import Input, Pressed
 from coach.session.loop import run_loop
+from coach.session.screen.screens import ScreenChoice, Screens
 from coach.session.understand import build_understanding
 from coach.session.wiring import (
     build_disclaimer,
     build_ducking,
     build_echo_canceller,
     build_echo_filter,
-    build_printer,
     build_recognizer,
     build_voice,
     follow_playback,
@@ -37,7 +37,7 @@ def run_hands_free(
     content: Content,
     settings: Settings,
     *,
-    as_json: bool,
+    choice: ScreenChoice,
     silent: bool,
     typed_instead: Callable[[], int],
 ) -> int:
@@ -64,9 +64,9 @@ def run_hands_free(
     voice = build_voice(settings, silent, content.phrases)
     follow_playback(voice, echo, epoch, knobs.listening.playback_open_s)
     cancel = build_echo_canceller(settings, voice, epoch)
-    printer = build_printer(as_json)
+    screens = Screens(settings.screen, choice, recognizer.name, clock)
     disclaimer, disclaimer_said = build_disclaimer(voice, content.phrases)
-    coach = Coach(content, understanding, voice, printer, echo=echo,
+    coach = Coach(content, understanding, voice, screens, echo=echo,
                   wake_word=settings.wake_word, disclaimer=disclaimer,
                   disclaimer_said=disclaimer_said, talk=knobs.conversation,
                   adjust_voice=voice_adjuster(voice, knobs.speaker))
@@ -74,14 +74,16 @@ def run_hands_free(
     stop = threading.Event()
     worker = threading.Thread(
         target=listen_forever,
-        args=(microphone, recognizer, inputs, clock, stop, printer, cancel, knobs.listening,
-              settings.hearing.microphone, knobs.level, build_ducking(voice, cancel)),
+        args=(microphone, recognizer, inputs, clock, stop, screens, cancel, knobs.listening,
+              settings.hearing.microphone, knobs.level, build_ducking(voice, cancel),
+              screens.level),
         name="coach-audio", daemon=True,
     )
     worker.start()
-    printer(InfoEvent('Ready. Say "start the warm-up", or "help".'))
+    screens(InfoEvent('Ready. Say "start the warm-up", or "help".'))
     try:
-        run_loop(coach, inputs, clock, timing=knobs.loop)
+        with screens.shown(lambda action: inputs.put(Pressed(action))):
+            run_loop(coach, inputs, clock, timing=knobs.loop)
     finally:
         stop.set()
         worker.join(timeout=knobs.listening.stop_join_s)

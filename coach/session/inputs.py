@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["EndOfInput", "Heard", "Input", "Typed"]
+__all__ = ["EndOfInput", "Heard", "Input", "Pressed", "Typed"]
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,16 @@ class Heard:
 
 
 @dataclass(frozen=True)
+class Pressed:
+    """A button on the web page: one of a fixed set of commands, taken as said."""
+
+    action: str
+    """The intent's name (pause, resume, next, stop)."""
+
+
+@dataclass(frozen=True)
 class EndOfInput:
     """No more input will come (end of file, or the user closed stdin)."""
 
 
-Input = Typed | Heard | EndOfInput
+Input = Typed | Heard | Pressed | EndOfInput

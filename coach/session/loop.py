@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from coach.session.coach import Coach
-from coach.session.inputs import EndOfInput, Heard, Input, Typed
+from coach.session.inputs import EndOfInput, Heard, Input, Pressed, Typed
 from coach.settings.session import LoopSettings
 
 __all__ = ["hand_interpreter_back_quickly", "run_loop"]
@@ -54,6 +54,8 @@ def run_loop(
             coach.typed(event.text, now)
         elif isinstance(event, Heard):
             coach.heard(event)
+        elif isinstance(event, Pressed):
+            coach.pressed(event.action, now)
         elif isinstance(event, EndOfInput) and (
             not until_finished or coach.player.next_deadline() is None
         ):

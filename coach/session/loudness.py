@@ -8,6 +8,7 @@ their own floor. The level is measured on the recogniser's audio clock, so an ut
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
@@ -15,9 +16,19 @@ import numpy.typing as npt
 
 from coach.settings.session import LevelSettings
 
-__all__ = ["SpeechLevel"]
+__all__ = ["SpeechLevel", "block_level_db"]
 
 _FULL_SCALE = 32768.0
+_SILENCE_DB = -120.0
+"""The level of digital silence (dBFS): a floor for the logarithm."""
+
+
+def block_level_db(block: npt.NDArray[np.int16]) -> float:
+    """A block's RMS level (dBFS)."""
+    if len(block) == 0:
+        return _SILENCE_DB
+    rms = float(np.sqrt(np.mean(np.square(np.asarray(block, np.float64)))))
+    return max(_SILENCE_DB, 20.0 * math.log10(max(rms, 1e-9) / _FULL_SCALE))
 
 
 class SpeechLevel:

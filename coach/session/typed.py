@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import queue
 import sys
-import threading
-from typing import TextIO
 
 from coach.content.model import Content
 from coach.session.coach import Coach
-from coach.session.inputs import EndOfInput, Input, Typed
+from coach.session.inputs import Input, Pressed
 from coach.session.loop import run_loop
+from coach.session.screen.screens import ScreenChoice, Screens
 from coach.session.understand import build_understanding
 from coach.session.wiring import (
     build_disclaimer,
-    build_printer,
     build_voice,
     drain,
     monotonic_clock,
@@ -24,28 +22,25 @@ from coach.settings import Settings
 
 __all__ = ["run_typed"]
 
+TYPED_ENGINE = "typed"
+"""What the screen names as hearing the user in a typed session."""
 
-def run_typed(content: Content, settings: Settings, *, as_json: bool, silent: bool) -> int:
+
+def run_typed(content: Content, settings: Settings, *, choice: ScreenChoice,
+              silent: bool) -> int:
     """Typed commands until end of input (Ctrl-D); the coach speaks unless `silent`."""
     knobs = settings.session
-    printer = build_printer(as_json)
+    clock = monotonic_clock()
+    screens = Screens(settings.screen, choice, TYPED_ENGINE, clock)
     voice = build_voice(settings, silent, content.phrases)
     disclaimer, disclaimer_said = build_disclaimer(voice, content.phrases)
-    coach = Coach(content, build_understanding(content, settings), voice, printer,
+    coach = Coach(content, build_understanding(content, settings), voice, screens,
                   disclaimer=disclaimer, disclaimer_said=disclaimer_said,
                   talk=knobs.conversation, adjust_voice=voice_adjuster(voice, knobs.speaker))
     inputs: queue.Queue[Input] = queue.Queue()
-    if sys.stdin.isatty() and not as_json:
+    if sys.stdin.isatty() and not choice.as_json and not screens.dashboard:
         print('Type a command ("start the warm-up", "pause", "help"); Ctrl-D to quit.')
-    reader = threading.Thread(target=_read_lines, args=(sys.stdin, inputs), daemon=True)
-    reader.start()
-    run_loop(coach, inputs, monotonic_clock(), timing=knobs.loop)
+    with screens.shown(lambda action: inputs.put(Pressed(action)), typed=inputs):
+        run_loop(coach, inputs, clock, timing=knobs.loop)
     drain(voice, knobs.speaker)
     return 0
-
-
-def _read_lines(stream: TextIO, inputs: queue.Queue[Input]) -> None:
-    for line in stream:
-        if line.strip():
-            inputs.put(Typed(line.strip()))
-    inputs.put(EndOfInput())

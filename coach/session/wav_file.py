@@ -2,12 +2,16 @@
 and `coach run --input` (a whole session).
 
 With a WAV file the coach's clock IS the audio position, so a session runs
-deterministically and faster than real time; its voice is virtual.
+deterministically and faster than real time; its voice is virtual. With the web page open it
+runs in real time instead, so the session can be watched (and its buttons used) as it plays.
 """
 
 from __future__ import annotations
 
+import queue
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +23,7 @@ from coach.session.coach import Coach, faq_entry
 from coach.session.events import UtteranceEvent
 from coach.session.inputs import Heard
 from coach.session.loudness import SpeechLevel
+from coach.session.screen.screens import ScreenChoice, Screens
 from coach.session.understand import build_understanding
 from coach.session.virtual_voice import AudioClock, VirtualVoice
 from coach.session.wiring import (
@@ -48,31 +53,55 @@ def listen_file(content: Content, settings: Settings, path: Path, *, as_json: bo
     return 0
 
 
-def run_file(content: Content, settings: Settings, path: Path, *, as_json: bool) -> int:
-    """A whole session from a WAV file, faster than real time, on the audio clock."""
+def run_file(content: Content, settings: Settings, path: Path, *,
+             choice: ScreenChoice) -> int:
+    """A whole session from a WAV file on the audio clock: faster than real time, or in
+    real time with the web page (then its buttons act at the audio position they came)."""
     understanding = build_understanding(content, settings)
     recognizer = build_recognizer(settings, understanding)
     clock = AudioClock()
+    watched = choice if choice.web else replace(choice, plain=True)  # a dashboard only if paced
+    screens = Screens(settings.screen, watched, f"{recognizer.name} (file)",
+                      lambda: clock.seconds)
     echo = build_echo_filter(settings, understanding, audible=False)
     disclaimer, disclaimer_said = build_disclaimer(None, content.phrases)
-    coach = Coach(content, understanding, VirtualVoice(clock, echo), build_printer(as_json),
+    coach = Coach(content, understanding, VirtualVoice(clock, echo), screens,
                   echo=echo, wake_word=settings.wake_word, disclaimer=disclaimer,
                   disclaimer_said=disclaimer_said, talk=settings.session.conversation)
     # the same level rule as the microphone's, on the file's audio
     level = SpeechLevel(recognizer.sample_rate, settings.session.level)
-    for consumed, transcripts in _decode(recognizer, _read(path), settings, level.add):
-        for transcript in transcripts:
-            # at the end of the file the recogniser may decide later than the audio it has
-            clock.seconds = (transcript.at if consumed is not None
-                             else max(clock.seconds, transcript.at))
-            # the voice is virtual: any voice in the file is a second voice, the user's
-            coach.heard(Heard(transcript.text, transcript.start, transcript.end,
-                              transcript.at, transcript.heard_as, user_spoke=True,
-                              level_db=level.level_db(transcript.start, transcript.end)))
-        if consumed is not None:
-            clock.seconds = consumed
-            coach.tick(clock.seconds)
+    pressed: queue.Queue[str] = queue.Queue()
+    pace = _real_time() if choice.web else None
+    with screens.shown(pressed.put):
+        for consumed, transcripts in _decode(recognizer, _read(path), settings, level.add):
+            for transcript in transcripts:
+                # at the end of the file the recogniser may decide later than the audio it has
+                clock.seconds = (transcript.at if consumed is not None
+                                 else max(clock.seconds, transcript.at))
+                # the voice is virtual: any voice in the file is a second voice, the user's
+                coach.heard(Heard(transcript.text, transcript.start, transcript.end,
+                                  transcript.at, transcript.heard_as, user_spoke=True,
+                                  level_db=level.level_db(transcript.start, transcript.end)))
+            if consumed is not None:
+                if pace is not None:
+                    pace(consumed)
+                clock.seconds = consumed
+                coach.tick(clock.seconds)
+            while not pressed.empty():
+                coach.pressed(pressed.get(), clock.seconds)
     return 0
+
+
+def _real_time() -> Callable[[float], None]:
+    """What waits until `seconds` of audio are due on the wall clock since the first call."""
+    start = time.monotonic()
+
+    def wait(seconds: float) -> None:
+        delay = start + seconds - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+    return wait
 
 
 def _read(path: Path) -> npt.NDArray[np.int16]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coach.settings.hearing import HearingSettings
+from coach.settings.screen import ScreenSettings
 from coach.settings.session import SessionSettings
 from coach.settings.text import TextSettings
 from coach.settings.understanding import EchoSettings, UnderstandingSettings
@@ -59,3 +60,4 @@ class Settings:
     understanding: UnderstandingSettings = field(default_factory=UnderstandingSettings)
     echo: EchoSettings = field(default_factory=EchoSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
+    screen: ScreenSettings = field(default_factory=ScreenSettings)
