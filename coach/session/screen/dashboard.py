@@ -41,7 +41,7 @@ def render(snap: Snapshot, *, columns: int, url: str | None = None,
            typing: str | None = None, level_floor_db: float = -60.0) -> RenderableType:
     """The whole dashboard for one snapshot, `columns` wide. `typing`: the line being typed,
     in a typed session (None when the session listens instead)."""
-    parts: list[RenderableType] = [_heading(snap), Text()]
+    parts: list[RenderableType] = [_heading(snap, columns), Text()]
     parts.extend(_middle(snap, columns, typed=typing is not None))
     parts.append(Text())
     parts.append(_conversation(snap))
@@ -52,17 +52,19 @@ def render(snap: Snapshot, *, columns: int, url: str | None = None,
                  padding=(0, 2))
 
 
-def _heading(snap: Snapshot) -> RenderableType:
+def _heading(snap: Snapshot, columns: int) -> RenderableType:
+    if snap.routine is None:
+        label = "Done. Nice work." if snap.state == "finished" else "Ready"
+        return Text(label, style="bold cyan")
+    where = f"exercise {snap.step} of {snap.steps}" if snap.step else ""
+    name = Text.assemble((snap.routine.upper(), "bold cyan"), "  ", (where, "cyan"))
+    left = Text(_left_in_routine(snap), style="cyan")
+    if name.cell_len + left.cell_len + 2 > columns:  # too narrow for one line: two
+        return Group(name, left)
     grid = Table.grid(expand=True)
     grid.add_column(ratio=1)
     grid.add_column(justify="right")
-    if snap.routine is None:
-        label = "Done. Nice work." if snap.state == "finished" else "Ready"
-        grid.add_row(Text(label, style="bold cyan"), Text())
-        return grid
-    where = f"exercise {snap.step} of {snap.steps}" if snap.step else ""
-    grid.add_row(Text.assemble((snap.routine.upper(), "bold cyan"), "  ", (where, "cyan")),
-                 Text(_left_in_routine(snap), style="cyan"))
+    grid.add_row(name, left)
     return grid
 
 

@@ -1,0 +1,117 @@
+"""The terminal dashboard in a real terminal: tmux runs a typed session, send-keys types,
+capture-pane reads the screen."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+COACH = Path(sys.executable).parent / "coach"
+
+pytestmark = pytest.mark.timeout(180)
+
+
+class Terminal:
+    """A tmux session on its own server, `columns` x `rows`."""
+
+    def __init__(self, command: str, columns: int, rows: int) -> None:
+        self._socket = f"coach-test-{uuid.uuid4().hex[:8]}"
+        self._tmux("new-session", "-d", "-s", "t", "-x", str(columns), "-y", str(rows), command)
+
+    def _tmux(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-L", self._socket, *args], capture_output=True,
+                              text=True, timeout=10, check=True)
+        return done.stdout
+
+    def keys(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", "t", *keys)
+
+    def type(self, line: str) -> None:
+        self.keys("-l", line)
+        self.keys("Enter")
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-t", "t", "-p")
+
+    def resize(self, columns: int, rows: int) -> None:
+        self._tmux("resize-window", "-t", "t", "-x", str(columns), "-y", str(rows))
+
+    def wait_for(self, check: Callable[[str], bool], timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = self.screen()
+            if check(shown):
+                return shown
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the terminal never showed it; it shows:\n{shown}")
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self._socket, "kill-server"], capture_output=True,
+                       timeout=10, check=False)
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    assert shutil.which("tmux"), "tmux is not installed: run scripts/setup --test"
+    # COLUMNS and LINES would fix the width (pytest exports them); a terminal has neither
+    env = (f"-u COLUMNS -u LINES XDG_STATE_HOME={tmp_path}/state "
+           f"XDG_CONFIG_HOME={tmp_path}/config COACH_SETTINGS={tmp_path}/none.toml")
+    command = (f"env {env} {COACH} run --text --silent 2>{tmp_path}/stderr; echo EXITED $?; "
+               "stty -a; sleep 120")
+    term = Terminal(command, 100, 34)
+    try:
+        yield term
+    finally:
+        term.close()
+
+
+def left_in_routine(screen: str) -> int:
+    found = re.search(r"(\d+):(\d\d) left in the routine", screen)
+    assert found, screen
+    return int(found[1]) * 60 + int(found[2])
+
+
+def test_the_dashboard_counts_down_shows_what_is_next_resizes_and_leaves_the_terminal_sane(
+        terminal: Terminal) -> None:
+    terminal.wait_for(lambda s: 'Type "start the warm-up"' in s)
+    assert "typed" in terminal.screen()  # the engine in use, in the frame's title
+    terminal.type("start the warm-up")
+    terminal.wait_for(lambda s: "GET READY" in s and "exercise 1 of 5" in s)
+    terminal.type("skip")
+    screen = terminal.wait_for(lambda s: "MARCHING IN PLACE" in s)
+    assert "Next: leg swings" in screen
+    assert '"skip"  → next' in screen
+    assert "██" in screen  # the big countdown
+    first = left_in_routine(screen)
+    time.sleep(2.2)
+    assert left_in_routine(terminal.screen()) < first
+
+    # what is typed shows in the dashboard (the terminal's own echo is off)
+    terminal.keys("-l", "paus")
+    terminal.wait_for(lambda s: "> paus" in s)
+    terminal.keys("-l", "e")
+    terminal.keys("Enter")
+    paused = terminal.wait_for(lambda s: "PAUSED" in s)
+    assert '"pause"  → pause' in paused
+
+    terminal.resize(60, 30)
+    # the whole frame, redrawn at the new size: its corners within 60 columns
+    narrow = terminal.wait_for(lambda s: s.splitlines()[0].rstrip().endswith("╮"))
+    assert "MARCHING IN PLACE" in narrow
+    assert any(line.rstrip().endswith("╯") for line in narrow.splitlines())
+
+    terminal.keys("C-c")
+    after = terminal.wait_for(lambda s: "EXITED" in s)
+    assert "EXITED 130" in after
+    flags = after.split()
+    assert "icanon" in flags and "echo" in flags  # the terminal is as it was
+    assert "MARCHING IN PLACE" not in after  # the alternate screen is gone
