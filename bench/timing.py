@@ -157,8 +157,12 @@ def run_drift(
     label: str,
     questions: int = 0,
     seed: int = 11,
+    screen: Callable[[SessionEvent], None] | None = None,
+    on_clock: Callable[[Callable[[], float]], None] | None = None,
 ) -> DriftResult:
-    """Run a routine of at least `routine_seconds` on the real loop; measure drift."""
+    """Run a routine of at least `routine_seconds` on the real loop; measure drift.
+    `screen` sees every event as well (a screen open during the run); `on_clock` is given
+    the session's clock before it starts."""
     routine = long_routine(content, routine_seconds)
     bench_content = dataclasses.replace(content, routines={**content.routines,
                                                            BENCH_ROUTINE: routine})
@@ -168,9 +172,16 @@ def run_drift(
         return (time.monotonic() - epoch) * scale
 
     said_events: list[SessionEvent] = []
+
+    def sink(event: SessionEvent) -> None:
+        said_events.append(event)
+        if screen is not None:
+            screen(event)
+
+    if on_clock is not None:
+        on_clock(clock)
     voice = RecordingVoice(clock)
-    coach = Coach(bench_content, Understanding(content.commands, content.faq), voice,
-                  said_events.append)
+    coach = Coach(bench_content, Understanding(content.commands, content.faq), voice, sink)
     schedule = timeline(routine, content.phrases, start=0.0)
     events: queue.Queue[Input] = _ScaledQueue(scale)
     start = clock()

@@ -39,6 +39,39 @@ def test_a_mapping_declares_what_the_intent_may_do() -> None:
     assert pause == IntentSpec("pause", ("pause",))  # a plain list: every flag off
 
 
+def test_shown_as_names_the_intent_on_a_screen_with_known_slots_only() -> None:
+    (start,) = _commands("""\
+        slots:
+          routine: {warm up: warm-up}
+        intents:
+          start_routine:
+            templates: ["start {routine}"]
+            shown_as: "start the {routine}"
+        """)
+    assert start.shown_as == "start the {routine}"
+    errors = _errors("""\
+        slots:
+          routine: {warm up: warm-up}
+        intents:
+          start_routine:
+            templates: ["start {routine}"]
+            shown_as: "start the {roututine}"
+        """)
+    assert [e for e in errors if "shown_as" in e[2]] == [
+        (6, 15, "shown_as of intent 'start_routine' names an unknown slot 'roututine'")]
+
+
+def test_a_users_file_may_rename_an_intent_on_the_screen(tmp_path: Path) -> None:
+    (tmp_path / "commands.yaml").write_text(
+        "intents:\n  whats_next:\n    templates: [and then]\n    shown_as: up next\n",
+        encoding="utf-8")
+    content, problems = load_content([default_routine_dir(), tmp_path])
+    assert problems == []
+    specs = {spec.name: spec for spec in content.commands.intents}
+    assert specs["whats_next"].shown_as == "up next"
+    assert specs["start_routine"].shown_as == "start the {routine}"
+
+
 def test_unknown_intent_name_is_an_error_with_a_did_you_mean() -> None:
     with pytest.raises(ContentFileError) as caught:
         _commands("intents:\n  pasue: [pause]\n  pause: [hold on]\n")
@@ -102,7 +135,7 @@ def test_coach_check_shows_intent_problems(tmp_path: Path) -> None:
         f"{path}:2:3: unknown intent 'stopp'; did you mean 'stop'? "
         f"(the coach acts on {', '.join(name.value for name in IntentName)})",
         f"{path}:5:5: unknown key 'barge'; did you mean 'barge_in'? (intent 'pause' has "
-        "'templates', 'barge_in', 'destructive' and 'not_alone_over_coach')",
+        "'templates', 'barge_in', 'destructive', 'not_alone_over_coach' and 'shown_as')",
     ]
 
 

@@ -9,12 +9,13 @@ import pytest
 import yaml
 from rich.console import Console
 
+from coach.content.loader import default_routine_dir, load_content
 from coach.content.model import Exercise, Routine, Side
 from coach.core.player import Output, Player
 from coach.session.events import HeardEvent, InfoEvent, SaidEvent, event_of
 from coach.session.screen.bigtext import GLYPH_ROWS, big
 from coach.session.screen.dashboard import clock_text, render
-from coach.session.screen.model import NOT_CAUGHT, ScreenModel
+from coach.session.screen.model import NOT_CAUGHT, ScreenModel, labels_of
 
 PHRASES_PATH = Path(__file__).resolve().parent.parent / "routines" / "phrases.yaml"
 
@@ -95,13 +96,17 @@ def test_the_countdown_runs_from_each_state_change_and_stops_while_paused(
 
 
 def test_what_was_heard_said_and_noticed_is_kept() -> None:
-    model = ScreenModel("whisper tiny.en", Clock())
+    content, _ = load_content([default_routine_dir()])
+    model = ScreenModel("whisper tiny.en", Clock(), labels_of(content.commands))
     changes: list[bool] = []
     model.subscribe(changes.append)
     model(HeardEvent(1.0, "start the core", "start_routine", {"routine": "core"}))
     assert model.snapshot().heard is not None
     heard = model.snapshot().heard
-    assert heard is not None and (heard.outcome, heard.understood) == ("start routine core", True)
+    assert heard is not None and (heard.outcome, heard.understood) == ("start the core", True)
+    model(HeardEvent(1.5, "skip", "next"))
+    heard = model.snapshot().heard
+    assert heard is not None and heard.outcome == "next"  # no shown_as: its name
     model(HeardEvent(2.0, "banana phone", None))
     heard = model.snapshot().heard
     assert heard is not None and (heard.outcome, heard.understood) == (NOT_CAUGHT, False)
@@ -111,7 +116,7 @@ def test_what_was_heard_said_and_noticed_is_kept() -> None:
     snap = model.snapshot()
     assert (snap.said, snap.notice, snap.level_db) == ("Sorry, say that again?",
                                                        "Microphone lost", -31.5)
-    assert changes == [False, False, False, False, True]
+    assert changes == [False, False, False, False, False, True]
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
@@ -138,7 +143,7 @@ def draw(model: ScreenModel, columns: int, **kwargs: object) -> str:
 def test_the_dashboard_shows_the_exercise_countdown_next_and_what_was_heard(
         phrases: dict[str, str]) -> None:
     clock = Clock()
-    model = ScreenModel("whisper tiny.en", clock)
+    model = ScreenModel("whisper tiny.en", clock, {"whats_next": "what's next"})
     player = Player({"mini": routine()}, phrases, lambda text: 0.4 * len(text.split()))
     feed(player.handle("start_routine", {"routine": "mini"}, 0.0), model)
     intro = model.snapshot().remaining
@@ -153,7 +158,7 @@ def test_the_dashboard_shows_the_exercise_countdown_next_and_what_was_heard(
     assert "SQUATS" in screen and "20 seconds" in screen
     assert big("18")[0].strip() in screen  # 17.5 s left shows 18
     assert "Next: leg swings" in screen
-    assert '"what\'s next"' in screen and "whats next" in screen
+    assert '"what\'s next"  → what\'s next' in screen
     assert "listening" in screen and "-30 dB" in screen
     assert "token=x" in screen
     # a narrow terminal gets the count in plain digits, and still every line

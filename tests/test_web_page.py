@@ -131,7 +131,7 @@ def test_a_wav_session_plays_in_real_time_on_the_page(tmp_path: Path) -> None:
             chromium(1280, 800) as driver:
         driver.get(session.url)
         until(driver, lambda d: text_of(d, "title") == "get ready", timeout=30)
-        until(driver, lambda d: "start routine warm-up" in text_of(d, "heard"))
+        until(driver, lambda d: "start the warm-up" in text_of(d, "heard"))
         first = int(text_of(driver, "count"))
         time.sleep(2.2)
         assert int(text_of(driver, "count")) < first  # paced by the audio, in real time

@@ -169,6 +169,7 @@ def _merge_intent(first: IntentSpec, second: IntentSpec) -> IntentSpec:
         not_alone_over_coach=tuple(
             dict.fromkeys([*first.not_alone_over_coach, *second.not_alone_over_coach])
         ),
+        shown_as=second.shown_as or first.shown_as,  # a user's file may rename it
     )
 
 

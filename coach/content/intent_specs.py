@@ -9,6 +9,8 @@ or a mapping:
     destructive: true                        optional; loses the user's place
     not_alone_over_coach: [end, enough]      optional; words or phrases meaning this intent
                                              that never act alone over the coach's voice
+    shown_as: "stop the workout"             optional; how a screen names it ({slot} fields
+                                             allowed); without it, its name in words
 The name must be one of `IntentName`: nothing would carry out any other.
 """
 
@@ -24,7 +26,7 @@ from coach.content.yamlpos import YamlList, YamlMap
 
 __all__ = ["check_template", "parse_intents"]
 
-_INTENT_KEYS = ("templates", "barge_in", "destructive", "not_alone_over_coach")
+_INTENT_KEYS = ("templates", "barge_in", "destructive", "not_alone_over_coach", "shown_as")
 _KNOWN_INTENTS = tuple(name.value for name in IntentName)
 _SLOT_REFERENCE = re.compile(r"\{([^{}:]*)(?::[^{}]*)?\}")
 _BRACKET_PAIRS = {")": "(", "]": "[", "}": "{"}
@@ -78,9 +80,17 @@ def _parse_intent_mapping(
     barge_in = fields.flag("barge_in", hint="true: it may interrupt the coach while it speaks")
     destructive = fields.flag("destructive", hint="true: it loses the user's place")
     words = _parse_lone_words(fields)
+    shown_as = fields.text("shown_as", hint="e.g. shown_as: \"what's next\"")
+    if shown_as:
+        for slot in _SLOT_REFERENCE.findall(shown_as):
+            if slot not in known_slots:
+                fields.report.error(fields.pos("shown_as"),
+                                    f"shown_as of intent '{intent}' names an unknown slot "
+                                    f"'{slot}'", f"known slots: {', '.join(sorted(known_slots))}")
+                shown_as = ""
     if templates is None:
         return None
-    return IntentSpec(intent, templates, barge_in, destructive, words)
+    return IntentSpec(intent, templates, barge_in, destructive, words, shown_as)
 
 
 def _parse_lone_words(fields: Fields) -> tuple[str, ...]:

@@ -188,6 +188,9 @@ class IntentSpec:
     not_alone_over_coach: tuple[str, ...] = ()
     """Lowercase words or short phrases that mean this intent but never act alone over the
     coach's voice: alone, they are more likely its own words misheard."""
+    shown_as: str = ""
+    """How a screen names it, with {slot} fields ("start the {routine}"); empty: its name
+    in words."""
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def run_hands_free(
     voice = build_voice(settings, silent, content.phrases)
     follow_playback(voice, echo, epoch, knobs.listening.playback_open_s)
     cancel = build_echo_canceller(settings, voice, epoch)
-    screens = Screens(settings.screen, choice, recognizer.name, clock)
+    screens = Screens(settings.screen, choice, recognizer.name, clock, content.commands)
     disclaimer, disclaimer_said = build_disclaimer(voice, content.phrases)
     coach = Coach(content, understanding, voice, screens, echo=echo,
                   wake_word=settings.wake_word, disclaimer=disclaimer,

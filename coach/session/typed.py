@@ -31,7 +31,7 @@ def run_typed(content: Content, settings: Settings, *, choice: ScreenChoice,
     """Typed commands until end of input (Ctrl-D); the coach speaks unless `silent`."""
     knobs = settings.session
     clock = monotonic_clock()
-    screens = Screens(settings.screen, choice, TYPED_ENGINE, clock)
+    screens = Screens(settings.screen, choice, TYPED_ENGINE, clock, content.commands)
     voice = build_voice(settings, silent, content.phrases)
     disclaimer, disclaimer_said = build_disclaimer(voice, content.phrases)
     coach = Coach(content, build_understanding(content, settings), voice, screens,

@@ -62,7 +62,7 @@ def run_file(content: Content, settings: Settings, path: Path, *,
     clock = AudioClock()
     watched = choice if choice.web else replace(choice, plain=True)  # a dashboard only if paced
     screens = Screens(settings.screen, watched, f"{recognizer.name} (file)",
-                      lambda: clock.seconds)
+                      lambda: clock.seconds, content.commands)
     echo = build_echo_filter(settings, understanding, audible=False)
     disclaimer, disclaimer_said = build_disclaimer(None, content.phrases)
     coach = Coach(content, understanding, VirtualVoice(clock, echo), screens,

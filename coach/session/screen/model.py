@@ -8,13 +8,14 @@ nothing is worked out twice: the player says where the routine stands at each st
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 
+from coach.content.model import CommandSet
 from coach.core.player import Progress
 from coach.session.events import HeardEvent, InfoEvent, SaidEvent, SessionEvent, StateEvent
 
-__all__ = ["HeardLine", "ScreenModel", "Snapshot", "outcome_of"]
+__all__ = ["HeardLine", "ScreenModel", "Snapshot", "labels_of", "outcome_of"]
 
 NOT_CAUGHT = "didn't catch that"
 """What the screen says of a line that meant nothing to the coach."""
@@ -64,21 +65,35 @@ class Snapshot:
         return asdict(self)
 
 
-def outcome_of(event: HeardEvent) -> HeardLine:
-    """What the screen says of a heard line: the intent in words, with its slots."""
+def labels_of(commands: CommandSet) -> dict[str, str]:
+    """How commands.yaml says a screen names each intent (`shown_as`), where it says."""
+    return {spec.name: spec.shown_as for spec in commands.intents if spec.shown_as}
+
+
+def outcome_of(event: HeardEvent, labels: Mapping[str, str]) -> HeardLine:
+    """What the screen says of a heard line: the intent as `labels` name it (with its slots
+    filled in), or its name in words."""
     if event.intent is None:
         return HeardLine(event.text, NOT_CAUGHT, False)
-    words = [event.intent.replace("_", " "), *event.slots.values()]
-    return HeardLine(event.text, " ".join(words), True)
+    label = labels.get(event.intent)
+    if label is None:
+        return HeardLine(event.text, event.intent.replace("_", " "), True)
+    try:
+        return HeardLine(event.text, label.format(**event.slots), True)
+    except (KeyError, IndexError, ValueError):  # a slot it did not come with
+        return HeardLine(event.text, event.intent.replace("_", " "), True)
 
 
 class ScreenModel:
     """Kept up to date by the session's events (it is an event sink) and the microphone's
     level; read by the screens from their own threads."""
 
-    def __init__(self, engine: str, clock: Callable[[], float]) -> None:
+    def __init__(self, engine: str, clock: Callable[[], float],
+                 labels: Mapping[str, str] | None = None) -> None:
+        """`labels`: how to name each intent heard (see `labels_of`)."""
         self._engine = engine
         self._clock = clock
+        self._labels: Mapping[str, str] = labels or {}
         self._lock = threading.Lock()
         self._state = "idle"
         self._routine: str | None = None
@@ -103,7 +118,7 @@ class ScreenModel:
             elif isinstance(event, SaidEvent):
                 self._said = event.text
             elif isinstance(event, HeardEvent):
-                self._heard = outcome_of(event)
+                self._heard = outcome_of(event, self._labels)
             elif isinstance(event, InfoEvent):
                 self._notice = event.text
             else:

@@ -10,10 +10,11 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
+from coach.content.model import CommandSet
 from coach.session.events import SessionEvent
 from coach.session.inputs import Input
 from coach.session.printer import EventPrinter
-from coach.session.screen.model import ScreenModel
+from coach.session.screen.model import ScreenModel, labels_of
 from coach.settings.screen import ScreenSettings
 
 __all__ = ["ScreenChoice", "Screens"]
@@ -38,10 +39,11 @@ class Screens:
     """
 
     def __init__(self, knobs: ScreenSettings, choice: ScreenChoice, engine: str,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], commands: CommandSet) -> None:
+        """`commands`: how the screen names each intent heard (their `shown_as`)."""
         self._knobs = knobs
         self._choice = choice
-        self.model = ScreenModel(engine, clock)
+        self.model = ScreenModel(engine, clock, labels_of(commands))
         self.dashboard = (knobs.dashboard.enabled and not choice.plain and not choice.as_json
                           and sys.stdout.isatty())
         self._printer = None if self.dashboard else EventPrinter(choice.as_json)

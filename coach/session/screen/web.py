@@ -214,9 +214,11 @@ class WebScreen:
 
     # --- updates --------------------------------------------------------------------------
 
-    def _message(self) -> str:
+    def _message(self, changed_at: float | None = None) -> str:
+        """The screen as one event. `changed_at`: when the change came (wall clock, seconds),
+        so the page can measure how long after it the change was shown."""
         data = self._model.snapshot().to_dict()
-        data["sent"] = time.time()  # wall clock: the page measures how late it got it
+        data["sent"] = changed_at if changed_at is not None else time.time()
         return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
     def _changed(self, level_only: bool) -> None:
@@ -230,10 +232,10 @@ class WebScreen:
                 return
             self._last_level = now
         with contextlib.suppress(RuntimeError):  # the loop closed as the session ended
-            loop.call_soon_threadsafe(self._broadcast)
+            loop.call_soon_threadsafe(self._broadcast, time.time())
 
-    def _broadcast(self) -> None:
-        message = self._message()
+    def _broadcast(self, changed_at: float) -> None:
+        message = self._message(changed_at)
         for queue in list(self._clients):
             if queue.full():  # a page that cannot keep up: only the newest screen matters
                 queue.get_nowait()
