@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -341,3 +342,31 @@ def _barge_in(intent: str) -> bool:
     """Whether the shipped commands.yaml lets `intent` interrupt the coach while it speaks."""
     commands = load_content([default_routine_dir()])[0].commands
     return any(spec.name == intent and spec.barge_in for spec in commands.intents)
+
+
+def test_the_dashboard_of_a_hands_free_session_shows_the_engine_the_meter_and_what_it_heard(
+    pulse_devices: VirtualAudio, feeder: MicFeeder, tmp_path: Path
+) -> None:
+    import shlex
+    import shutil
+
+    from tests.support.terminal import Terminal
+
+    assert shutil.which("tmux"), "tmux is not installed: run scripts/setup --test"
+    env = {**pulse_devices.child_env(), "XDG_STATE_HOME": str(tmp_path / "state"),
+           "COACH_SETTINGS": str(tmp_path / "none.toml")}
+    assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
+    command = (f"env -u COLUMNS -u LINES {assignments} {COACH} --engine whisper run --silent "
+               f"2>{tmp_path}/stderr; echo EXITED $?; sleep 60")
+    terminal = Terminal(command, 100, 34)
+    try:
+        screen = terminal.wait_for(lambda s: "● listening" in s, timeout=120)
+        assert "whisper" in screen.splitlines()[0]  # the engine in use, in the frame's title
+        assert re.search(r"-\d+ dB", screen)
+        feeder.say("start the warm-up")
+        screen = terminal.wait_for(lambda s: "GET READY" in s, timeout=60)
+        assert "Heard" in screen and "start the warm-up" in screen.lower()
+        terminal.keys("C-c")
+        assert "EXITED 130" in terminal.wait_for(lambda s: "EXITED" in s)
+    finally:
+        terminal.close()

@@ -137,3 +137,23 @@ def test_a_wav_session_plays_in_real_time_on_the_page(tmp_path: Path) -> None:
         assert int(text_of(driver, "count")) < first  # paced by the audio, in real time
         session.wait_for('"state": "intro"')
         assert "whisper" in text_of(driver, "engine")
+
+
+def test_a_port_in_use_or_out_of_range_is_one_line_and_exit_2() -> None:
+    import socket
+    import subprocess
+
+    from tests.support.browser import COACH
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for flag, message in ((str(port), f"port {port} is in use"),
+                              ("70000", "--web-port must be between 0 and 65535")):
+            done = subprocess.run([str(COACH), "run", "--text", "--silent", "--web",
+                                   "--web-port", flag], stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=120)
+            assert done.returncode == 2
+            assert message in done.stderr and "Traceback" not in done.stderr
+            assert len(done.stderr.strip().splitlines()) == 1

@@ -87,9 +87,10 @@ def _middle(snap: Snapshot, columns: int, typed: bool) -> list[RenderableType]:
     count = clock_text(snap.remaining)
     style = "yellow" if paused else "bold green"
     if width(count) + 6 <= columns:
-        digits: RenderableType = Text("\n".join(big(count)), style=style, justify="center")
+        # one block, centred as a whole: each row centred alone would shift the glyphs
+        digits: RenderableType = Text("\n".join(big(count)), style=style, no_wrap=True)
     else:
-        digits = Text(count, style=style, justify="center")
+        digits = Text(count, style=style)
     bars = Table.grid(padding=(0, 1), expand=True)
     bars.add_column(width=9)
     bars.add_column(ratio=1)
