@@ -131,6 +131,20 @@ def test_cue_is_dropped_while_the_voice_is_still_speaking() -> None:
     assert all(interrupts)  # it cuts off what is playing instead
 
 
+def test_lines_of_one_moment_queue_behind_each_other() -> None:
+    # the first-run disclaimer, then the routine's introduction: both said in full
+    voice = FakeVoice()
+    coach, _ = make_coach(voice, disclaimer=True)
+    voice.speaking = True  # the disclaimer is still playing when the introduction comes
+    coach.typed("start the warm up", 5.0)
+    assert voice.said[0][0].startswith("I'm a coach, not a doctor")
+    # the disclaimer cuts off what played before; the introduction waits for it
+    assert [interrupt for _, interrupt in voice.said] == [True, False]
+    before = len(voice.said)
+    coach.tick(60.0)  # a later moment's lines still cut in
+    assert voice.said[before:] and all(interrupt for _, interrupt in voice.said[before:])
+
+
 def test_wake_word_required_when_set() -> None:
     coach, events = make_coach(wake_word="coach")
     coach.heard(Heard("pause", 0.0, 0.5, 0.8))

@@ -129,7 +129,8 @@ class CoachProcess:
     """`coach` hands-free, its JSON events collected from stdout."""
 
     def __init__(self, audio: VirtualAudio, state_dir: Path, *args: str) -> None:
-        env = {**audio.child_env(), "XDG_STATE_HOME": str(state_dir)}
+        env = {**audio.child_env(), "XDG_STATE_HOME": str(state_dir),
+               "COACH_SETTINGS": str(state_dir / "settings.toml")}
         self.process = subprocess.Popen(
             [str(COACH), "--engine", "whisper", *args, "run", "--json"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -273,16 +274,18 @@ def test_a_hands_free_session_through_real_devices(
         coach.close()
 
 
-@pytest.mark.parametrize("echo_cancel", [True, False], ids=["echo-cancelled", "text-rules-only"])
+@pytest.mark.parametrize(("echo_cancel", "tts"), [
+    (True, "pyttsx3"), (False, "pyttsx3"), (True, "piper"),
+], ids=["echo-cancelled", "text-rules-only", "echo-cancelled-piper"])
 def test_the_coach_never_acts_on_its_own_voice(
-    pulse_devices: VirtualAudio, tmp_path: Path, echo_cancel: bool
+    pulse_devices: VirtualAudio, tmp_path: Path, echo_cancel: bool, tts: str
 ) -> None:
     routines = tmp_path / "routines"
     routines.mkdir()
     (routines / "echo-check.yaml").write_text(ECHO_ROUTINE)
     mic = MicFeeder(pulse_devices, echo_gain=0.8)
     mic.start()
-    flags = [] if echo_cancel else ["--no-echo-cancel"]
+    flags = ["--tts", tts] if echo_cancel else ["--tts", tts, "--no-echo-cancel"]
     coach = CoachProcess(pulse_devices, tmp_path, "--routines", str(routines), *flags)
     try:
         coach.wait_for(is_ready, timeout=60)
@@ -306,13 +309,16 @@ def test_the_coach_never_acts_on_its_own_voice(
         mic.stop()
 
 
-def test_stop_said_over_the_coach_is_acted_on(pulse_devices: VirtualAudio, tmp_path: Path) -> None:
+@pytest.mark.parametrize("tts", ["pyttsx3", "piper"])
+def test_stop_said_over_the_coach_is_acted_on(
+    pulse_devices: VirtualAudio, tmp_path: Path, tts: str
+) -> None:
     """Barge-in through the real devices: the coach's voice comes back into the microphone
     (a speaker next to it) and "stop" is said while it speaks. Up to three tries, each over
     a long line once the echo filter has had the first lines to learn the room."""
     mic = MicFeeder(pulse_devices, echo_gain=0.8)
     mic.start()
-    coach = CoachProcess(pulse_devices, tmp_path)
+    coach = CoachProcess(pulse_devices, tmp_path, "--tts", tts)
     try:
         coach.wait_for(is_ready, timeout=60)
         mic.say("start the warm up")

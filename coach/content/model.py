@@ -172,6 +172,10 @@ class IntentName(str, Enum):
     """No to a question the coach asked."""
     QUESTION = "question"
     """A FAQ question; decided by the FAQ index, not by templates."""
+    WORKOUTS_THIS_WEEK = "workouts_this_week"
+    """How many workouts the log holds since Monday."""
+    LAST_PAIN = "last_pain"
+    """When the log last recorded a pain report."""
 
 
 @dataclass(frozen=True)

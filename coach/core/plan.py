@@ -46,7 +46,9 @@ REQUIRED_PHRASES = (
     "list_routines", "unknown_routine", "pain", "pain_paused", "pain_hold", "more_none",
     "not_understood", "louder", "quieter", "speed_fixed", "more_hint", "nothing_to_repeat",
     "no_answer", "confirm_stop", "confirm_start_routine", "confirm_previous", "confirm_no",
-    "screen_rest", "screen_intro",
+    "screen_rest", "screen_intro", "workouts_this_week_none", "workouts_this_week_one",
+    "workouts_this_week_many", "last_pain", "last_pain_resting", "last_pain_none", "log_off",
+    "pain_recurs",
 )  # fmt: skip
 
 

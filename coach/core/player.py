@@ -63,6 +63,8 @@ class Progress:
     """The routine's name, as spoken."""
     title: str
     """What is on now: the exercise (with its side), "Rest", or "Get ready"."""
+    exercise: str | None
+    """The exercise's name alone, during one; None in a rest or the introduction."""
     dose: str
     """How much of it ("45 seconds", "8 reps each side"); empty outside an exercise."""
     steps: int
@@ -416,8 +418,10 @@ class Player:
         if segment is None or self._routine is None:
             return None
         here, total = self.remaining(at)
+        exercise: str | None = None
         if segment.kind is SegmentKind.EXERCISE:
             title = self._exercise_name(segment)
+            exercise = self._routine.exercises[segment.step - 1].name
             amount = dose(self._phrases, self._routine.exercises[segment.step - 1])
         elif segment.kind is SegmentKind.REST:
             title, amount = self._phrases["screen_rest"], ""
@@ -426,6 +430,7 @@ class Player:
         return Progress(
             routine=self._routine.name,
             title=title,
+            exercise=exercise,
             dose=amount,
             steps=len(self._routine.exercises),
             segment_seconds=segment.seconds,

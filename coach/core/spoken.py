@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from coach.settings.text import SpeechTimingSettings
 
-__all__ = ["estimate_seconds", "join_words", "say_about", "say_seconds"]
+__all__ = ["estimate_seconds", "join_words", "say_about", "say_seconds", "say_when",
+           "start_of_week"]
 
 _WORD = re.compile(r"[A-Za-z0-9']+")
 _PAUSE = re.compile(r"[.,;:!?…]")
@@ -61,3 +63,24 @@ def join_words(items: Sequence[str], conjunction: str = "and") -> str:
     if len(items) == 1:
         return items[0]
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def say_when(then: datetime, now: datetime) -> str:
+    """A past moment as said: "today", "yesterday", "on Tuesday" (within the week), "on 3
+    March" (this year), "on 3 March 2025"."""
+    days = (now.date() - then.date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if days < 7:
+        return f"on {then.strftime('%A')}"
+    if then.year == now.year:
+        return f"on {then.day} {then.strftime('%B')}"
+    return f"on {then.day} {then.strftime('%B')} {then.year}"
+
+
+def start_of_week(now: datetime) -> datetime:
+    """Midnight at the start of `now`'s week (Monday)."""
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight - timedelta(days=now.weekday())

@@ -20,6 +20,7 @@ from coach.core.spoken import estimate_seconds
 from coach.core.textnorm import is_question
 from coach.core.understanding import Understanding
 from coach.session.events import HeardEvent, SessionEvent, event_of
+from coach.session.history import History
 from coach.session.inputs import Heard
 from coach.session.policy import Conversation, Evidence, at_room_level, is_meant, weigh
 from coach.settings.session import ConversationSettings
@@ -70,9 +71,11 @@ class Coach:
         echo: EchoFilter | None = None,
         talk: ConversationSettings | None = None,
         disclaimer_said: Callable[[], None] | None = None,
+        history: History | None = None,
     ) -> None:
         """`disclaimer`: the not-a-doctor line is due at the first routine or answer;
-        `disclaimer_said` is called when its said event is emitted."""
+        `disclaimer_said` is called when its said event is emitted. `history`: answers from
+        the workout log (None: no log in this session)."""
         self.player = Player(content.routines, content.phrases, speech_seconds)
         self._phrases: Mapping[str, str] = content.phrases
         self._routines = content.routines
@@ -88,6 +91,9 @@ class Coach:
         self._last_said = ""
         """The last line worth repeating (not a count), for "say that again"."""
         self._echo = echo
+        self._history = history
+        self._spoken_at = float("-inf")
+        """Clock time of the last line given to the voice."""
         self._talk = Conversation(talk)
         self._destructive = frozenset(
             spec.name for spec in content.commands.intents if spec.destructive)
@@ -103,6 +109,8 @@ class Coach:
             IntentName.START_ROUTINE: self._start_routine,
             IntentName.YES: self._yes,
             IntentName.NO: self._no,
+            IntentName.WORKOUTS_THIS_WEEK: self._from_history,
+            IntentName.LAST_PAIN: self._from_history,
         }
 
     # --- input ------------------------------------------------------------------------
@@ -259,6 +267,20 @@ class Coach:
     def _start_routine(self, intent: Intent, now: float) -> None:
         self._disclaim(now)
         self._to_player(intent, now)
+        routine = self.player.routine
+        if self._history is not None and routine is not None and routine.id == intent.slots.get(
+                "routine"):
+            warning = self._history.warning(routine.id)
+            if warning is not None:
+                self._reply(warning, now, Priority.TRANSITION, "warning")
+
+    def _from_history(self, intent: Intent, now: float) -> None:
+        if self._history is None:
+            self._reply(self._phrases["log_off"], now)
+        elif intent.name == IntentName.LAST_PAIN:
+            self._reply(self._history.last_pain(), now)
+        else:
+            self._reply(self._history.workouts_this_week(), now)
 
     def _disclaim(self, now: float) -> None:
         """The not-a-doctor line, before the first routine or answer, when it is due."""
@@ -320,8 +342,12 @@ class Coach:
             self._last_said = line.text
         if self._voice is not None:
             # The clock and safety lines cut off whatever is still playing; replies queue.
-            interrupt = line.priority >= Priority.TRANSITION or line.kind == "answer"
+            # Lines of one moment (the disclaimer, then a routine's introduction) queue
+            # behind each other: only a later moment's line cuts in.
+            interrupt = ((line.priority >= Priority.TRANSITION or line.kind == "answer")
+                         and line.at > self._spoken_at)
             self._voice.say(line.text, interrupt=interrupt and speaking)
+            self._spoken_at = max(self._spoken_at, line.at)
 
 
 def _without_word(text: str, first: str) -> str:

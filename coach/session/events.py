@@ -8,13 +8,13 @@ times stay as they are.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from coach.core.player import Output, Progress, Say
 
 __all__ = ["HeardEvent", "InfoEvent", "SaidEvent", "SessionEvent", "StateEvent",
-           "UtteranceEvent", "event_of"]
+           "UtteranceEvent", "event_of", "fan_out"]
 
 
 def _json(fields: Mapping[str, object]) -> str:
@@ -133,3 +133,13 @@ def event_of(output: Output) -> SaidEvent | StateEvent:
     side = output.side.value if output.side is not None else None
     return StateEvent(output.at, output.state.value, output.routine, output.step, side,
                       output.progress)
+
+
+def fan_out(*sinks: Callable[[SessionEvent], None]) -> Callable[[SessionEvent], None]:
+    """One sink that hands each event to every one of `sinks`, in order."""
+
+    def each(event: SessionEvent) -> None:
+        for sink in sinks:
+            sink(event)
+
+    return each

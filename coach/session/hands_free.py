@@ -13,8 +13,9 @@ from coach.hearing.asr.base import Recognizer
 from coach.hearing.microphone import Microphone, NoMicrophoneError
 from coach.session.audio_thread import listen_forever
 from coach.session.coach import Coach
-from coach.session.events import InfoEvent
+from coach.session.events import InfoEvent, fan_out
 from coach.session.inputs import Input, Pressed
+from coach.session.logbook import open_logbook
 from coach.session.loop import run_loop
 from coach.session.screen.screens import ScreenChoice, Screens
 from coach.session.understand import build_understanding
@@ -26,6 +27,7 @@ from coach.session.wiring import (
     build_recognizer,
     build_voice,
     follow_playback,
+    look_ahead,
     voice_adjuster,
 )
 from coach.settings import Settings
@@ -66,10 +68,6 @@ def run_hands_free(
     cancel = build_echo_canceller(settings, voice, epoch)
     screens = Screens(settings.screen, choice, recognizer.name, clock, content.commands)
     disclaimer, disclaimer_said = build_disclaimer(voice, content.phrases)
-    coach = Coach(content, understanding, voice, screens, echo=echo,
-                  wake_word=settings.wake_word, disclaimer=disclaimer,
-                  disclaimer_said=disclaimer_said, talk=knobs.conversation,
-                  adjust_voice=voice_adjuster(voice, knobs.speaker))
     inputs: queue.Queue[Input] = queue.Queue()
     stop = threading.Event()
     worker = threading.Thread(
@@ -82,8 +80,15 @@ def run_hands_free(
     worker.start()
     screens(InfoEvent('Ready. Say "start the warm-up", or "help".'))
     try:
-        with screens.shown(lambda action: inputs.put(Pressed(action))):
-            run_loop(coach, inputs, clock, timing=knobs.loop)
+        with open_logbook(settings, content.phrases, clock) as logbook:
+            sink = fan_out(screens, logbook.record, *look_ahead(voice, content))
+            coach = Coach(content, understanding, voice, sink, echo=echo,
+                          wake_word=settings.wake_word, disclaimer=disclaimer,
+                          disclaimer_said=disclaimer_said, talk=knobs.conversation,
+                          adjust_voice=voice_adjuster(voice, knobs.speaker),
+                          history=logbook.history)
+            with screens.shown(lambda action: inputs.put(Pressed(action))):
+                run_loop(coach, inputs, clock, timing=knobs.loop)
     finally:
         stop.set()
         worker.join(timeout=knobs.listening.stop_join_s)

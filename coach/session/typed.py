@@ -7,7 +7,9 @@ import sys
 
 from coach.content.model import Content
 from coach.session.coach import Coach
+from coach.session.events import fan_out
 from coach.session.inputs import Input, Pressed
+from coach.session.logbook import open_logbook
 from coach.session.loop import run_loop
 from coach.session.screen.screens import ScreenChoice, Screens
 from coach.session.understand import build_understanding
@@ -15,6 +17,7 @@ from coach.session.wiring import (
     build_disclaimer,
     build_voice,
     drain,
+    look_ahead,
     monotonic_clock,
     voice_adjuster,
 )
@@ -34,13 +37,16 @@ def run_typed(content: Content, settings: Settings, *, choice: ScreenChoice,
     screens = Screens(settings.screen, choice, TYPED_ENGINE, clock, content.commands)
     voice = build_voice(settings, silent, content.phrases)
     disclaimer, disclaimer_said = build_disclaimer(voice, content.phrases)
-    coach = Coach(content, build_understanding(content, settings), voice, screens,
-                  disclaimer=disclaimer, disclaimer_said=disclaimer_said,
-                  talk=knobs.conversation, adjust_voice=voice_adjuster(voice, knobs.speaker))
     inputs: queue.Queue[Input] = queue.Queue()
     if sys.stdin.isatty() and not choice.as_json and not screens.dashboard:
         print('Type a command ("start the warm-up", "pause", "help"); Ctrl-D to quit.')
-    with screens.shown(lambda action: inputs.put(Pressed(action)), typed=inputs):
-        run_loop(coach, inputs, clock, timing=knobs.loop)
+    with open_logbook(settings, content.phrases, clock) as logbook:
+        sink = fan_out(screens, logbook.record, *look_ahead(voice, content))
+        coach = Coach(content, build_understanding(content, settings), voice, sink,
+                      disclaimer=disclaimer, disclaimer_said=disclaimer_said,
+                      talk=knobs.conversation, adjust_voice=voice_adjuster(voice, knobs.speaker),
+                      history=logbook.history)
+        with screens.shown(lambda action: inputs.put(Pressed(action)), typed=inputs):
+            run_loop(coach, inputs, clock, timing=knobs.loop)
     drain(voice, knobs.speaker)
     return 0

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from coach.content.model import IntentName
+from coach.content.model import Content, IntentName
 from coach.core.echo import EchoFilter
 from coach.core.plan import clock_phrases
 from coach.core.understanding import Understanding
 from coach.errors import CoachError
-from coach.session.coach import Voice
+from coach.session.coach import EventSink, Voice
 from coach.session.disclaimer import DisclaimerMarker
 from coach.session.printer import EventPrinter
 from coach.settings import Settings
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ListenError", "build_disclaimer", "build_disclaimer_marker", "build_ducking",
     "build_echo_canceller", "build_echo_filter", "build_printer", "build_recognizer",
-    "build_voice", "disclaimer_marking", "drain", "enhanced", "follow_playback",
+    "build_voice", "disclaimer_marking", "drain", "enhanced", "follow_playback", "look_ahead",
     "monotonic_clock",
     "voice_adjuster",
 ]
@@ -153,11 +153,11 @@ def build_voice(
     """
     if silent:
         return None
+    from coach.voice.choose import make_synth
     from coach.voice.speaker import SoundDeviceSpeaker
-    from coach.voice.tts import Pyttsx3Synth
 
     knobs = settings.session.speaker
-    synth = Pyttsx3Synth(settings.voice, settings.synth)
+    synth = make_synth(settings.voice, settings.synth)
     for attempt in range(knobs.open_attempts):
         try:
             speaker = SoundDeviceSpeaker(synth, settings.audio.output_device,
@@ -173,6 +173,15 @@ def build_voice(
     threading.Thread(target=speaker.prewarm, args=(clock_phrases(phrases),),
                      name="coach-prewarm", daemon=True).start()
     return speaker
+
+
+def look_ahead(voice: SoundDeviceSpeaker | None, content: Content) -> list[EventSink]:
+    """With a real voice, the sink that synthesises each routine's lines ahead of time."""
+    if voice is None:
+        return []
+    from coach.session.lookahead import LookAhead
+
+    return [LookAhead(voice.prewarm, content.routines, content.phrases)]
 
 
 def voice_adjuster(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coach.settings.hearing import HearingSettings
+from coach.settings.log import LogSettings
 from coach.settings.screen import ScreenSettings
 from coach.settings.session import SessionSettings
 from coach.settings.text import TextSettings
@@ -61,3 +62,4 @@ class Settings:
     echo: EchoSettings = field(default_factory=EchoSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
     screen: ScreenSettings = field(default_factory=ScreenSettings)
+    log: LogSettings = field(default_factory=LogSettings)

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PlaybackSettings", "SynthSettings", "TextSpeakerSettings", "VoiceSettings"]
+__all__ = [
+    "TTS_ENGINES","PlaybackSettings", "SynthSettings", "TextSpeakerSettings", "VoiceSettings"]
+
+
+TTS_ENGINES = ("piper", "pyttsx3")
+"""The engines that can speak (VoiceSettings.tts)."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,9 @@ class VoiceSettings:
     """Loudness, 0..1."""
     voice: str | None = None
     """Voice id ("gmw/en-us", "en-us") or name substring ("America"); None = default."""
+    tts: str = "pyttsx3"
+    """Which engine speaks: "piper" (natural, neural) or "pyttsx3" (espeak-ng; also the
+    fallback when Piper is missing or fails)."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Text-to-speech: text -> trimmed, resampled PCM with pyttsx3 (espeak-ng), cached.
+"""Text-to-speech: text -> trimmed, resampled PCM, cached; pyttsx3 (espeak-ng) here, Piper
+in coach.voice.piper_tts.
 
 `coach.voice.espeak` drives the engine; `coach.voice.speaker` plays what this returns, so a
 repeated cue ("3", "Rest") starts at once from the cache and can be stopped at any block.
@@ -18,6 +19,7 @@ from coach.voice import espeak
 from coach.voice.playback import Pcm
 
 __all__ = [
+    "CachingSynth",
     "Pyttsx3Synth",
     "resample",
     "trim_silence",
@@ -47,8 +49,8 @@ def resample(pcm: Pcm, rate: int) -> Pcm:
     return Pcm(np.asarray(samples, dtype=np.int16), rate)
 
 
-class Pyttsx3Synth:
-    """Text -> Pcm with pyttsx3 (espeak-ng), trimmed, resampled, cached (LRU)."""
+class CachingSynth:
+    """Text -> Pcm, trimmed, resampled and cached (LRU); `_render` makes the speech."""
 
     def __init__(
         self, settings: VoiceSettings | None = None, tuning: SynthSettings | None = None
@@ -62,18 +64,24 @@ class Pyttsx3Synth:
         )
         self._lock = threading.Lock()
 
-    def synthesize(self, text: str, rate: int | None = None) -> Pcm:
-        """`text` as mono int16 PCM, at `rate` if given (else espeak-ng's own rate).
+    def _render(self, text: str, settings: VoiceSettings) -> Pcm:
+        raise NotImplementedError
 
-        Raises TtsUnavailableError (saying what to install) when espeak-ng is missing.
-        """
-        key = (text, self.settings, rate)
+    def cached(self, text: str, rate: int | None = None) -> bool:
+        """Whether `text` would start at once (it is in the cache)."""
+        with self._lock:
+            return (text, self.settings, rate) in self._cache
+
+    def synthesize(self, text: str, rate: int | None = None) -> Pcm:
+        """`text` as mono int16 PCM, at `rate` if given (else the engine's own rate)."""
+        settings = self.settings
+        key = (text, settings, rate)
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
-        pcm = trim_silence(espeak.synthesize(text, self.settings, self.tuning), self.tuning)
+        pcm = trim_silence(self._render(text, settings), self.tuning)
         if rate is not None:
             pcm = resample(pcm, rate)
         with self._lock:
@@ -86,3 +94,15 @@ class Pyttsx3Synth:
         """Synthesise `texts` now (e.g. the routine's countdown lines) so they start at once."""
         for text in texts:
             self.synthesize(text, rate)
+
+
+class Pyttsx3Synth(CachingSynth):
+    """pyttsx3 (espeak-ng): robotic but everywhere; the fallback voice.
+
+    Raises TtsUnavailableError (saying what to install) when espeak-ng is missing.
+    """
+
+    name = "pyttsx3"
+
+    def _render(self, text: str, settings: VoiceSettings) -> Pcm:
+        return espeak.synthesize(text, settings, self.tuning)
