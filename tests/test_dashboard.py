@@ -75,3 +75,35 @@ def test_the_dashboard_counts_down_shows_what_is_next_resizes_and_leaves_the_ter
     flags = after.split()
     assert "icanon" in flags and "echo" in flags  # the terminal is as it was
     assert "MARCHING IN PLACE" not in after  # the alternate screen is gone
+
+
+def test_on_the_network_the_dashboard_shows_the_qr_code_until_a_phone_opens_the_page(
+        tmp_path: Path) -> None:
+    import threading
+    import urllib.request
+
+    env = (f"-u COLUMNS -u LINES XDG_STATE_HOME={tmp_path}/state "
+           f"XDG_CONFIG_HOME={tmp_path}/config COACH_SETTINGS={tmp_path}/none.toml")
+    command = (f"env {env} {COACH} run --text --silent --web --web-host 0.0.0.0 "
+               f"--web-port 0 2>{tmp_path}/stderr; sleep 60")
+    term = Terminal(command, 100, 60)
+    try:
+        screen = term.wait_for(lambda s: "Scan to open the page on a phone" in s)
+        assert "▄" in screen or "▀" in screen  # the code, in half blocks
+        url = next(line.split(" ", 1)[1] for line in
+                   (tmp_path / "stderr").read_text().splitlines() if line.startswith("Screen: "))
+        local = url.replace(url.split("//")[1].split(":")[0], "127.0.0.1", 1)
+        events = local.replace("/?", "/events?")
+        opened = threading.Event()
+
+        def phone() -> None:
+            with urllib.request.urlopen(events, timeout=30) as stream:
+                stream.readline()
+                opened.set()
+                time.sleep(5)
+
+        threading.Thread(target=phone, daemon=True).start()
+        assert opened.wait(15)
+        term.wait_for(lambda s: "Scan to open" not in s)  # a page is open: the code goes
+    finally:
+        term.close()

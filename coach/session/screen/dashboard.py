@@ -38,9 +38,11 @@ def clock_text(seconds: float) -> str:
 
 
 def render(snap: Snapshot, *, columns: int, url: str | None = None,
-           typing: str | None = None, level_floor_db: float = -60.0) -> RenderableType:
+           typing: str | None = None, level_floor_db: float = -60.0,
+           qr: str | None = None) -> RenderableType:
     """The whole dashboard for one snapshot, `columns` wide. `typing`: the line being typed,
-    in a typed session (None when the session listens instead)."""
+    in a typed session (None when the session listens instead); `qr`: the page's address as
+    a QR code, to show under it."""
     parts: list[RenderableType] = [_heading(snap, columns), Text()]
     parts.extend(_middle(snap, columns, typed=typing is not None))
     parts.append(Text())
@@ -48,8 +50,12 @@ def render(snap: Snapshot, *, columns: int, url: str | None = None,
     parts.append(_input_line(snap, typing, level_floor_db))
     title = Text.assemble(("coach", "bold"), "  ", (snap.engine, "dim"))
     subtitle = Text(url, style="dim") if url else None
-    return Panel(Group(*parts), title=title, subtitle=subtitle, border_style="blue",
-                 padding=(0, 2))
+    panel = Panel(Group(*parts), title=title, subtitle=subtitle, border_style="blue",
+                  padding=(0, 2))
+    if qr is None:
+        return panel
+    scan = Text("Scan to open the page on a phone:", style="bold")
+    return Group(panel, scan, Text(qr, no_wrap=True))
 
 
 def _heading(snap: Snapshot, columns: int) -> RenderableType:
@@ -146,12 +152,15 @@ class Dashboard:
         url: str | None = None,
         typing: Callable[[], str] | None = None,
         console: Console | None = None,
+        qr: Callable[[], str | None] | None = None,
     ) -> None:
-        """`typing`: the line being typed now, in a typed session."""
+        """`typing`: the line being typed now, in a typed session; `qr`: the page's QR code
+        while it should be shown (None once a page is open)."""
         self._model = model
         self._knobs = knobs
         self._url = url
         self._typing = typing
+        self._qr = qr
         self._console = console or Console()
         self._live = Live(console=self._console, screen=True, auto_refresh=False,
                           redirect_stdout=False, redirect_stderr=False)
@@ -186,7 +195,8 @@ class Dashboard:
             typing = self._typing() if self._typing is not None else None
             view = render(self._model.snapshot(), columns=self._console.size.width - 6,
                           url=self._url, typing=typing,
-                          level_floor_db=self._knobs.level_floor_db)
+                          level_floor_db=self._knobs.level_floor_db,
+                          qr=self._qr() if self._qr is not None else None)
             self._live.update(view, refresh=True)
             self._wake.wait(self._knobs.tick_s)
             self._wake.clear()

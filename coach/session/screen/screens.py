@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from coach.content.model import CommandSet
 from coach.session.events import SessionEvent
@@ -16,6 +17,9 @@ from coach.session.inputs import Input
 from coach.session.printer import EventPrinter
 from coach.session.screen.model import ScreenModel, labels_of
 from coach.settings.screen import ScreenSettings
+
+if TYPE_CHECKING:
+    from coach.session.screen.web import WebScreen
 
 __all__ = ["ScreenChoice", "Screens"]
 
@@ -64,9 +68,9 @@ class Screens:
         buttons; `typed`: where a typed session's lines go (read key by key under the
         dashboard, so its echo does not break the screen)."""
         with ExitStack() as stack:
-            url = None
+            url, web = None, None
             if self._choice.web:
-                url = self._serve(press, stack)
+                url, web = self._serve(press, stack)
             if typed is not None and self.dashboard and sys.stdin.isatty():
                 from coach.session.screen.keyboard import KeyboardLines
 
@@ -79,24 +83,37 @@ class Screens:
             if self.dashboard:
                 from coach.session.screen.dashboard import Dashboard
 
+                qr = None
+                if web is not None and url is not None and not self._on_this_machine():
+                    code = qr_text(url)
+                    page = web
+
+                    def qr() -> str | None:  # until a phone has the page open
+                        return code if page.pages == 0 else None
+
                 dashboard = stack.enter_context(Dashboard(self.model, self._knobs.dashboard,
-                                                          url=url, typing=typing))
+                                                          url=url, typing=typing, qr=qr))
                 if keyboard is not None:
                     keyboard.on_change(dashboard.refresh)
             yield
 
-    def _serve(self, press: Callable[[str], None], stack: ExitStack) -> str:
-        from coach.session.screen.web import WebScreen, is_loopback
+    def _on_this_machine(self) -> bool:
+        from coach.session.screen.web import is_loopback
+
+        return is_loopback(self._knobs.web.host)
+
+    def _serve(self, press: Callable[[str], None], stack: ExitStack) -> tuple[str, WebScreen]:
+        from coach.session.screen.web import WebScreen
 
         web = WebScreen(self.model, press, self._knobs.web)
         url = web.start()
         stack.callback(web.stop)
         print(f"Screen: {url}", file=sys.stderr)
-        if not is_loopback(self._knobs.web.host):
+        if not self._on_this_machine():
             print("Open it on a phone on this network (scan the code). Anyone with this "
                   "address can see and control the session.", file=sys.stderr)
             print(qr_text(url), file=sys.stderr)
-        return url
+        return url, web
 
 
 def qr_text(url: str) -> str:

@@ -79,6 +79,11 @@ class WebScreen:
         self.url = ""
         model.subscribe(self._changed)
 
+    @property
+    def pages(self) -> int:
+        """How many pages are open on it now."""
+        return len(self._clients)
+
     # --- lifetime ---------------------------------------------------------------------
 
     def start(self) -> str:
