@@ -126,12 +126,15 @@ class CoachVoiceAudio:
     routine: str
 
 
-def coach_voice_audio(content: Content, routine_id: str, max_seconds: float) -> CoachVoiceAudio:
-    """Synthesise the routine's timeline with the project's TTS, each line at its time
-    (queued after the previous one if that is still playing), up to `max_seconds`."""
-    from coach.voice.tts import Pyttsx3Synth
+def coach_voice_audio(content: Content, routine_id: str, max_seconds: float,
+                      tts: str = "pyttsx3") -> CoachVoiceAudio:
+    """Synthesise the routine's timeline with the project's TTS (`tts` names the engine),
+    each line at its time (queued after the previous one if that is still playing), up to
+    `max_seconds`."""
+    from coach.settings.voice import SynthSettings, VoiceSettings
+    from coach.voice.choose import make_synth
 
-    synth = Pyttsx3Synth()
+    synth = make_synth(VoiceSettings(tts=tts), SynthSettings())
     routine = content.routines[routine_id]
     lines = [o for o in timeline(routine, content.phrases) if isinstance(o, Say)]
     placed: list[tuple[str, int, Pcm]] = []

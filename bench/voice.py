@@ -168,6 +168,39 @@ def _stop_latency(voice: object, text: str, tries: int = 5) -> list[float]:
     return delays
 
 
+def hearing_rows(tts: str, seconds: float) -> dict[str, object]:
+    """The hearing benches that depend on the coach's voice, with this voice: its own voice
+    read back into the microphone (never to act), and commands said over it through the
+    echo canceller with ducking (as bench.run's barge-in rows; Whisper tiny.en)."""
+    from bench.barge_in import barge_in_audio, cancel_echo_ducked, run_barge_in
+    from bench.false_triggers import coach_voice_audio, count_triggers, echo_judge
+    from bench.run import BARGE_IN_LEVEL_DB
+    from bench.streams import Clocked
+    from coach.hearing.aec import EchoCanceller
+    from coach.hearing.asr.base import Transcript
+    from coach.hearing.asr.select import make_recognizer
+    from coach.session.understand import build_understanding
+
+    content, _ = load_content([default_routine_dir()])
+    understanding = build_understanding(content, Settings())
+    recognizer = Clocked(make_recognizer("whisper", None, understanding.phrases(),
+                                         is_complete=understanding.is_complete))
+
+    def decide(transcript: Transcript) -> Intent:
+        return understanding.interpret(transcript.text)
+
+    voice = coach_voice_audio(content, "warm-up", seconds, tts=tts)
+    own = count_triggers(f"coach's own voice ({tts})", recognizer, voice.pcm,
+                         echo_judge(voice, understanding, tail=0.35), 10 * seconds,
+                         raw=decide).summary()
+    recognizer.rebase()
+    cleaned = cancel_echo_ducked(barge_in_audio(voice, BARGE_IN_LEVEL_DB), EchoCanceller())
+    levels = cleaned.levels.user_spoke if cleaned.levels else None
+    judge = echo_judge(voice, understanding, tail=0.35, user_spoke=levels)
+    barge = run_barge_in(recognizer, cleaned, judge, 10 * seconds).summary()
+    return {"tts": tts, "own_voice": own, "barge_in_aec_ducked": barge}
+
+
 def write_report(results: dict[str, object], path: Path) -> None:
     rows = results["engines"]
     assert isinstance(rows, list)
@@ -198,6 +231,23 @@ def write_report(results: dict[str, object], path: Path) -> None:
                      f"{cell(row, 'first_sound_replies_once_free')} | "
                      f"{cell(row, 'stop_silent')} | "
                      f"{row['cpu_percent_of_a_core']} |")
+    hearing = results.get("hearing")
+    if isinstance(hearing, list) and hearing:
+        lines += [
+            "", "## Hearing with each voice", "",
+            "Whisper tiny.en on the coach's own warm-up read back into the microphone (echo "
+            "rules on; goal 0), and one command said over each long line through the echo "
+            "canceller with ducking, 6 dB above the echo (as bench/RESULTS.md's barge-in "
+            "rows, which use pyttsx3).", "",
+            "| voice | own voice: audio s | acted on (goal 0) | without the echo rules | "
+            "commands over the coach: right | acted as another command |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in hearing:
+            own, barge = row["own_voice"], row["barge_in_aec_ducked"]
+            lines.append(f"| {row['tts']} | {own['audio_seconds']:.0f} | {own['triggers']} | "
+                         f"{own['raw_triggers']} | {barge['right']}/{barge['commands']} | "
+                         f"{barge['acted_elsewhere']} |")
     lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
 
@@ -208,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--engines", default=",".join(TTS_ENGINES))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--report", type=Path, default=ROOT / "bench" / "VOICE.md")
+    parser.add_argument("--hearing-seconds", type=float, default=240.0,
+                        help="the coach's voice read back, per voice (0: skip)")
     args = parser.parse_args(argv)
     from coach.audio.devices import reload_portaudio
     from tests.support.pulse import start_virtual_audio
@@ -224,8 +276,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(json.dumps(results[-1]), flush=True)
         finally:
             audio.stop()
+    hearing = []
+    if args.hearing_seconds > 0:
+        for engine in args.engines.split(","):
+            hearing.append(hearing_rows(engine, args.hearing_seconds))
+            print(json.dumps(hearing[-1]), flush=True)
     report: dict[str, object] = {"date": date.today().isoformat(), "cores": os.cpu_count(),
-                                 "seconds": args.seconds, "engines": results}
+                                 "seconds": args.seconds, "engines": results,
+                                 "hearing": hearing}
     (args.out / "voice.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     write_report(report, args.report)
     return 0

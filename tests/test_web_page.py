@@ -107,6 +107,12 @@ def test_every_request_without_the_token_is_refused() -> None:
         assert status(without_token(session.url, "/action/pause", token), "GET") == 405
         assert status(without_token(session.url, "/action/pause", token), "POST") == 204
         session.wait_for('"[pause button]"')
+        # the workout log's plot, for the page
+        assert status(without_token(session.url, "/history.png")) == 403
+        with urllib.request.urlopen(without_token(session.url, "/history.png", token),
+                                    timeout=30) as response:
+            assert response.headers["Content-Type"] == "image/png"
+            assert response.read().startswith(b"\x89PNG")
 
 
 def test_on_the_network_the_address_carries_the_token_and_a_qr_code_is_printed() -> None:

@@ -21,8 +21,15 @@ from coach.core.understanding import Understanding
 from coach.session.coach import Coach
 from coach.session.events import SaidEvent, SessionEvent, fan_out
 from coach.session.history import History
+from coach.session.history_plot import minutes_per_week, plot_png
 from coach.session.workout_recorder import WorkoutRecorder, exercise_status
-from coach.store.workout_log import SCHEMA_VERSION, LogError, WorkoutLog
+from coach.store.workout_log import (
+    SCHEMA_VERSION,
+    LogError,
+    PainReport,
+    WorkoutLog,
+    WorkoutSummary,
+)
 
 COACH = Path(sys.executable).parent / "coach"
 WALL_START = datetime(2026, 12, 2, 18, 0).timestamp()  # a Wednesday evening
@@ -206,8 +213,35 @@ def test_kill_9_in_the_middle_of_a_routine_keeps_the_session(tmp_path: Path) -> 
     table = subprocess.run([str(COACH), "history"], env={**env, "COLUMNS": "160"},
                            capture_output=True, text=True, timeout=60, check=True).stdout
     assert "Dynamic warm-up" in table and "not finished" in table
+    plot = tmp_path / "weeks.png"
+    subprocess.run([str(COACH), "history", "--plot", str(plot)], env=env, check=True,
+                   capture_output=True, timeout=120)
+    assert plot.read_bytes().startswith(b"\x89PNG\r\n")
     subprocess.run([str(COACH), "history", "--forget", "--yes"], env=env, check=True,
                    capture_output=True, timeout=60)
     assert "No workouts yet" in subprocess.run(
         [str(COACH), "history"], env=env, capture_output=True, text=True, timeout=60,
         check=True).stdout
+
+
+def test_minutes_per_week_and_the_weeks_with_pain() -> None:
+    now = datetime(2026, 12, 2, 19, 0)  # a Wednesday
+
+    def workout(day: datetime, minutes: float) -> WorkoutSummary:
+        start = day.timestamp()
+        return WorkoutSummary(1, "core", "Core", start, start + 60 * minutes, "completed",
+                              3, 3, 0)
+
+    workouts = [workout(datetime(2026, 11, 30, 8), 10.0),  # this Monday
+                workout(datetime(2026, 12, 2, 7), 5.0),
+                workout(datetime(2026, 11, 12, 7), 20.0),  # three weeks back
+                workout(datetime(2025, 1, 1, 7), 99.0)]  # long ago: not shown
+    pains = [PainReport(datetime(2026, 11, 13, 7, 5).timestamp(), "core", "plank", None,
+                        "ouch")]
+    weeks = minutes_per_week(workouts, pains, now)
+    assert len(weeks) == 12 and weeks[-1][0] == datetime(2026, 11, 30)
+    assert weeks[-1][1:] == (15.0, 0)
+    assert weeks[-3][1:] == (0.0, 0)
+    assert weeks[-4][1:] == (20.0, 1)
+    assert sum(minutes for _, minutes, _ in weeks) == 35.0
+    assert plot_png(workouts, pains, now).startswith(b"\x89PNG")

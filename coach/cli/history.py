@@ -9,9 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from coach.store.workout_log import WorkoutLog, WorkoutSummary
+from coach.store.workout_log import LogError, WorkoutLog, WorkoutSummary
 
-__all__ = ["forget", "print_history", "write_export"]
+__all__ = ["forget", "print_history", "write_export", "write_plot"]
 
 _FIELDS = ("date", "routine", "minutes", "exercises_done", "exercises", "outcome",
            "pain_reports")
@@ -78,3 +78,14 @@ def forget(log: WorkoutLog, path: Path, *, ask: bool) -> bool:
     log.forget()
     print(f"Forgot {count} workouts.")
     return True
+
+
+def write_plot(log: WorkoutLog, path: Path) -> None:
+    """Minutes per week for the last weeks, pain reports marked, as a PNG at `path`."""
+    from coach.session.history_plot import plot_png
+
+    try:
+        path.write_bytes(plot_png(log.workouts(), log.pains()))
+    except OSError as exc:
+        raise LogError(f"{path}: cannot write the plot ({exc.strerror})") from exc
+    print(f"Wrote {path}")

@@ -123,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--export", choices=("csv", "json"), help="print every workout as CSV "
                       "or JSON")
     what.add_argument("--forget", action="store_true", help="delete the workout log")
+    what.add_argument("--plot", type=Path, metavar="FILE.png",
+                      help="write a plot of minutes per week (pain reports marked)")
     history.add_argument("--yes", action="store_true", help="with --forget: do not ask")
     history.set_defaults(handler=_history)
 
@@ -423,7 +425,7 @@ def _listen(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from coach.cli.history import forget, print_history, write_export
+    from coach.cli.history import forget, print_history, write_export, write_plot
     from coach.session.logbook import log_path
     from coach.store.workout_log import WorkoutLog
 
@@ -434,6 +436,8 @@ def _history(args: argparse.Namespace) -> int:
             forget(log, path, ask=not args.yes and sys.stdin.isatty())
         elif args.export:
             write_export(log, args.export)
+        elif args.plot:
+            write_plot(log, args.plot)
         else:
             print_history(log, path)
     finally:

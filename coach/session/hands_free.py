@@ -87,7 +87,8 @@ def run_hands_free(
                           disclaimer_said=disclaimer_said, talk=knobs.conversation,
                           adjust_voice=voice_adjuster(voice, knobs.speaker),
                           history=logbook.history)
-            with screens.shown(lambda action: inputs.put(Pressed(action))):
+            plot = logbook.history.plot_png if logbook.history else None
+            with screens.shown(lambda action: inputs.put(Pressed(action)), history_png=plot):
                 run_loop(coach, inputs, clock, timing=knobs.loop)
     finally:
         stop.set()

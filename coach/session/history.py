@@ -40,6 +40,12 @@ class History:
             return self._phrases["last_pain_resting"].format(when=when)
         return self._phrases["last_pain"].format(when=when, exercise=last.exercise)
 
+    def plot_png(self) -> bytes:
+        """Minutes per week, pain reports marked (coach.session.history_plot)."""
+        from coach.session.history_plot import plot_png
+
+        return plot_png(self._log.workouts(), self._log.pains(), self._now())
+
     def warning(self, routine: str) -> str | None:
         """The warning for a routine about to start: the exercise of the newest pain
         report made during it, if any."""

@@ -46,7 +46,8 @@ def run_typed(content: Content, settings: Settings, *, choice: ScreenChoice,
                       disclaimer=disclaimer, disclaimer_said=disclaimer_said,
                       talk=knobs.conversation, adjust_voice=voice_adjuster(voice, knobs.speaker),
                       history=logbook.history)
-        with screens.shown(lambda action: inputs.put(Pressed(action)), typed=inputs):
+        with screens.shown(lambda action: inputs.put(Pressed(action)), typed=inputs,
+                           history_png=logbook.history.plot_png if logbook.history else None):
             run_loop(coach, inputs, clock, timing=knobs.loop)
     drain(voice, knobs.speaker)
     return 0

@@ -63,14 +63,16 @@ class Screens:
 
     @contextmanager
     def shown(self, press: Callable[[str], None],
-              typed: queue.Queue[Input] | None = None) -> Iterator[None]:
+              typed: queue.Queue[Input] | None = None,
+              history_png: Callable[[], bytes] | None = None) -> Iterator[None]:
         """The screens, open for a `with` block. `press(action)` takes the web page's
         buttons; `typed`: where a typed session's lines go (read key by key under the
-        dashboard, so its echo does not break the screen)."""
+        dashboard, so its echo does not break the screen); `history_png`: the workout log's
+        plot for the page."""
         with ExitStack() as stack:
             url, web = None, None
             if self._choice.web:
-                url, web = self._serve(press, stack)
+                url, web = self._serve(press, stack, history_png)
             if typed is not None and self.dashboard and sys.stdin.isatty():
                 from coach.session.screen.keyboard import KeyboardLines
 
@@ -102,10 +104,11 @@ class Screens:
 
         return is_loopback(self._knobs.web.host)
 
-    def _serve(self, press: Callable[[str], None], stack: ExitStack) -> tuple[str, WebScreen]:
+    def _serve(self, press: Callable[[str], None], stack: ExitStack,
+               history_png: Callable[[], bytes] | None) -> tuple[str, WebScreen]:
         from coach.session.screen.web import WebScreen
 
-        web = WebScreen(self.model, press, self._knobs.web)
+        web = WebScreen(self.model, press, self._knobs.web, history_png)
         url = web.start()
         stack.callback(web.stop)
         print(f"Screen: {url}", file=sys.stderr)

@@ -64,8 +64,10 @@ class WebScreen:
     """Serves the page for one session; `start()` returns its address, `stop()` ends it."""
 
     def __init__(self, model: ScreenModel, press: Callable[[str], None],
-                 knobs: WebSettings) -> None:
-        """`press(action)` is called, from the server's thread, for a button's action."""
+                 knobs: WebSettings, history_png: Callable[[], bytes] | None = None) -> None:
+        """`press(action)` is called, from the server's thread, for a button's action;
+        `history_png()` draws the workout log's plot (None: no log in this session)."""
+        self._history_png = history_png
         self._model = model
         self._press = press
         self._knobs = knobs
@@ -194,10 +196,22 @@ class WebScreen:
             self._press(name)
             return Response(status_code=204, headers=_HEADERS)
 
+        async def history(request: Request) -> Response:
+            if not allowed(request):
+                return refused()
+            if self._history_png is None:
+                return PlainTextResponse("No workout log in this session.\n", status_code=404,
+                                         headers=_HEADERS)
+            from starlette.concurrency import run_in_threadpool
+
+            png = await run_in_threadpool(self._history_png)
+            return Response(png, media_type="image/png", headers=_HEADERS)
+
         return Starlette(routes=[
             Route("/", index),
             Route("/events", events),
             Route("/action/{name}", action, methods=["POST"]),
+            Route("/history.png", history),
         ])
 
     async def _stream(self) -> AsyncIterator[str]:
