@@ -131,7 +131,8 @@ def idle_cpu(seconds: float, web: bool, page: bool) -> float:
     """A typed session with nothing running: CPU as a share of one core (%)."""
     if not web:
         with tempfile.TemporaryDirectory() as home:
-            env = {**os.environ, "XDG_STATE_HOME": home, "COACH_SETTINGS": f"{home}/x.toml"}
+            env = {**os.environ, "XDG_STATE_HOME": home, "XDG_DATA_HOME": home,
+                   "COACH_SETTINGS": f"{home}/x.toml"}
             process = subprocess.Popen([str(COACH), "run", "--text", "--silent"],
                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL, env=env)

@@ -89,8 +89,8 @@ def coach_session(*args: str, before: tuple[str, ...] = (), host: str = "127.0.0
     once the page is served."""
     with tempfile.TemporaryDirectory(prefix="coach-web-") as home:
         child = {**os.environ, "XDG_CONFIG_HOME": f"{home}/config",
-                 "XDG_STATE_HOME": f"{home}/state", "COACH_SETTINGS": f"{home}/none.toml",
-                 **(env or {})}
+                 "XDG_STATE_HOME": f"{home}/state", "XDG_DATA_HOME": f"{home}/data",
+                 "COACH_SETTINGS": f"{home}/none.toml", **(env or {})}
         process = subprocess.Popen(
             [str(COACH), *before, "run", *args, "--web", "--web-port", "0", "--web-host", host,
              "--json"],
