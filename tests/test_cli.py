@@ -191,3 +191,14 @@ def test_other_errors_are_not_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "_list", fail)
     with pytest.raises(RuntimeError, match="a bug"):
         cli.main(["list"])
+
+
+def test_a_reader_that_goes_away_gets_no_traceback() -> None:
+    read, write = os.pipe()
+    process = subprocess.Popen([str(COACH), "play", "warm-up", "--dry-run"], stdout=write,
+                               stderr=subprocess.PIPE, text=True)
+    os.close(write)
+    os.close(read)  # gone before the first line, as `| head` is after its lines
+    _, errors = process.communicate(timeout=60)
+    assert process.returncode == 141
+    assert errors == ""

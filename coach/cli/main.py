@@ -47,6 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nStopped.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`coach play ... | head`): nothing left to say, and Python's
+        # own flush at exit must not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except CoachError as exc:
         # Every error a user can act on: its message says what to do; no traceback.
         print(f"coach: {exc}", file=sys.stderr)
