@@ -246,13 +246,16 @@ def test_a_hands_free_session_through_real_devices(
         recorder.start()
         feeder.say("start the warm up")
         coach.wait_for(heard_intent("start_routine"), timeout=20)
-        time.sleep(24)  # the intro and the first exercise's set-up line
+        # the not-a-doctor line (a first run), the intro and the first exercise's set-up line
+        time.sleep(30)
         voice = recorder.stop()
         said = transcribe(voice)
         loud = int(np.abs(voice.astype(np.int32)).max()) if len(voice) else 0
         said_events = [e["text"] for e in coach.events if e["type"] == "said"][:3]
         playing = pulse_devices.pactl("list", "short", "sink-inputs")
-        assert "warm up" in said and "march" in said, (
+        # the set-up line, "March on the spot...", in Whisper tiny's ears: "remarks on the
+        # spot" once, as its first word runs into the line before
+        assert "warm up" in said and ("march" in said or "on the spot" in said), (
             said, loud, coach.stderr(), said_events, playing
         )
 
