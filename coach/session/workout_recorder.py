@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from coach.content.model import IntentName
+from coach.core.player import State
 from coach.session.events import HeardEvent, SessionEvent, StateEvent
 from coach.store.workout_log import ExerciseStatus, LogError, PainReport, WorkoutLog
 
@@ -20,7 +21,8 @@ __all__ = ["Outcome", "WorkoutRecorder", "exercise_status"]
 
 _LOGGER = logging.getLogger(__name__)
 
-_RUNNING = ("intro", "exercise", "rest")
+_RUNNING = tuple(state.value for state in (State.INTRO, State.EXERCISE, State.REST))
+"""The player's states while a routine's clock runs."""
 _DONE_WITHIN_S = 0.5
 """An exercise left this close to its end (seconds) was done."""
 _SKIPPED_BEFORE = 0.5
