@@ -296,8 +296,8 @@ def _list(args: argparse.Namespace) -> int:
 
     content = _load(build_settings(args))
     for routine in content.routines.values():
-        total = say_seconds(routine.total_seconds)
-        print(f"{routine.id:<10} {routine.name} ({total}): {routine.description}")
+        line = f"{routine.id:<10} {routine.name} ({say_seconds(routine.total_seconds)})"
+        print(f"{line}: {routine.description}" if routine.description else line)
     return 0
 
 

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from coach.content.limits import LIMITS
 from coach.content.model import SourcePos
 from coach.content.report import Report, and_list, describe, did_you_mean, fmt
 from coach.content.yamlpos import YamlList, YamlMap
@@ -25,13 +26,21 @@ def as_text(value: Any, pos: SourcePos, label: str, report: Report, hint: str = 
     text = " ".join(value.split())
     if not text:
         report.error(pos, f"{label} is empty", hint or "write something or remove it")
+    elif len(text) > LIMITS.text_chars:
+        report.error(pos, f"{label} is longer than {LIMITS.text_chars} characters",
+                     "the coach says it in one breath: keep it to a few sentences")
+        return ""
     return text
 
 
 def as_number(
-    value: Any, pos: SourcePos, label: str, report: Report, *, zero_ok: bool
+    value: Any, pos: SourcePos, label: str, report: Report, *, zero_ok: bool,
+    at_most: float = math.inf, unit: str = "",
 ) -> float | None:
-    """A finite number (> 0, or >= 0 when zero_ok), or None after reporting why not."""
+    """A finite number (> 0, or >= 0 when zero_ok; <= at_most), or None after reporting why not.
+
+    `unit` ("s", "reps") follows the numbers in the message.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         hint = "write a plain number of seconds, e.g. 30" if isinstance(value, str) else ""
         report.error(pos, f"{label} must be a number, got {describe(value)}", hint)
@@ -42,14 +51,18 @@ def as_number(
     elif number < 0 or (number == 0 and not zero_ok):
         bound = "cannot be negative" if zero_ok else "must be more than 0"
         report.error(pos, f"{label} {bound}, got {fmt(number)}")
+    elif number > at_most:
+        report.error(pos, f"{label} must be at most {fmt(at_most)}{unit}, got {fmt(number)}{unit}")
     else:
         return number
     return None
 
 
-def as_whole_number(value: Any, pos: SourcePos, label: str, report: Report) -> int | None:
-    """A whole number above 0, or None after reporting why not."""
-    number = as_number(value, pos, label, report, zero_ok=False)
+def as_whole_number(
+    value: Any, pos: SourcePos, label: str, report: Report, *, at_most: float = math.inf
+) -> int | None:
+    """A whole number above 0 (and <= at_most), or None after reporting why not."""
+    number = as_number(value, pos, label, report, zero_ok=False, at_most=at_most)
     if number is None:
         return None
     if not number.is_integer():
@@ -124,17 +137,21 @@ class Fields:
             return ""
         return as_text(self.data[key], self.pos(key), f"'{key}'", self.report, hint)
 
-    def number(self, key: str, *, zero_ok: bool) -> float | None:
+    def number(
+        self, key: str, *, zero_ok: bool, at_most: float = math.inf, unit: str = ""
+    ) -> float | None:
         """The number under `key`; None when absent or wrong (reported)."""
         if not self.has(key):
             return None
-        return as_number(self.data[key], self.pos(key), f"'{key}'", self.report, zero_ok=zero_ok)
+        return as_number(self.data[key], self.pos(key), f"'{key}'", self.report,
+                         zero_ok=zero_ok, at_most=at_most, unit=unit)
 
-    def whole_number(self, key: str) -> int | None:
+    def whole_number(self, key: str, *, at_most: float = math.inf) -> int | None:
         """The whole number under `key`; None when absent or wrong (reported)."""
         if not self.has(key):
             return None
-        return as_whole_number(self.data[key], self.pos(key), f"'{key}'", self.report)
+        return as_whole_number(self.data[key], self.pos(key), f"'{key}'", self.report,
+                               at_most=at_most)
 
     def flag(self, key: str, *, hint: str = "") -> bool:
         """The yes/no value under `key`; False when absent or wrong (reported)."""
@@ -154,7 +171,9 @@ class Fields:
         return expect_mapping(self.data[key], self.pos(key), self.report, f"'{key}'",
                               "a mapping", hint)
 
-    def list(self, key: str, *, hint: str = "", empty_hint: str = "") -> YamlList | None:
+    def list(
+        self, key: str, *, hint: str = "", empty_hint: str = "", at_most: int = LIMITS.list_items
+    ) -> YamlList | None:
         """The list under `key`; when `empty_hint` is given, an empty list is an error."""
         if not self.has(key):
             return None
@@ -166,6 +185,10 @@ class Fields:
             return None
         if not value and empty_hint:
             self.report.error(self.pos(key), f"'{key}' is empty", empty_hint)
+        if len(value) > at_most:
+            self.report.error(self.pos(key), f"'{key}' has more than {at_most} items",
+                              f"it has {len(value)}; split the file")
+            return None
         return value
 
     def text_list(self, key: str, *, empty_hint: str = "") -> tuple[str, ...]:

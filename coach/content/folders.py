@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from coach.content.errors import ContentError, ContentFileError
+from coach.content.limits import LIMITS
 from coach.content.model import Routine, SourcePos
 from coach.content.reading import read_mapping
 from coach.content.report import Report
@@ -41,6 +42,8 @@ LEXICON_FILE = "lexicon.yaml"
 RECOGNIZER_FILE = "recognizer.yaml"
 _SPECIAL_FILES = frozenset({FAQ_FILE, COMMANDS_FILE, PHRASES_FILE, LEXICON_FILE, RECOGNIZER_FILE})
 YAML_GLOB = "*.yaml"
+YAML_SUFFIXES = (".yaml", ".yml")
+"""Both spellings users write; `faq.yml` is the FAQ as much as `faq.yaml` is."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,9 @@ def classify(paths: Iterable[Path]) -> ContentFiles:
     routines: list[Path] = []
     special: dict[str, Path] = {}
     for path in sorted(paths):
-        if path.name in _SPECIAL_FILES:
-            special[path.name] = path
+        name = path.stem + ".yaml"
+        if name in _SPECIAL_FILES and name not in special:
+            special[name] = path
         else:
             routines.append(path)
     return ContentFiles(
@@ -74,15 +78,29 @@ def classify(paths: Iterable[Path]) -> ContentFiles:
     )
 
 
-def yaml_files(folder: Path) -> list[Path]:
-    """The folder's YAML files, hidden ones left out."""
-    return sorted(p for p in folder.glob(YAML_GLOB) if p.is_file() and not p.name.startswith("."))
+def yaml_files(folder: Path, problems: list[ContentError] | None = None) -> list[Path]:
+    """The folder's YAML files, hidden ones left out, at most `LIMITS.files_per_folder`.
+
+    Files past the limit are left out and reported to `problems`.
+    """
+    found = sorted(
+        path for path in folder.iterdir()
+        if path.suffix in YAML_SUFFIXES and not path.name.startswith(".") and path.is_file()
+    )
+    limit = LIMITS.files_per_folder
+    if len(found) > limit and problems is not None:
+        problems.append(ContentError.whole_file(
+            folder, f"more than {limit} YAML files: read the first {limit}, "
+            f"left out {found[limit].name} and the {len(found) - limit - 1} after it",
+            "split them over several folders",
+        ))
+    return found[:limit]
 
 
 def list_folder(folder: Path, problems: list[ContentError]) -> ContentFiles | None:
     """The content files of a folder; None (and a problem) when it is not a folder."""
     if folder.is_dir():
-        return classify(yaml_files(folder))
+        return classify(yaml_files(folder, problems))
     message = "not a folder" if folder.exists() else "no such folder"
     problems.append(ContentError.whole_file(folder, message, "give a folder of YAML files"))
     return None
@@ -95,8 +113,8 @@ def group_by_folder(
     by_folder: dict[Path, dict[Path, None]] = {}
     for path in paths:
         if path.is_dir():
-            by_folder.setdefault(path, {}).update(dict.fromkeys(yaml_files(path)))
-        elif path.is_file():
+            by_folder.setdefault(path, {}).update(dict.fromkeys(yaml_files(path, problems)))
+        elif path.exists():  # a pipe or device is refused when read, with its reason
             by_folder.setdefault(path.parent, {})[path] = None
         else:
             problems.append(ContentError.whole_file(path, "no such file or folder"))

@@ -22,6 +22,7 @@ import yaml
 from coach.content.errors import ContentError, ContentFileError
 from coach.content.folders import LEXICON_FILE
 from coach.content.model import SourcePos
+from coach.content.reading import read_content_bytes
 from coach.content.yamlpos import YamlList, YamlMap, load_yaml, yaml_error_to_content_error
 
 __all__ = ["LEXICON_FILE", "Lexicon", "NumberWords", "SoundRules", "check_lexicon",
@@ -167,9 +168,9 @@ class _Reader:
 
     def read(self, path: Path) -> Lexicon | None:
         try:
-            data = load_yaml(path.read_text(encoding="utf-8"), path)
-        except OSError as exc:
-            self.problems.append(ContentError.whole_file(path, f"cannot read the file: {exc}"))
+            data = load_yaml(read_content_bytes(path), path)
+        except ContentFileError as exc:
+            self.problems.extend(exc.errors)
             return None
         except yaml.YAMLError as exc:
             self.problems.append(yaml_error_to_content_error(exc, path))

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import yaml
 
-from coach.content.errors import ContentError
+from coach.content.errors import ContentError, ContentFileError
+from coach.content.limits import LIMITS
 from coach.content.model import SourcePos
 from coach.content.report import Report, describe
 from coach.content.yamlpos import YamlList, YamlMap, load_yaml, yaml_error_to_content_error
 
-__all__ = ["marked_mapping", "parse_mapping", "read_mapping", "stream_path"]
+__all__ = ["marked_mapping", "parse_mapping", "read_content_bytes", "read_mapping", "stream_path"]
 
 
 def stream_path(stream: str | IO[str], path: Path | None) -> Path:
@@ -21,12 +23,36 @@ def stream_path(stream: str | IO[str], path: Path | None) -> Path:
     return path if path is not None else Path(getattr(stream, "name", "<string>"))
 
 
+def read_content_bytes(path: Path) -> bytes:
+    """A content file's bytes; ContentFileError when it is not a file of a sane size.
+
+    Only regular files are opened: a FIFO or a device named .yaml would block or never end.
+    """
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise _unreadable(path, "not a regular file (a folder, pipe or device)",
+                              "give a YAML file")
+        with path.open("rb") as stream:
+            raw = stream.read(LIMITS.file_bytes + 1)
+    except OSError as exc:
+        raise _unreadable(path, f"cannot read the file: {exc.strerror or exc}") from exc
+    if len(raw) > LIMITS.file_bytes:
+        raise _unreadable(path, f"the file is larger than {LIMITS.file_bytes // 1000} KB",
+                          "split it into smaller files, one routine per file")
+    return raw
+
+
+def _unreadable(path: Path, message: str, hint: str = "") -> ContentFileError:
+    return ContentFileError([ContentError.whole_file(path, message, hint)])
+
+
 def read_mapping(path: Path, report: Report, what: str, keys: str) -> YamlMap | None:
     """The file's top-level mapping; None after reporting why it is unusable."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        report.add(ContentError.whole_file(path, f"cannot read the file: {exc.strerror or exc}"))
+        raw = read_content_bytes(path)
+    except ContentFileError as exc:
+        for problem in exc.errors:
+            report.add(problem)
         return None
     return parse_mapping(raw, path, report, what, keys)
 

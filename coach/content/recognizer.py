@@ -18,6 +18,7 @@ import yaml
 from coach.content.errors import ContentError, ContentFileError
 from coach.content.folders import RECOGNIZER_FILE
 from coach.content.model import SourcePos
+from coach.content.reading import read_content_bytes
 from coach.content.yamlpos import YamlList, YamlMap, load_yaml, yaml_error_to_content_error
 
 __all__ = [
@@ -67,15 +68,10 @@ _KEYS = ("junk_transcripts", "prompt_topic", "filler_words", "english_markers")
 
 def load_recognizer_words(path: Path) -> RecognizerWords:
     """Read a recognizer.yaml; raises ContentFileError listing every problem in it."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContentFileError([ContentError.whole_file(path, f"cannot read the file: {exc}")]) \
-            from exc
-    return recognizer_words_from_yaml(text, path)
+    return recognizer_words_from_yaml(read_content_bytes(Path(path)), path)
 
 
-def recognizer_words_from_yaml(stream: str | IO[str], path: Path) -> RecognizerWords:
+def recognizer_words_from_yaml(stream: str | bytes | IO[str], path: Path) -> RecognizerWords:
     """Parse recognizer.yaml text; `path` labels positions in errors."""
     try:
         data = load_yaml(stream, path)

@@ -80,7 +80,9 @@ def describe(value: Any) -> str:
 
 
 def fmt(number: float) -> str:
-    """A number as a message shows it: 30, not 30.0."""
+    """A number as a message shows it: 30, not 30.0; 1000000000, not 1e+09."""
+    if float(number).is_integer() and abs(number) < 1e15:
+        return str(int(number))
     return f"{number:g}"
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from coach.content.fields import Fields, as_text, expect_mapping
+from coach.content.limits import LIMITS
 from coach.content.model import Cue, Exercise, Routine, Side, SourcePos
 from coach.content.report import Report, and_list, did_you_mean, fmt
 from coach.content.yamlpos import YamlMap
@@ -36,8 +37,9 @@ def parse_routine(data: YamlMap, report: Report) -> Routine:
     routine_id = fields.text("id")
     if routine_id:
         _check_routine_id(routine_id, fields.pos("id"), report)
-    default_rest = fields.number("rest", zero_ok=True)
+    default_rest = _rest(fields)
     exercises = _parse_exercises(fields, DEFAULT_REST if default_rest is None else default_rest)
+    _check_length(exercises, fields)
     return Routine(
         id=routine_id,
         name=fields.text("name"),
@@ -61,8 +63,30 @@ def _check_routine_id(routine_id: str, pos: SourcePos, report: Report) -> None:
     )
 
 
+def _rest(fields: Fields) -> float | None:
+    return fields.number("rest", zero_ok=True, at_most=LIMITS.rest_seconds, unit=" s")
+
+
+def _check_length(exercises: tuple[Exercise, ...], fields: Fields) -> None:
+    """The whole routine, each side and every rest counted, within `LIMITS.routine_seconds`."""
+    total = sum(
+        exercise.seconds * max(1, len(exercise.sides)) + exercise.rest_after
+        for exercise in exercises
+    )
+    if total > LIMITS.routine_seconds:
+        fields.report.error(
+            fields.pos("exercises"),
+            f"the routine lasts {fmt(round(total / 60))} minutes; "
+            f"at most {fmt(LIMITS.routine_seconds / 60)} are allowed",
+            "split it into several routines",
+        )
+
+
 def _parse_exercises(fields: Fields, default_rest: float) -> tuple[Exercise, ...]:
-    items = fields.list("exercises", empty_hint="a routine needs at least one exercise")
+    items = fields.list(
+        "exercises", empty_hint="a routine needs at least one exercise",
+        at_most=LIMITS.exercises,
+    )
     if not items:
         return ()
     parsed = (
@@ -95,7 +119,7 @@ def _parse_exercise(
         return None
     fields = Fields(data, report, "an exercise", _EXERCISE_KEYS, ("name",))
     seconds, reps, tempo = _parse_timing(fields)
-    rest = fields.number("rest", zero_ok=True)
+    rest = _rest(fields)
     # Built even when the timing is wrong, so every other field still gets checked.
     exercise = Exercise(
         name=fields.text("name"),
@@ -130,11 +154,24 @@ def _parse_timing(fields: Fields) -> tuple[float | None, int | None, float | Non
         fields.report.error(fields.key_pos("tempo"), "'tempo' needs 'reps'", "e.g. 'reps: 8'")
         return nothing
     if has_reps:
-        reps = fields.whole_number("reps")
-        tempo = fields.number("tempo", zero_ok=False)
-        return nothing if reps is None or tempo is None else (reps * tempo, reps, tempo)
+        reps = fields.whole_number("reps", at_most=LIMITS.reps)
+        tempo = fields.number("tempo", zero_ok=False, at_most=LIMITS.tempo_seconds, unit=" s")
+        if reps is None or tempo is None:
+            return nothing
+        if reps * tempo > LIMITS.exercise_seconds:
+            fields.report.error(
+                fields.key_pos("reps"),
+                f"{reps} reps at {fmt(tempo)} s each last {fmt(reps * tempo)} s; "
+                f"an exercise lasts at most {fmt(LIMITS.exercise_seconds)} s",
+                "fewer reps, or split it into sets",
+            )
+            return nothing
+        return reps * tempo, reps, tempo
     if has_seconds:
-        return fields.number("seconds", zero_ok=False), None, None
+        seconds = fields.number(
+            "seconds", zero_ok=False, at_most=LIMITS.exercise_seconds, unit=" s"
+        )
+        return seconds, None, None
     fields.report.error(
         fields.data.pos, "missing required key 'seconds' (or 'reps' with 'tempo')",
         "e.g. 'seconds: 30', or 'reps: 8' and 'tempo: 4'",
@@ -163,7 +200,7 @@ def _parse_sides(fields: Fields) -> tuple[Side, ...]:
 
 
 def _parse_cues(fields: Fields, length: float | None) -> tuple[Cue, ...]:
-    items = fields.list("cues")
+    items = fields.list("cues", at_most=LIMITS.cues)
     if items is None:
         return ()
     cues = (

@@ -8,21 +8,28 @@ Only YAML's safe types are built; duplicate keys are an error instead of "last o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import yaml
+from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from coach.content.errors import ContentError
+from coach.content.limits import LIMITS
 from coach.content.model import SourcePos
 
 __all__ = ["YamlList", "YamlMap", "load_yaml", "yaml_error_to_content_error"]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TAB_HINT = "YAML indents with spaces, not tabs"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+# YAML 1.1 (PyYAML) wants a dot in a float, so `1e9` or `2E3` would load as text and a user
+# who wrote a number would be told it is not one. YAML 1.2 reads them as numbers; so do we.
+_EXPONENT_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
 
 
 class YamlMap(dict[Any, Any]):
@@ -75,6 +82,22 @@ class _PositionLoader(yaml.SafeLoader):
     def __init__(self, stream: str | bytes | IO[str] | IO[bytes], path: Path) -> None:
         super().__init__(stream)
         self.source_path = path
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        # PyYAML composes and constructs recursively: a few hundred `[` in a tiny file would
+        # exhaust Python's stack. Refuse depth long before that, at the place it happens.
+        self._depth += 1
+        try:
+            if self._depth > LIMITS.nesting:
+                raise ComposerError(
+                    None, None,
+                    f"lists and mappings nested more than {LIMITS.nesting} deep",
+                    self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def position(self, node: Node) -> SourcePos:
         mark = node.start_mark
@@ -122,6 +145,7 @@ class _PositionLoader(yaml.SafeLoader):
 
 _PositionLoader.add_constructor("tag:yaml.org,2002:map", _PositionLoader.construct_marked_map)
 _PositionLoader.add_constructor("tag:yaml.org,2002:seq", _PositionLoader.construct_marked_list)
+_PositionLoader.add_implicit_resolver(_FLOAT_TAG, _EXPONENT_FLOAT, list("-+0123456789"))
 
 
 def load_yaml(stream: str | bytes | IO[str] | IO[bytes], path: Path) -> Any:
