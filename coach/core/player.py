@@ -122,6 +122,7 @@ class Player:
         self._paused_at = 0.0
         self._busy_until = 0.0
         self._pain_hold = False  # paused by a pain report: only resume or stop moves on
+        self._held = False  # paused because the coach cannot be heard; `release` resumes
 
     # --- what it is doing -------------------------------------------------------------
 
@@ -178,6 +179,36 @@ class Player:
             return
         out.append(self._say(line.text, at, line.priority, line.kind))
 
+    # --- the coach unheard -------------------------------------------------------------
+
+    def hold(self, now: float) -> list[Output]:
+        """The coach cannot be heard (its speaker is gone): stop the clock as a pause does,
+        with nothing said (nobody would hear it). `release` starts it again; a command in
+        between (resume, stop, another routine) ends the hold as it ends a pause."""
+        out = self.tick(now)
+        if self._state not in _RUNNING:
+            return out
+        self._paused_from = self._state
+        self._paused_at = now
+        self._state = State.PAUSED
+        self._held = True
+        out.append(self._changed(now))
+        return out
+
+    @property
+    def held(self) -> bool:
+        """Paused by `hold`, waiting for `release`."""
+        return self._held
+
+    def release(self, now: float) -> list[Output]:
+        """The coach can be heard again: a routine `hold` paused goes on where it stopped,
+        saying where it stands (the resume line). Nothing else changes: a pause the user
+        asked for, or a pain report's, stays."""
+        if not self._held:
+            return []
+        self._held = False
+        return self._resume(now)
+
     # --- commands ---------------------------------------------------------------------
 
     def handle(self, command: str, slots: Mapping[str, str], now: float) -> list[Output]:
@@ -229,6 +260,7 @@ class Player:
         return out
 
     def _pause(self, now: float) -> list[Output]:
+        self._held = False  # asked for: it stays paused when the speaker comes back
         if self._state is State.PAUSED:
             return [self._reply("already_paused", now)]
         if self._state not in _RUNNING:
@@ -311,6 +343,7 @@ class Player:
         return out
 
     def _pain(self, now: float) -> list[Output]:
+        self._held = False  # only the user's resume goes on after a pain report
         out: list[Output] = []
         running = self._state in _RUNNING
         if running:
@@ -403,6 +436,7 @@ class Player:
 
     def _changed(self, at: float) -> StateChanged:
         self._pain_hold = self._pain_hold and self._state is State.PAUSED
+        self._held = self._held and self._state is State.PAUSED
         segment = self.segment
         return StateChanged(
             self._state,
