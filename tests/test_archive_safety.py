@@ -7,10 +7,13 @@ no traceback, the right exit code, and no model or temporary folder left behind.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
 import re
+import resource
+import signal
 import subprocess
 import sys
 import tarfile
@@ -25,6 +28,7 @@ from hypothesis import strategies as st
 
 from coach.store.archive import extract_archive
 from coach.store.archive_limits import ExtractLimits, UnpackBudget
+from coach.store.destination import destination_error
 from coach.store.errors import ArchiveError
 
 COACH = Path(sys.executable).parent / "coach"
@@ -118,18 +122,26 @@ class World:
         return path
 
     def install(self, archive: Path, *flags: str, unpacked_size: int | None = None,
-                dest: Path | None = None) -> Result:
-        """`coach models install ARCHIVE`, checked against a catalog made for it."""
+                dest: Path | None = None, max_file_bytes: int | None = None) -> Result:
+        """`coach models install ARCHIVE`, checked against a catalog made for it;
+        `max_file_bytes` makes every larger write fail, as on a full disk."""
         catalog = self.catalog(archive, unpacked_size)
         argv = [str(COACH), "models", "--catalog", str(catalog), "install", str(archive),
                 "--dest", str(dest or self.dest), *flags]
+        limit = (lambda: _limit_file_size(max_file_bytes)) if max_file_bytes else None
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False,
-                              env=self.env)
+                              env=self.env, preexec_fn=limit)
         return Result(done.returncode, done.stderr)
 
     def assert_nothing_installed(self) -> None:
         left = sorted(path.name for path in self.dest.iterdir()) if self.dest.exists() else []
         assert left == [], f"left behind in the models folder: {left}"
+
+
+def _limit_file_size(max_bytes: int) -> None:
+    """In the child: writes past `max_bytes` fail with EFBIG instead of killing it."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
 
 
 @pytest.fixture
@@ -260,6 +272,25 @@ def test_dest_without_room_for_the_model_is_a_usage_error(world: World) -> None:
 
     assert_one_line_refusal(result, EXIT_USAGE, "not enough space", "--dest")
     world.assert_nothing_installed()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs RLIMIT_FSIZE and SIGXFSZ")
+def test_write_failing_while_unpacking_is_a_usage_error_and_leaves_nothing(world: World) -> None:
+    archive = model_zip(world.archive())
+
+    result = world.install(archive, max_file_bytes=10_000)  # am/final.mdl is 20,000 bytes
+
+    assert_one_line_refusal(result, EXIT_USAGE, f"cannot use {world.dest}", "File too large",
+                            "--dest")
+    world.assert_nothing_installed()
+
+
+def test_full_disk_says_so() -> None:
+    error = destination_error(Path("/models"), OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+
+    assert str(error) == ("no space left in /models; free some space or choose another folder "
+                          "(--dest DIR). Nothing was installed")
+    assert error.exit_code == EXIT_USAGE
 
 
 # --- the rules, one by one -------------------------------------------------------------------

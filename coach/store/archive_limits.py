@@ -24,12 +24,12 @@ class ExtractLimits:
     """Any one unpacked file (bytes)."""
     max_files: int = 20_000
     """Number of entries (files and folders)."""
+    # Why a ratio: a bomb is a long run of one byte, which deflate packs to its ceiling of
+    # about 1000:1 (bzip2 and xz go far beyond), while model files (network weights, FSTs)
+    # are dense binary that packs only a few times smaller. So 100:1 leaves real models wide
+    # headroom and still stops a bomb after its first megabytes, whatever its headers say.
     max_ratio: int = 100
-    """Most unpacked bytes per compressed byte, for each zip entry and for the whole archive.
-
-    Model files (network weights, FSTs) are dense binary that packs only a few times smaller,
-    while a bomb is a long run of one byte: deflate packs that about 1000:1, bzip2 and xz far
-    more. 100:1 leaves real models wide headroom and stops a bomb after a few megabytes."""
+    """Most unpacked bytes per packed byte, for each zip entry and for the whole archive."""
     ratio_floor_bytes: int = 1024**2
     """Output up to this size (bytes) is never refused for its ratio: a small text file of
     repeated lines may pack 100:1, and cannot fill a disk."""
