@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
-__all__ = ["AudioDevice", "choose_device", "query_devices", "reload_portaudio"]
+__all__ = [
+    "PORTAUDIO_LOCK",
+    "AudioDevice",
+    "choose_device",
+    "portaudio_generation",
+    "query_devices",
+    "reload_portaudio",
+]
+
+PORTAUDIO_LOCK = threading.RLock()
+"""Held while PortAudio is re-initialised or a stream is (re)opened: the microphone and the
+speaker recover on threads of their own, and PortAudio must not be torn down under an open."""
+
+_generation = 0
+"""How often PortAudio was re-initialised: streams opened before a re-initialisation are
+already closed, and their handles must not be used again."""
 
 
 @dataclass(frozen=True)
@@ -82,5 +98,14 @@ def reload_portaudio() -> None:
     """
     import sounddevice  # loaded already by the microphone or speaker that asks
 
-    sounddevice._terminate()
-    sounddevice._initialize()
+    global _generation
+    with PORTAUDIO_LOCK:
+        sounddevice._terminate()
+        sounddevice._initialize()
+        _generation += 1
+
+
+def portaudio_generation() -> int:
+    """Changes with every `reload_portaudio`: a stream opened under another generation was
+    closed by it (aborting it again would touch freed memory)."""
+    return _generation

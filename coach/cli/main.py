@@ -7,12 +7,13 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from coach import __version__
+from coach.cli.signals import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, stopped_by_signals
 from coach.content.model import Content, Routine
 from coach.errors import CoachError
 from coach.settings import Settings
@@ -42,11 +43,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     handler = getattr(args, "handler", None) or _run
+    with stopped_by_signals():
+        return _handled(handler, args)
+
+
+def _handled(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """The handler's exit status; a signal, a reader gone or a CoachError as a status too."""
     try:
         result: int = handler(args)
     except KeyboardInterrupt:
         print("\nStopped.", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("\nStopped.", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError:
         # The reader went away (`coach play ... | head`): nothing left to say, and Python's
         # own flush at exit must not complain either.

@@ -70,11 +70,21 @@ class OutputTimeline:
         self._anchor: float | None = None
         self._estimates: deque[float] = deque(maxlen=settings.timeline_blocks)
         """The anchor as the last blocks' reported times put it."""
+        self._closed = False
+
+    def close(self) -> None:
+        """Keep nothing more, and let the resampler go now (soxr reports one still alive
+        at the interpreter's exit as a leak; a listening thread may outlive the session)."""
+        with self._lock:
+            self._closed = True
+            self._resampler = None
 
     def write(self, samples: npt.NDArray[np.int16], rate: int, heard_at: float) -> None:
         """One block of output, the first sample heard at `heard_at` (session seconds)."""
         block = np.asarray(samples, np.float32).reshape(-1)
         with self._lock:
+            if self._closed:
+                return
             if rate != self._rate:
                 import soxr
 

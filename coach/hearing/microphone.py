@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from coach.audio.devices import AudioDevice, choose_device, query_devices, reload_portaudio
+from coach.audio.devices import (
+    PORTAUDIO_LOCK,
+    AudioDevice,
+    choose_device,
+    portaudio_generation,
+    query_devices,
+    reload_portaudio,
+)
 from coach.errors import CoachError
 from coach.settings.hearing import MicrophoneSettings
 
@@ -90,6 +97,7 @@ class Microphone:
         """time.monotonic() when the block last returned by read() came from the device
         (the listener may read it later, when it was busy decoding)."""
         self._stream: Any = None
+        self._generation = portaudio_generation()
         self._resampler: Any = None
         self.device: InputDevice | None = None
         self.open()
@@ -110,6 +118,7 @@ class Microphone:
                 device=self.device.index, channels=1, dtype="float32", callback=self._on_block,
             )
             self._stream.start()
+            self._generation = portaudio_generation()
         except sd.PortAudioError as exc:
             raise NoMicrophoneError(f"cannot open {self.device.name!r}: {exc}; {NO_MIC_HINT}") \
                 from exc
@@ -128,8 +137,9 @@ class Microphone:
         if status and status.input_overflow:
             _LOGGER.debug("microphone overflow")
         mono = np.asarray(indata[:, 0], dtype=np.float32)
-        if self._resampler is not None:
-            mono = self._resampler.resample_chunk(mono)
+        resampler = self._resampler  # close() may let it go meanwhile
+        if resampler is not None:
+            mono = resampler.resample_chunk(mono)
         samples = (np.clip(mono, -1.0, 1.0) * 32767).astype(np.int16)
         self._blocks.put((time.monotonic(), samples))
 
@@ -152,8 +162,9 @@ class Microphone:
         self.close()
         for attempt in range(attempts):
             try:
-                reload_portaudio()  # PortAudio lists devices once; a replugged mic is new
-                self.open()
+                with PORTAUDIO_LOCK:  # the speaker may be recovering at the same time
+                    reload_portaudio()  # PortAudio lists devices once; a replugged mic is new
+                    self.open()
                 return True
             except (NoMicrophoneError, RuntimeError) as exc:
                 _LOGGER.info("microphone still missing (%s), attempt %d", exc, attempt + 1)
@@ -161,10 +172,16 @@ class Microphone:
         return False
 
     def close(self) -> None:
+        """Stop the stream and free the resampler (soxr reports one still alive at the
+        interpreter's exit as a leak)."""
         if self._stream is not None:
-            try:
-                self._stream.abort()
-                self._stream.close()
-            except Exception:  # a vanished device may fail to close; nothing to keep
-                _LOGGER.debug("closing the microphone failed", exc_info=True)
+            # Re-initialising PortAudio (for the speaker) closed the stream already: its
+            # handle must not be used again.
+            if self._generation == portaudio_generation():
+                try:
+                    self._stream.abort()
+                    self._stream.close()
+                except Exception:  # a vanished device may fail to close; nothing to keep
+                    _LOGGER.debug("closing the microphone failed", exc_info=True)
             self._stream = None
+        self._resampler = None

@@ -19,7 +19,7 @@ from coach.core.player import Output, Player, Say, State, StateChanged
 from coach.core.spoken import estimate_seconds
 from coach.core.textnorm import is_question
 from coach.core.understanding import Understanding
-from coach.session.events import HeardEvent, SessionEvent, event_of
+from coach.session.events import HeardEvent, InfoEvent, SessionEvent, event_of
 from coach.session.history import History
 from coach.session.inputs import Heard
 from coach.session.policy import Conversation, Evidence, at_room_level, is_meant, weigh
@@ -259,6 +259,30 @@ class Coach:
     def tick(self, now: float) -> None:
         """Let the clock run to `now`."""
         self._perform(self.player.tick(now))
+
+    # --- the speaker ------------------------------------------------------------------
+
+    def speaker_changed(self, available: bool, device: str, now: float) -> None:
+        """The speaker (`device`) was lost or is back: said once, on the screen.
+
+        Lost: a routine under way is held where it is, its clock stopped as for a pause,
+        since a workout the user cannot hear is not coached. Back: it goes on at once from
+        the same place, the resume line saying where it stands. Not waiting for "resume":
+        the user cannot tell that sound is back until the coach speaks, and stands there
+        mid-workout, waiting for it.
+        """
+        self.tick(now)
+        if not available:
+            outputs = self.player.hold(now)
+            then = ("The workout is paused where it is; it goes on when the speaker is back."
+                    if self.player.held else "What I say is shown here until it is back.")
+            self._sink(InfoEvent(f"Speaker lost ({device} went silent). {then}"))
+            self._perform(outputs)
+            return
+        resuming = self.player.held
+        self._sink(InfoEvent(f"Speaker back ({device}). Resuming the workout." if resuming
+                             else f"Speaker back ({device})."))
+        self._perform(self.player.release(now))
 
     def _to_player(self, intent: Intent, now: float) -> None:
         assert intent.name is not None

@@ -26,7 +26,9 @@ from coach.session.wiring import (
     build_echo_filter,
     build_recognizer,
     build_voice,
+    close_voice,
     follow_playback,
+    follow_speaker,
     look_ahead,
     voice_adjuster,
 )
@@ -69,6 +71,7 @@ def run_hands_free(
     screens = Screens(settings.screen, choice, recognizer.name, clock, content.commands)
     disclaimer, disclaimer_said = build_disclaimer(voice, content.phrases)
     inputs: queue.Queue[Input] = queue.Queue()
+    follow_speaker(voice, inputs)
     stop = threading.Event()
     worker = threading.Thread(
         target=listen_forever,
@@ -94,6 +97,9 @@ def run_hands_free(
         stop.set()
         worker.join(timeout=knobs.listening.stop_join_s)
         microphone.close()
+        close_voice(voice)
+        if cancel is not None:
+            cancel.timeline.close()  # the listening thread may still hold it
     return 0
 
 

@@ -1,10 +1,11 @@
-"""What drives a session: typed lines, utterances the recogniser closed, end of input."""
+"""What drives a session: typed lines, utterances the recogniser closed, buttons, the
+speaker coming and going, end of input."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["EndOfInput", "Heard", "Input", "Pressed", "Typed"]
+__all__ = ["EndOfInput", "Heard", "Input", "Pressed", "SpeakerChanged", "Typed"]
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,18 @@ class Pressed:
 
 
 @dataclass(frozen=True)
+class SpeakerChanged:
+    """The speaker was lost (nothing the coach says can be heard), or is back."""
+
+    available: bool
+    """False: lost; True: back."""
+    device: str
+    """The speaker's name."""
+
+
+@dataclass(frozen=True)
 class EndOfInput:
     """No more input will come (end of file, or the user closed stdin)."""
 
 
-Input = Typed | Heard | Pressed | EndOfInput
+Input = Typed | Heard | Pressed | SpeakerChanged | EndOfInput

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from coach.session.coach import Coach
-from coach.session.inputs import EndOfInput, Heard, Input, Pressed, Typed
+from coach.session.inputs import EndOfInput, Heard, Input, Pressed, SpeakerChanged, Typed
 from coach.settings.session import LoopSettings
 
 __all__ = ["hand_interpreter_back_quickly", "run_loop"]
@@ -56,12 +56,17 @@ def run_loop(
             coach.heard(event)
         elif isinstance(event, Pressed):
             coach.pressed(event.action, now)
-        elif isinstance(event, EndOfInput) and (
-            not until_finished or coach.player.next_deadline() is None
-        ):
+        elif isinstance(event, SpeakerChanged):
+            coach.speaker_changed(event.available, event.device, now)
+        elif isinstance(event, EndOfInput) and (not until_finished or _done(coach)):
             return
-        if until_finished and coach.player.next_deadline() is None and event is None:
+        if until_finished and _done(coach) and event is None:
             return
+
+
+def _done(coach: Coach) -> bool:
+    """The routine ended: its clock has nothing more to do, and no lost speaker holds it."""
+    return coach.player.next_deadline() is None and not coach.player.held
 
 
 def _sleep_until(deadline: float, clock: Callable[[], float], step_s: float) -> None:

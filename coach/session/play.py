@@ -12,7 +12,14 @@ from coach.session.coach import Coach
 from coach.session.events import event_of
 from coach.session.inputs import Input
 from coach.session.loop import run_loop
-from coach.session.wiring import build_printer, build_voice, drain, monotonic_clock
+from coach.session.wiring import (
+    build_printer,
+    build_voice,
+    close_voice,
+    drain,
+    follow_speaker,
+    monotonic_clock,
+)
 from coach.settings import Settings
 
 __all__ = ["play_routine"]
@@ -37,7 +44,12 @@ def play_routine(
     voice = build_voice(settings, silent, content.phrases)
     coach = Coach(content, Understanding(content.commands, content.faq), voice, printer)
     clock = monotonic_clock()
-    coach.act(Intent("start_routine", {"routine": routine.id}, 1.0, routine.id), clock())
-    run_loop(coach, queue.Queue[Input](), clock, until_finished=True, timing=knobs.loop)
-    drain(voice, knobs.speaker)
+    inputs = queue.Queue[Input]()  # nobody types: only the speaker coming and going
+    follow_speaker(voice, inputs)
+    try:
+        coach.act(Intent("start_routine", {"routine": routine.id}, 1.0, routine.id), clock())
+        run_loop(coach, inputs, clock, until_finished=True, timing=knobs.loop)
+        drain(voice, knobs.speaker)
+    finally:
+        close_voice(voice)
     return 0

@@ -16,7 +16,9 @@ from coach.session.understand import build_understanding
 from coach.session.wiring import (
     build_disclaimer,
     build_voice,
+    close_voice,
     drain,
+    follow_speaker,
     look_ahead,
     monotonic_clock,
     voice_adjuster,
@@ -38,16 +40,21 @@ def run_typed(content: Content, settings: Settings, *, choice: ScreenChoice,
     voice = build_voice(settings, silent, content.phrases)
     disclaimer, disclaimer_said = build_disclaimer(voice, content.phrases)
     inputs: queue.Queue[Input] = queue.Queue()
+    follow_speaker(voice, inputs)
     if sys.stdin.isatty() and not choice.as_json and not screens.dashboard:
         print('Type a command ("start the warm-up", "pause", "help"); Ctrl-D to quit.')
-    with open_logbook(settings, content.phrases, clock) as logbook:
-        sink = fan_out(screens, logbook.record, *look_ahead(voice, content))
-        coach = Coach(content, build_understanding(content, settings), voice, sink,
-                      disclaimer=disclaimer, disclaimer_said=disclaimer_said,
-                      talk=knobs.conversation, adjust_voice=voice_adjuster(voice, knobs.speaker),
-                      history=logbook.history)
-        with screens.shown(lambda action: inputs.put(Pressed(action)), typed=inputs,
-                           history_png=logbook.history.plot_png if logbook.history else None):
-            run_loop(coach, inputs, clock, timing=knobs.loop)
-    drain(voice, knobs.speaker)
+    try:
+        with open_logbook(settings, content.phrases, clock) as logbook:
+            sink = fan_out(screens, logbook.record, *look_ahead(voice, content))
+            coach = Coach(content, build_understanding(content, settings), voice, sink,
+                          disclaimer=disclaimer, disclaimer_said=disclaimer_said,
+                          talk=knobs.conversation,
+                          adjust_voice=voice_adjuster(voice, knobs.speaker),
+                          history=logbook.history)
+            with screens.shown(lambda action: inputs.put(Pressed(action)), typed=inputs,
+                               history_png=logbook.history.plot_png if logbook.history else None):
+                run_loop(coach, inputs, clock, timing=knobs.loop)
+        drain(voice, knobs.speaker)
+    finally:
+        close_voice(voice)
     return 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import queue
 import sys
 import threading
 import time
@@ -23,6 +24,7 @@ from coach.core.understanding import Understanding
 from coach.errors import CoachError
 from coach.session.coach import EventSink, Voice
 from coach.session.disclaimer import DisclaimerMarker
+from coach.session.inputs import Input, SpeakerChanged
 from coach.session.printer import EventPrinter
 from coach.settings import Settings
 from coach.settings.session import SpeakerSettings
@@ -35,9 +37,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ListenError", "build_disclaimer", "build_disclaimer_marker", "build_ducking",
     "build_echo_canceller", "build_echo_filter", "build_printer", "build_recognizer",
-    "build_voice", "disclaimer_marking", "drain", "enhanced", "follow_playback", "look_ahead",
-    "monotonic_clock",
-    "voice_adjuster",
+    "build_voice", "close_voice", "disclaimer_marking", "drain", "enhanced", "follow_playback",
+    "follow_speaker", "look_ahead", "monotonic_clock", "voice_adjuster",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -220,6 +221,25 @@ def follow_playback(
             echo.ended(event.label, at)
 
     voice.add_playback_listener(on_playback)
+
+
+def follow_speaker(voice: SoundDeviceSpeaker | None, inputs: queue.Queue[Input]) -> None:
+    """Tell the session (on its input queue, so the loop that owns the player hears it)
+    when the speaker is lost and when it is back."""
+    if voice is None:
+        return
+    from coach.voice.playback import OutputDeviceEvent
+
+    def on_change(event: OutputDeviceEvent) -> None:
+        inputs.put(SpeakerChanged(event.available, event.device))
+
+    voice.add_device_listener(on_change)
+
+
+def close_voice(voice: SoundDeviceSpeaker | None) -> None:
+    """Release the speaker: its stream, its threads, and what its taps hold."""
+    if voice is not None:
+        voice.close()
 
 
 def build_echo_canceller(

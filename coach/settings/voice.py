@@ -60,6 +60,8 @@ class PlaybackSettings:
     """How often the watchdog looks for a stalled stream (seconds)."""
     stall_seconds: float = 1.0
     """No callback for this long while open: the stream is stalled and restarted (seconds)."""
+    retry_seconds: float = 2.0
+    """How often a lost output device is looked for again (seconds)."""
     duck_db: float = -10.0
     """The voice's level while the user talks over it (dB relative to full): lower, still
     heard (OVOS lowers its output to 30%, about -10 dB)."""

@@ -6,6 +6,11 @@ within a block plus the device latency, and the player knows to the block when s
 out of the speaker (`playing_until`, listeners) - the recogniser must never act on the
 coach's own voice. `duck` lowers the voice within a block or two (a short gain ramp, so no
 click) while the user talks over it, and brings it back more slowly.
+
+Devices come and go (a USB speaker pulled out, the audio server restarted): the watchdog
+restarts a stream that stops asking for audio; when it cannot, the device is lost, said once
+to `OutputListener`s, nothing is queued while it is gone (no stale lines when it returns),
+and the device is looked for again every `retry_seconds` until it is back (said once too).
 """
 
 from __future__ import annotations
@@ -22,7 +27,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from coach.audio.devices import AudioDevice, choose_device, query_devices
+from coach.audio.devices import (
+    PORTAUDIO_LOCK,
+    AudioDevice,
+    choose_device,
+    portaudio_generation,
+    query_devices,
+    reload_portaudio,
+)
 from coach.errors import CoachError
 from coach.settings.voice import PlaybackSettings
 
@@ -30,6 +42,8 @@ __all__ = [
     "NO_OUTPUT_HINT",
     "NoOutputDeviceError",
     "OutputDevice",
+    "OutputDeviceEvent",
+    "OutputListener",
     "Pcm",
     "PcmPlayer",
     "PlaybackEvent",
@@ -76,7 +90,19 @@ class PlaybackEvent:
     """What was played (the text, for a speaker)."""
 
 
+@dataclass(frozen=True)
+class OutputDeviceEvent:
+    """The output device was lost, or is back."""
+
+    available: bool
+    """False: nothing can be heard any more; True: sound comes out again."""
+    device: str
+    """The device's name (why it was lost, in PortAudio's words, is for the log)."""
+
+
 PlaybackListener = Callable[[PlaybackEvent], None]
+OutputListener = Callable[[OutputDeviceEvent], None]
+"""Told (on the watchdog thread) when the output device is lost or back; must be quick."""
 OutputTap = Callable[[npt.NDArray[np.int16], int, float], None]
 """Sees every block sent to the speaker: (samples, rate, time.monotonic() it is heard)."""
 
@@ -159,6 +185,7 @@ class PcmPlayer:
         sd = _sounddevice()
         self.settings = settings or PlaybackSettings()
         """Block size, latency asked for, and the watchdog's timing."""
+        self._wanted = device
         self.device = resolve_output_device(device)
         self.rate = rate or self.device.default_rate
         """Sample rate of the output stream (hertz): Pcm must be at this rate."""
@@ -183,6 +210,9 @@ class PcmPlayer:
         self._gain_target = 1.0
         self.restarts = 0
         """How often the watchdog had to restart a stalled stream."""
+        self._lost = False
+        self._device_listeners: list[OutputListener] = []
+        self._generation = portaudio_generation()
         try:
             self._stream = self._open_stream(sd)
         except sd.PortAudioError as exc:
@@ -209,27 +239,106 @@ class PcmPlayer:
             latency=self.settings.latency_seconds,
             callback=self._fill,
         )
-        stream.start()
+        try:
+            stream.start()
+        except Exception:
+            stream.close()
+            raise
+        self._generation = portaudio_generation()
         self._last_fill = time.monotonic()
         return stream
 
-    def _watch(self) -> None:
-        """Restart the stream when PortAudio stops asking for audio.
+    @property
+    def available(self) -> bool:
+        """False while the output device is lost (nothing can be heard)."""
+        return not self._lost
 
-        The stream's callback runs all the time (silence included); ALSA's pulse plugin has
-        been seen to stall it without an error, which would leave the coach mute.
+    def add_device_listener(self, listener: OutputListener) -> None:
+        """Call `listener` (on the watchdog thread) when the device is lost and when it is
+        back."""
+        self._device_listeners.append(listener)
+
+    def _watch(self) -> None:
+        """Restart the stream when PortAudio stops asking for audio; when that fails, the
+        device is lost: look for it again every `retry_seconds`.
+
+        The stream's callback runs all the time (silence included), so no callback means no
+        sound: ALSA's pulse plugin has been seen to stall it without an error, a device that
+        goes away stops it, and re-initialising PortAudio (the microphone's recovery) closes
+        it.
         """
+        next_try = 0.0
         while not self._closed.wait(self.settings.watch_seconds):
-            if time.monotonic() - self._last_fill < self.settings.stall_seconds:
-                continue
-            _LOGGER.warning("audio output stalled; restarting the stream")
+            now = time.monotonic()
+            if self._lost:
+                if now >= next_try:
+                    next_try = now + self.settings.retry_seconds
+                    self._look_again()
+            elif now - self._last_fill >= self.settings.stall_seconds:
+                next_try = now + self.settings.retry_seconds
+                self._restart()
+
+    def _restart(self) -> None:
+        try:
+            self._reopen()
+        except Exception as exc:  # gone: said once, then looked for quietly
+            self._lose(exc)
+            return
+        self.restarts += 1
+        _LOGGER.info("audio output stalled; restarted the stream")
+
+    def _lose(self, exc: BaseException) -> None:
+        with self._lock:
+            self._lost = True
+            self._silence_locked()
+        why = _reason(exc)
+        _LOGGER.warning("audio output %r lost (%s); trying again every %g s",
+                        self.device.name, why, self.settings.retry_seconds)
+        self._tell(OutputDeviceEvent(False, self.device.name))
+
+    def _look_again(self) -> None:
+        try:
+            self._reopen()
+        except Exception as exc:
+            _LOGGER.debug("audio output still missing (%s)", _reason(exc))
+            return
+        with self._lock:
+            self._lost = False
+        _LOGGER.info("audio output %r is back", self.device.name)
+        self._tell(OutputDeviceEvent(True, self.device.name))
+
+    def _reopen(self) -> None:
+        """Open the wanted device afresh, found again by name (its index may have moved)."""
+        sd = _sounddevice()
+        with PORTAUDIO_LOCK:
+            self._close_stream()
+            self.device = self._find_device()
+            self._stream = self._open_stream(sd)
+        self.latency = float(self._stream.latency)
+
+    def _find_device(self) -> OutputDevice:
+        try:
+            return resolve_output_device(self._wanted)
+        except NoOutputDeviceError:
+            # PortAudio lists devices once: one that came back since is new to it.
+            reload_portaudio()
+            return resolve_output_device(self._wanted)
+
+    def _close_stream(self) -> None:
+        if self._generation != portaudio_generation():
+            return  # PortAudio was re-initialised, which closed the stream already
+        try:
+            self._stream.abort()
+            self._stream.close()
+        except Exception:  # a vanished device may fail to close; nothing to keep
+            _LOGGER.debug("closing the audio output failed", exc_info=True)
+
+    def _tell(self, event: OutputDeviceEvent) -> None:
+        for listener in list(self._device_listeners):
             try:
-                self._stream.abort()
-                self._stream.close()
-                self._stream = self._open_stream(_sounddevice())
-                self.restarts += 1
-            except Exception:  # keep watching: the device may come back
-                _LOGGER.exception("restarting the audio output failed")
+                listener(event)
+            except Exception:
+                _LOGGER.exception("output device listener %r failed", listener)
 
     @property
     def playing_until(self) -> float:
@@ -252,6 +361,9 @@ class PcmPlayer:
             raise ValueError(f"Pcm at {pcm.rate} Hz, the output runs at {self.rate} Hz")
         utterance = _Utterance(np.ascontiguousarray(pcm.samples, dtype=np.int16), label)
         with self._lock:
+            if self._lost:  # nobody hears it; said later, it would be stale
+                _LOGGER.debug("no audio output: dropped %r", label)
+                return
             if interrupt:
                 self._silence_locked()
             self._queue.append(utterance)
@@ -293,14 +405,21 @@ class PcmPlayer:
         return True
 
     def close(self) -> None:
-        """Stop and release the device."""
+        """Stop and release the device; the listeners and taps are let go."""
+        if self._closed.is_set():
+            return
         self.stop()
         self._closed.set()
         self._watchdog.join(timeout=2.0)
-        self._stream.abort()
-        self._stream.close()
+        with PORTAUDIO_LOCK:
+            self._close_stream()
         self._events.put(None)
         self._dispatcher.join(timeout=1.0)
+        # A tap may hold a resampler (the echo canceller's): dropped now, it is freed before
+        # the interpreter's exit, which reports native objects still alive then as leaks.
+        self._taps.clear()
+        self._listeners.clear()
+        self._device_listeners.clear()
 
     def _silence_locked(self) -> None:
         was_playing = self._current is not None
@@ -369,3 +488,8 @@ class PcmPlayer:
                     listener(event)
                 except Exception:
                     _LOGGER.exception("playback listener %r failed", listener)
+
+
+def _reason(exc: BaseException) -> str:
+    """An error in a few words, for a log line or a notice."""
+    return str(exc).strip() or type(exc).__name__

@@ -11,7 +11,14 @@ from collections.abc import Callable, Iterable
 from typing import Protocol, TextIO
 
 from coach.settings.voice import PlaybackSettings, TextSpeakerSettings, VoiceSettings
-from coach.voice.playback import OutputTap, Pcm, PcmPlayer, PlaybackEvent, PlaybackListener
+from coach.voice.playback import (
+    OutputListener,
+    OutputTap,
+    Pcm,
+    PcmPlayer,
+    PlaybackEvent,
+    PlaybackListener,
+)
 
 __all__ = ["SoundDeviceSpeaker", "Speaker", "Synthesizer", "TextSpeaker"]
 
@@ -117,6 +124,10 @@ class SoundDeviceSpeaker:
 
     def add_playback_listener(self, listener: PlaybackListener) -> None:
         self.player.add_listener(listener)
+
+    def add_device_listener(self, listener: OutputListener) -> None:
+        """Be told when the output device is lost and when it is back."""
+        self.player.add_device_listener(listener)
 
 
 class TextSpeaker:
