@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -34,16 +35,24 @@ from coach.session.wiring import (
 )
 from coach.settings import Settings
 
+if TYPE_CHECKING:
+    from coach.hearing.wavsource import WavReader
+
 __all__ = ["listen_file", "run_file"]
 
 
 def listen_file(content: Content, settings: Settings, path: Path, *, as_json: bool) -> int:
     """Print what was said in a WAV file and what it means, one line per utterance."""
+    with _open(path) as audio:  # a bad file is told at once, before the models load
+        return _listen(content, settings, audio, as_json=as_json)
+
+
+def _listen(content: Content, settings: Settings, audio: WavReader, *, as_json: bool) -> int:
     understanding = build_understanding(content, settings)
     recognizer = build_recognizer(settings, understanding)
     printer = build_printer(as_json)
     faq = {entry.id: entry for entry in content.faq}
-    for _, transcripts in _decode(recognizer, _read(path), settings):
+    for _, transcripts in _decode(recognizer, audio.blocks(), settings):
         for transcript in transcripts:
             intent = understanding.interpret(transcript.text)
             entry = faq_entry(intent, faq)
@@ -57,6 +66,12 @@ def run_file(content: Content, settings: Settings, path: Path, *,
              choice: ScreenChoice) -> int:
     """A whole session from a WAV file on the audio clock: faster than real time, or in
     real time with the web page (then its buttons act at the audio position they came)."""
+    with _open(path) as audio:  # a bad file is told at once, before the models load
+        return _run(content, settings, audio, choice=choice)
+
+
+def _run(content: Content, settings: Settings, audio: WavReader, *,
+         choice: ScreenChoice) -> int:
     understanding = build_understanding(content, settings)
     recognizer = build_recognizer(settings, understanding)
     clock = AudioClock()
@@ -73,7 +88,7 @@ def run_file(content: Content, settings: Settings, path: Path, *,
     pressed: queue.Queue[str] = queue.Queue()
     pace = _real_time() if choice.web else None
     with screens.shown(pressed.put):
-        for consumed, transcripts in _decode(recognizer, _read(path), settings, level.add):
+        for consumed, transcripts in _decode(recognizer, audio.blocks(), settings, level.add):
             for transcript in transcripts:
                 # at the end of the file the recogniser may decide later than the audio it has
                 clock.seconds = (transcript.at if consumed is not None
@@ -104,23 +119,27 @@ def _real_time() -> Callable[[float], None]:
     return wait
 
 
-def _read(path: Path) -> npt.NDArray[np.int16]:
-    from coach.hearing.wavsource import read_wav
+def _open(path: Path) -> WavReader:
+    from coach.hearing.wavsource import open_wav
 
-    return read_wav(path)
+    return open_wav(path)
 
 
 def _decode(
-    recognizer: Recognizer, pcm: npt.NDArray[np.int16], settings: Settings,
+    recognizer: Recognizer, blocks: Iterable[npt.NDArray[np.int16]], settings: Settings,
     fed: Callable[[npt.NDArray[np.int16]], None] | None = None,
 ) -> Iterator[tuple[float | None, list[Transcript]]]:
     """(audio consumed after this chunk in seconds, what the recogniser closed in it), chunk
-    by chunk; last, (None, what the end of the audio closed). `fed` sees every chunk first."""
+    by chunk; last, (None, what the end of the audio closed). `fed` sees every chunk first.
+    The audio comes in blocks of any length, cut here into the recogniser's chunks."""
+    from coach.hearing.wavsource import rechunk
+
     rate = recognizer.sample_rate
     step = int(rate * settings.session.listening.chunk_seconds)
-    for offset in range(0, len(pcm), step):
-        chunk = pcm[offset : offset + step]
+    consumed = 0
+    for chunk in rechunk(blocks, step):
         if fed is not None:
             fed(chunk)
-        yield (offset + len(chunk)) / rate, list(recognizer.accept(chunk))
+        consumed += len(chunk)
+        yield consumed / rate, list(recognizer.accept(chunk))
     yield None, list(recognizer.flush())
