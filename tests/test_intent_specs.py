@@ -135,7 +135,8 @@ def test_coach_check_shows_intent_problems(tmp_path: Path) -> None:
         f"{path}:2:3: unknown intent 'stopp'; did you mean 'stop'? "
         f"(the coach acts on {', '.join(name.value for name in IntentName)})",
         f"{path}:5:5: unknown key 'barge'; did you mean 'barge_in'? (intent 'pause' has "
-        "'templates', 'barge_in', 'destructive', 'not_alone_over_coach' and 'shown_as')",
+        "'templates', 'barge_in', 'destructive', 'not_alone_over_coach', 'shown_as' and "
+        "'open_slot')",
     ]
 
 

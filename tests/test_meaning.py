@@ -66,6 +66,9 @@ class FakeLookup:
         self.calls.append(text)
         return self.ranked
 
+    def prepare(self, texts: Sequence[str]) -> None:
+        pass
+
 
 @pytest.fixture(scope="module")
 def shipped() -> Understanding:

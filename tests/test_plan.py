@@ -100,7 +100,7 @@ def test_intro_is_whole_seconds_with_a_second_to_spare(phrases: dict[str, str]) 
     intro = plan_routine(routine, phrases, speech_seconds)[0]
     (line,) = intro.lines
     assert intro.kind is SegmentKind.INTRO
-    expected = "Test: 1 exercises, under a minute. Go steady. First up: squats, 20 seconds."
+    expected = "Test: 1 exercise, under a minute. Go steady. First up: squats, 20 seconds."
     assert line.text == expected
     assert intro.seconds == math.ceil(speech_seconds(line.text) + 1.0) == 7.0
 
@@ -108,7 +108,7 @@ def test_intro_is_whole_seconds_with_a_second_to_spare(phrases: dict[str, str]) 
 def test_intro_says_the_first_set_up_line_after_its_text(phrases: dict[str, str]) -> None:
     routine = routine_of(Exercise("squats", 20.0, how="Feet wide, toes out."))
     intro, squats = plan_routine(routine, phrases, speech_seconds)
-    text = "Test: 1 exercises, under a minute. Go steady. First up: squats, 20 seconds."
+    text = "Test: 1 exercise, under a minute. Go steady. First up: squats, 20 seconds."
     # The text is 13 words (0 - 5.2 s), the set-up line 4 words (5.5 - 7.1 s).
     assert [(line.text, line.kind, line.priority) for line in intro.lines] == [
         (text, "intro", Priority.TRANSITION),

@@ -298,7 +298,7 @@ EXPECTED: dict[State, dict[str, tuple[State, str]]] = {
         "next": (State.EXERCISE, GO_1),
         "previous": (State.INTRO, SMALL_INTRO),
         "restart": (State.INTRO, SMALL_INTRO),
-        "time_left": (State.INTRO, "The test warm-up takes about 2 minutes."),
+        "time_left": (State.INTRO, "We haven't started yet: about 1 minute of test warm-up"),
         "whats_next": (State.INTRO, "Next up: marching in place, 30 seconds."),
         "form": (State.INTRO, FORM_1),
         "stop": (State.IDLE, "Stopped the test warm-up."),

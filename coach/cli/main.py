@@ -355,6 +355,7 @@ def _ask(args: argparse.Namespace) -> int:
     from coach.session.understand import build_understanding
 
     settings = build_settings(args)
+    _check_length(args.question, settings)
     content = _load(settings, quiet=True)
     understanding = build_understanding(content, settings)
     # The entry the coach would answer with when asked aloud (the meaning model included);
@@ -377,10 +378,18 @@ def _ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_length(text: str, settings: Settings) -> None:
+    words, most = len(text.split()), settings.understanding.max_words
+    if words > most:
+        raise UsageError(f"that is {words} words; the coach takes in up to {most} at a time: "
+                         "ask one thing")
+
+
 def _intent(args: argparse.Namespace) -> int:
     from coach.session.understand import build_understanding
 
     settings = build_settings(args)
+    _check_length(args.text, settings)
     content = _load(settings, quiet=True)
     intent = build_understanding(content, settings).interpret(args.text)
     if args.json:

@@ -170,6 +170,7 @@ def _merge_intent(first: IntentSpec, second: IntentSpec) -> IntentSpec:
             dict.fromkeys([*first.not_alone_over_coach, *second.not_alone_over_coach])
         ),
         shown_as=second.shown_as or first.shown_as,  # a user's file may rename it
+        open_slot=second.open_slot or first.open_slot,
     )
 
 

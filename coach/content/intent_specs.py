@@ -11,6 +11,10 @@ or a mapping:
                                              that never act alone over the coach's voice
     shown_as: "stop the workout"             optional; how a screen names it ({slot} fields
                                              allowed); without it, its name in words
+    open_slot: routine                       optional; a slot of its templates whose unknown
+                                             values still make the intent ("start the yoga
+                                             routine"): the coach says what it has instead
+                                             of "say that again"
 The name must be one of `IntentName`: nothing would carry out any other.
 """
 
@@ -26,7 +30,9 @@ from coach.content.yamlpos import YamlList, YamlMap
 
 __all__ = ["check_template", "parse_intents"]
 
-_INTENT_KEYS = ("templates", "barge_in", "destructive", "not_alone_over_coach", "shown_as")
+_INTENT_KEYS = (
+    "templates", "barge_in", "destructive", "not_alone_over_coach", "shown_as", "open_slot",
+)
 _KNOWN_INTENTS = tuple(name.value for name in IntentName)
 _SLOT_REFERENCE = re.compile(r"\{([^{}:]*)(?::[^{}]*)?\}")
 _BRACKET_PAIRS = {")": "(", "]": "[", "}": "{"}
@@ -88,9 +94,15 @@ def _parse_intent_mapping(
                                     f"shown_as of intent '{intent}' names an unknown slot "
                                     f"'{slot}'", f"known slots: {', '.join(sorted(known_slots))}")
                 shown_as = ""
+    open_slot = fields.text("open_slot", hint="e.g. open_slot: routine")
+    if open_slot and not any(open_slot in _SLOT_REFERENCE.findall(t) for t in templates or ()):
+        fields.report.error(fields.pos("open_slot"),
+                            f"open_slot '{open_slot}' is not a slot of intent '{intent}'s "
+                            "templates", "name a {slot} its templates use")
+        open_slot = ""
     if templates is None:
         return None
-    return IntentSpec(intent, templates, barge_in, destructive, words, shown_as)
+    return IntentSpec(intent, templates, barge_in, destructive, words, shown_as, open_slot)
 
 
 def _parse_lone_words(fields: Fields) -> tuple[str, ...]:

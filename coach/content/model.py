@@ -195,6 +195,9 @@ class IntentSpec:
     shown_as: str = ""
     """How a screen names it, with {slot} fields ("start the {routine}"); empty: its name
     in words."""
+    open_slot: str = ""
+    """A slot whose unknown values still make this intent: "start the yoga routine" is a
+    start_routine the coach answers with what it has, not "say that again"; empty: none."""
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,10 @@ class _Expander:
         return sentences
 
 
+_UNKNOWN_WORDS = 3
+"""Longest unknown slot value looked for (words): names of routines are short."""
+
+
 class IntentMatcher:
     """Turns text into an Intent using the templates of a CommandSet."""
 
@@ -178,6 +182,11 @@ class IntentMatcher:
                                            self._lexicon)
                 for text, slots in expanded:
                     self._add(text, _Meaning(spec.name, slots))
+        self._stand_ins = {
+            slot: self._key(spoken_form(next(iter(values)), self._lexicon))
+            for slot, values in commands.slots.items() if values
+        }
+        """One known value of each slot, as matching writes it."""
         self._choices = list(self._table)
         self._meanings = [self._table[choice] for choice in self._choices]
         self._longest = max((len(choice.split()) for choice in self._choices), default=0)
@@ -195,8 +204,11 @@ class IntentMatcher:
             for text, _ in expanded
         ]
 
+    def _key(self, spoken: str) -> str:
+        return " ".join(drop_fillers(self._match_form(spoken).split(), self._fillers))
+
     def _add(self, spoken: str, meaning: _Meaning) -> None:
-        key = " ".join(drop_fillers(self._match_form(spoken).split(), self._fillers))
+        key = self._key(spoken)
         if not key:
             return
         self._spoken.setdefault(spoken, meaning.intent)
@@ -247,8 +259,28 @@ class IntentMatcher:
         return any(
             self._meaning_of(words[start:end]) == intent
             for start in range(len(words))
-            for end in range(start + 1, len(words) + 1)
+            for end in range(start + 1, min(len(words), start + self._longest) + 1)
         )
+
+    def unknown_value(self, text: str, intent: str, slot: str) -> str | None:
+        """The words where `slot` goes in a sentence otherwise phrased as `intent` ("yoga"
+        in "start the yoga routine"); None when it is not phrased so.
+
+        The unknown words (one to three) follow at least one other word and leave at least
+        two: "let's go" does not ask for a routine called "go".
+        """
+        stand_in = self._stand_ins.get(slot)
+        words = self.normalise(text).split()
+        if stand_in is None:
+            return None
+        for start in range(1, len(words)):
+            for end in range(start + 1, min(start + _UNKNOWN_WORDS, len(words)) + 1):
+                if len(words) - (end - start) < 2:
+                    continue
+                phrased = [*words[:start], stand_in, *words[end:]]
+                if self._meaning_of(phrased) == intent:
+                    return " ".join(words[start:end])
+        return None
 
     def _meaning_of(self, words: Sequence[str]) -> str | None:
         meaning = self._table.get(" ".join(words))

@@ -48,6 +48,11 @@ class MeaningLookup(Protocol):
         """Each meaning with the similarity (0..1) of its nearest example, best first."""
         ...
 
+    def prepare(self, texts: Sequence[str]) -> None:
+        """Work out the closeness of several sentences at once, ahead of `closest` asking
+        about them one by one (one run of the model for many is cheaper than many runs)."""
+        ...
+
 
 def closest_meaning(
     ranked: Sequence[tuple[Meaning, float]], threshold: float, margin: float

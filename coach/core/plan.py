@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum, IntEnum
 
 from coach.content.model import Exercise, Routine, Side
-from coach.core.spoken import estimate_seconds, say_about, say_seconds
+from coach.core.spoken import estimate_seconds, say_about, say_count, say_seconds
 from coach.settings.session import PlanSettings
 
 __all__ = [
@@ -44,7 +44,8 @@ REQUIRED_PHRASES = (
     "time_left_rest", "time_left_intro", "whats_next", "whats_next_last", "form_none",
     "stopped", "switching", "finished", "help_idle", "help_running", "help_paused",
     "list_routines", "unknown_routine", "pain", "pain_paused", "pain_hold", "more_none",
-    "not_understood", "louder", "quieter", "speed_fixed", "more_hint", "nothing_to_repeat",
+    "not_understood", "too_long", "louder", "quieter", "speed_fixed", "more_hint",
+    "nothing_to_repeat",
     "no_answer", "confirm_stop", "confirm_start_routine", "confirm_previous", "confirm_no",
     "screen_rest", "screen_intro", "workouts_this_week_none", "workouts_this_week_one",
     "workouts_this_week_many", "last_pain", "last_pain_resting", "last_pain_none", "log_off",
@@ -99,7 +100,8 @@ def dose(phrases: Mapping[str, str], exercise: Exercise) -> str:
     """How much of it: "45 seconds", "8 reps each side"."""
     if exercise.reps is not None:
         key = "dose_reps_sides" if exercise.sides else "dose_reps"
-        return _fmt(phrases, key, reps=exercise.reps)
+        return _fmt(phrases, key, reps=exercise.reps,
+                    repetitions=say_count(exercise.reps, "rep"))
     key = "dose_timed_sides" if exercise.sides else "dose_timed"
     return _fmt(phrases, key, seconds=say_seconds(exercise.seconds))
 
@@ -203,7 +205,8 @@ def clock_phrases(phrases: Mapping[str, str]) -> tuple[str, ...]:
 def _dose_here(phrases: Mapping[str, str], exercise: Exercise) -> str:
     """The dose of one side (or of the whole exercise): "30 seconds", "8 reps"."""
     if exercise.reps is not None:
-        return _fmt(phrases, "dose_reps", reps=exercise.reps)
+        return _fmt(phrases, "dose_reps", reps=exercise.reps,
+                    repetitions=say_count(exercise.reps, "rep"))
     return _fmt(phrases, "dose_timed", seconds=say_seconds(exercise.seconds))
 
 
@@ -289,6 +292,7 @@ def intro_text(phrases: Mapping[str, str], routine: Routine) -> str:
         "routine_intro",
         name=routine.name,
         count=len(routine.exercises),
+        exercises=say_count(len(routine.exercises), "exercise"),
         total=say_about(routine.total_seconds),
         intro=routine.intro.strip(),
         first=describe_next(phrases, routine.exercises[0]),

@@ -303,6 +303,8 @@ class Player:
         if segment is None or self._routine is None:
             return [self._reply("nothing_running", now)]
         here, total = self.remaining(now)
+        if segment.kind is SegmentKind.INTRO:
+            total = self._routine.total_seconds  # what the intro itself says: the exercises
         fields: dict[str, object] = {"remaining": say_seconds(here), "total": say_about(total),
                                      "routine": self._routine.name.lower()}
         key = {SegmentKind.EXERCISE: "time_left", SegmentKind.REST: "time_left_rest"}.get(

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from coach.settings.text import SpeechTimingSettings
 
-__all__ = ["estimate_seconds", "join_words", "say_about", "say_seconds", "say_when",
-           "start_of_week"]
+__all__ = ["estimate_seconds", "join_words", "say_about", "say_count", "say_seconds",
+           "say_when", "start_of_week"]
 
 _WORD = re.compile(r"[A-Za-z0-9']+")
 _PAUSE = re.compile(r"[.,;:!?…]")
@@ -46,6 +46,11 @@ def say_seconds(seconds: float) -> str:
     if secs or not minutes:
         parts.append(f"{secs} second" + ("s" if secs != 1 else ""))
     return " ".join(parts)
+
+
+def say_count(number: int, noun: str) -> str:
+    """(1, "rep") -> "1 rep", (8, "rep") -> "8 reps": the nouns the coach counts take an s."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def say_about(seconds: float) -> str:

@@ -87,8 +87,25 @@ class Understanding:
         """Intent -> words or phrases (match form) that never act alone over the coach's voice."""
         return self._not_alone
 
+    def unknown_value(self, text: str) -> Intent | None:
+        """`text` as an intent whose open slot (commands.yaml `open_slot`) holds words the
+        coach does not know ("start the yoga routine"); None when it is not one."""
+        for spec in self._commands.intents:
+            if spec.open_slot:
+                value = self.matcher.unknown_value(text, spec.name, spec.open_slot)
+                if value is not None:
+                    return Intent(spec.name, {spec.open_slot: value}, 0.0, value)
+        return None
+
+    def too_long(self, text: str) -> bool:
+        """Whether `text` has more words than the coach takes in at once."""
+        return len(text.split()) > self._settings.max_words
+
     def interpret(self, text: str) -> Intent:
-        """The decision for one sentence; Intent(None, ...) when it is not for the coach."""
+        """The decision for one sentence; Intent(None, ...) when it is not for the coach
+        (nor when it is `too_long`)."""
+        if self.too_long(text):
+            return Intent(None)
         command = self.matcher.match(text)
         words = command.text.split()
         if not words:
@@ -120,8 +137,10 @@ class Understanding:
         """The one decision among the sentences of `text` (None: one sentence, none, or
         sentences asking for different things)."""
         parts = sentences(text)
-        if len(parts) < 2:
+        if not 2 <= len(parts) <= self._settings.max_sentences:
             return None
+        if self._meanings is not None:
+            self._meanings.prepare([*parts, text])
         found = [intent for intent in map(self.interpret, parts) if intent.name is not None]
         # a yes or no beside a request acknowledges it ("Yeah, do it. Stop the workout.")
         requests = [intent for intent in found if intent.name not in _ANSWERS]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +14,11 @@ from coach.meaning.cache import VectorCache
 from coach.meaning.encoder import SentenceEncoder
 
 __all__ = ["MeaningIndex"]
+
+_REMEMBERED = 32
+"""Sentences whose closeness is kept: one decision asks about the same sentence more than
+once (the FAQ's second look, then the meaning of the whole), and a sentence is heard again
+when it is repeated."""
 
 
 class MeaningIndex:
@@ -26,6 +32,7 @@ class MeaningIndex:
     ) -> None:
         """`cache_dir`: where sentence vectors are kept; None encodes every example now."""
         self._encoder = encoder
+        self._recent: OrderedDict[str, list[tuple[Meaning, float]]] = OrderedDict()
         meanings = sorted({example.meaning for example in examples})
         self._meanings = meanings
         number = {meaning: index for index, meaning in enumerate(meanings)}
@@ -48,7 +55,25 @@ class MeaningIndex:
         """Each meaning with the similarity of its nearest example, best first."""
         if not text.strip() or not self._meanings:
             return []
-        similarity = self._vectors @ self._encoder.encode([text])[0]
+        if text not in self._recent:
+            self.prepare([text])
+        self._recent.move_to_end(text)
+        return self._recent[text]
+
+    def prepare(self, texts: Sequence[str]) -> None:
+        """Rank several sentences with one run of the encoder (see MeaningLookup)."""
+        new = list(dict.fromkeys(
+            text for text in texts if text.strip() and text not in self._recent
+        ))
+        if not new:
+            return
+        for text, vector in zip(new, self._encoder.encode(new), strict=True):
+            self._recent[text] = self._ranked(vector)
+        while len(self._recent) > max(_REMEMBERED, len(new)):
+            self._recent.popitem(last=False)
+
+    def _ranked(self, vector: npt.NDArray[np.float32]) -> list[tuple[Meaning, float]]:
+        similarity = self._vectors @ vector
         best = np.full(len(self._meanings), -1.0, dtype=np.float32)
         np.maximum.at(best, self._owner, similarity)
         order = np.argsort(-best, kind="stable")

@@ -200,7 +200,7 @@ class Coach:
         """
         self.tick(now)
         if intent.name is None:
-            self._not_understood(intent, meant, now)
+            self._not_understood(intent, own, meant, now)
             return
         self._talk.understood()
         pending = self._talk.waiting(now)
@@ -213,7 +213,8 @@ class Coach:
             evidence = weigh(intent, self._understanding.interpret(own),
                              self._talk.knobs.destructive_min_score)
             if evidence is Evidence.CONFLICT:
-                self._not_understood(Intent(None, {}, intent.score, intent.text), meant, now)
+                self._not_understood(Intent(None, {}, intent.score, intent.text), own, meant,
+                                     now)
                 return
             if evidence is Evidence.WEAK or room_level:
                 self._ask(intent, now)
@@ -225,12 +226,21 @@ class Coach:
         lose the user's place in it."""
         return self.player.segment is not None and self.player.state is not State.FINISHED
 
-    def _not_understood(self, intent: Intent, meant: bool, now: float) -> None:
-        """Never a silent failure for speech meant for the coach: an out-of-scope question
-        gets the no-answer line, anything else "say that again" (not twice in a row)."""
+    def _not_understood(self, intent: Intent, own: str, meant: bool, now: float) -> None:
+        """Never a silent failure for speech meant for the coach: too much at once gets
+        "one thing at a time", a request for something the coach doesn't have (an unknown
+        routine) what it has, an out-of-scope question the no-answer line, anything else
+        "say that again" (not twice in a row)."""
         if not meant:
             return
-        if is_question(intent.text.split()):
+        unknown = self._understanding.unknown_value(own)
+        if self._understanding.too_long(own):
+            self._talk.understood()
+            self._reply(self._phrases["too_long"], now)
+        elif unknown is not None:
+            self._talk.understood()
+            self.act(unknown, now)  # its handler says what it has; nothing is lost
+        elif is_question(intent.text.split()):
             self._talk.understood()
             self._reply(self._phrases["no_answer"], now)
         elif self._talk.may_say_again():

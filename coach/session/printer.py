@@ -16,6 +16,9 @@ from coach.session.events import (
 
 __all__ = ["EventPrinter", "human_line"]
 
+_HEARD_CHARS = 200
+"""Longest heard text a person's line shows in full (JSON lines keep all of it)."""
+
 
 class EventPrinter:
     """Prints each event as it comes; safe to call from the audio thread and the loop."""
@@ -40,13 +43,17 @@ def human_line(event: SessionEvent, show_states: bool = False) -> str:
     if isinstance(event, HeardEvent):
         meaning = event.intent or "(not understood)"
         detail = " ".join(f"{k}={v}" for k, v in event.slots.items())
-        return f"[{_stamp(event.at)}] heard: {event.text!r} -> {meaning} {detail}".rstrip()
+        return f"[{_stamp(event.at)}] heard: {_clip(event.text)!r} -> {meaning} {detail}".rstrip()
     if isinstance(event, StateEvent):
         return f"[{_stamp(event.at)}] ({event.state})" if show_states else ""
     if isinstance(event, InfoEvent):
         return event.text
     meaning = event.intent or "(not understood)"
     return f"{event.start:7.2f}-{event.end:7.2f}  {event.text!r} -> {meaning}"
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _HEARD_CHARS else text[: _HEARD_CHARS - 1].rstrip() + "…"
 
 
 def _stamp(seconds: float) -> str:

@@ -19,6 +19,12 @@ class UnderstandingSettings:
     statement_faq_threshold: float = 0.6
     """Lowest FAQ score (0 to 1) for a sentence not phrased as a question: statements reach
     the FAQ less often than chatter does."""
+    max_words: int = 50
+    """Longest text understood (words). A request to a coach is a sentence or two; longer
+    is other people's talk or pasted text, and the work of understanding grows with it."""
+    max_sentences: int = 4
+    """Most sentences looked at one by one for the one request among them: more in one
+    breath is talk, and each sentence costs a look of its own."""
     barge_in_words: int = 3
     """Longest barge-in phrase (words): short phrases are what people shout over speech."""
     meanings: bool = True
