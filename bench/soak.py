@@ -67,6 +67,10 @@ _LOSS_SECONDS = 10.0
 _READY_TIMEOUT = 120.0
 _MOVES_SCHEDULE = {"pause", "resume", "next", "previous", "stop", "restart", "start_routine"}
 _MISS_MARGIN = 3.0
+_CUE_BEHIND_REPLY = 20.0
+"""A form cue this soon after a reply may be held back by design (the player's busy rule)."""
+_PLAN_KINDS = {"intro", "how", "start", "cue", "halfway", "ten", "count", "rep", "rest",
+               "finish"}
 
 
 class Log:
@@ -510,7 +514,19 @@ def analyse(records: list[dict[str, Any]], plans: dict[str, list[dict[str, Any]]
     last_key: tuple[Any, ...] | None = None
     before_command_key: tuple[Any, ...] | None = None
     routine: str | None = None
+    # The coach's clock (its events' "at") against ours: the smallest lag of its lines, per
+    # coach process. Anchors are placed at the time the coach scheduled them, on our clock.
+    offsets: list[float] = []
     for record in records:
+        if record["kind"] == "coach_started":
+            offsets.append(float("inf"))
+        elif record["kind"] == "coach" and offsets and isinstance(
+                record["event"].get("at"), (int, float)):
+            offsets[-1] = min(offsets[-1], record["t"] - float(record["event"]["at"]))
+    segment = -1
+    for record in records:
+        if record["kind"] == "coach_started":
+            segment += 1
         if record["kind"] != "coach":
             if record["kind"] in ("device_lost", "coach_exit"):
                 if current is not None:
@@ -542,7 +558,9 @@ def analyse(records: list[dict[str, Any]], plans: dict[str, list[dict[str, Any]]
                     planned = [p for p in plans[routine]
                                if p.get("type") == "state" and _key(p) == key]
                     if planned:
-                        current = Stretch(str(routine), record["t"], float(planned[0]["at"]))
+                        offset = offsets[segment] if 0 <= segment < len(offsets) else 0.0
+                        anchor = float(event.get("at", 0.0)) + offset
+                        current = Stretch(str(routine), anchor, float(planned[0]["at"]))
                         stretches.append(current)
                         waiting_anchor = False
                 last_key = key
@@ -573,8 +591,16 @@ def analyse(records: list[dict[str, Any]], plans: dict[str, list[dict[str, Any]]
                     match = index
                     break
             if match is None:
+                reply = _last_reply(records, expected)
+                behind = (line.get("kind") == "cue" and reply is not None
+                          and expected - reply["t"] <= _CUE_BEHIND_REPLY)
                 missed.append({"routine": stretch.routine, "plan_at": line["at"],
-                               "text": line["text"], "expected_t": round(expected, 1)})
+                               "text": line["text"], "kind": line.get("kind"),
+                               "expected_t": round(expected, 1),
+                               "last_reply": None if reply is None else {
+                                   "t": reply["t"], "text": reply["event"].get("text"),
+                                   "kind": reply["event"].get("kind")},
+                               "cue_behind_reply": behind})
                 continue
             t, _ = said.pop(match)
             drifts.append((t, t - expected))
@@ -582,7 +608,22 @@ def analyse(records: list[dict[str, Any]], plans: dict[str, list[dict[str, Any]]
     late = [d for t, d in drifts if t >= duration - 600.0]
     return {"stretches": len(stretches), "planned": planned_total, "matched": len(drifts),
             "missed": missed, "drift_early": _stats(early), "drift_late": _stats(late),
-            "drift_all": _stats([d for _, d in drifts])}
+            "drift_all": _stats([d for _, d in drifts]),
+            "drift_by_10min": {int(t // 600) * 10: _stats([d for u, d in drifts
+                                                           if int(u // 600) == int(t // 600)])
+                               for t, _ in drifts}}
+
+
+def _last_reply(records: list[dict[str, Any]], before: float) -> dict[str, Any] | None:
+    """The last thing the coach said that is not part of a routine's plan, before `before`."""
+    found = None
+    for record in records:
+        if record["t"] > before:
+            break
+        if (record["kind"] == "coach" and record["event"].get("type") == "said"
+                and record["event"].get("kind") not in _PLAN_KINDS):
+            found = record
+    return found
 
 
 def _stats(values: Sequence[float]) -> dict[str, Any]:
@@ -620,6 +661,13 @@ def _losses(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         states = [r["event"] for r in during if r["kind"] == "coach"
                   and r["event"].get("type") == "state"]
         exits = [r for r in during if r["kind"] == "coach_exit" and r.get("crash")]
+        said_during = [r["event"].get("text") for r in during if r["kind"] == "coach"
+                       and r["event"].get("type") == "said"
+                       and (back is None or r["t"] <= back["t"])]
+        audible = [r for r in records if r["kind"] == "sample" and "sink_loud_s" in r]
+        after = [r for r in audible if back is not None and r["t"] >= back["t"]]
+        audible_after = (round(after[min(4, len(after) - 1)]["sink_loud_s"]
+                               - after[0]["sink_loud_s"], 1) if len(after) > 1 else None)
         out.append({
             "device": record["device"], "t": record["t"], "back_t": back["t"] if back else None,
             "unloaded": record.get("ok"), "reload_error": back.get("error") if back else None,
@@ -631,7 +679,8 @@ def _losses(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "first_said_after_back_s": (round(said_after[0]["t"] - back["t"], 1)
                                         if said_after and back else None),
             "heard_after_back": [r["event"].get("text") for r in heard_after],
-            "coach_exited": bool(exits),
+            "coach_exited": bool(exits), "said_while_lost": said_during,
+            "audible_s_in_2min_after": audible_after,
         })
     return out
 
@@ -664,16 +713,111 @@ def write_report(folder: Path, md: Path) -> dict[str, Any]:
     finished = [r["event"].get("routine") for r in records if r["kind"] == "coach"
                 and r["event"].get("type") == "state" and r["event"].get("state") == "finished"]
     losses = _losses(records)
+    _pulse_watch(folder, meta, losses)
+    outcomes = _command_outcomes(records)
+    not_understood = sum(1 for r in said if r["event"].get("kind") == "not_understood")
+    command_times = [r["t"] for r in records if r["kind"] == "command"]
+    unprompted = [{"t": r["t"], "text": r["event"].get("text"),
+                   "intent": r["event"].get("intent")}
+                  for r in records if r["kind"] == "coach"
+                  and r["event"].get("type") == "heard" and r["event"].get("intent")
+                  and not any(0.0 <= r["t"] - c <= 10.0 for c in command_times)]
     summary = {"duration_s": duration, "commit": meta.get("commit"), "rss_10min": at10,
                "rss_last": last, "rss_ratio": ratio,
                "rss_max": max((s["rss_mb"] for s in samples), default=None),
                "crashes": len(crashes), "exits": exits, "stderr_lines": len(stderr_lines),
                "stderr_kinds": kinds.most_common(12), "commands": len(commands),
                "heard": len(heard), "said": len(said), "analysis": analysis,
-               "losses": losses, "routines_started": started, "routines_finished": finished}
+               "losses": losses, "routines_started": started, "routines_finished": finished,
+               "command_outcomes": outcomes, "not_understood": not_understood,
+               "unprompted": unprompted}
     (folder / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
     md.write_text(_markdown(summary, meta, samples, heard, folder))
     return summary
+
+
+def _pulse_watch(folder: Path, meta: dict[str, Any],
+                 losses: list[dict[str, Any]]) -> None:
+    """Add to each loss where the streams were, from an optional `pulse-watch.log`.
+
+    Its lines (`EPOCH|sources I:NAME ...|sinks ...|source-outputs I:SOURCE:..|sink-inputs
+    I:SINK:..`) come from a pactl poll every 2 s next to the run; matched to the bench's
+    clock by the run's start time (to the second).
+    """
+    path = folder / "pulse-watch.log"
+    if not path.exists() or "started" not in meta:
+        return
+    import calendar
+
+    t0 = calendar.timegm(time.strptime(meta["started"].replace(" UTC", ""),
+                                       "%Y-%m-%d %H:%M:%S"))
+    polls = []
+    for line in path.read_text(errors="replace").splitlines():
+        parts = line.split("|")
+        if len(parts) != 5:
+            continue
+        try:
+            at = float(parts[0]) - t0
+        except ValueError:
+            continue
+        fields = {part.split(" ", 1)[0]: part.split(" ", 1)[1].split()
+                  for part in parts[1:] if " " in part}
+        names = {i.split(":")[0]: i.split(":", 1)[1] for i in fields.get("sources", [])}
+        sinks = {i.split(":")[0]: i.split(":", 1)[1] for i in fields.get("sinks", [])}
+        capture = sorted({names.get(o.split(":")[1], "?" + o.split(":")[1])
+                          for o in fields.get("source-outputs", []) if o.count(":") >= 2})
+        playback = len([o for o in fields.get("sink-inputs", []) if o.count(":") >= 2
+                        and o.split(":")[1] in sinks])
+        polls.append((at, ", ".join(capture), playback, ", ".join(sinks.values()) or "none"))
+    for loss in losses:
+        end = (loss["back_t"] or loss["t"]) + 12.0
+        seen: list[str] = []
+        for at, on_sources, playback, sink_names in polls:
+            if loss["t"] - 4.0 <= at <= end:
+                text = (f"capture streams on [{on_sources}]" if loss["device"] == "mic" else
+                        f"sinks [{sink_names}], {playback} playback streams")
+                if not seen or seen[-1] != text:
+                    seen.append(text)
+        loss["pulse"] = seen
+
+
+def _command_outcomes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each spoken command and the first line the coach heard with an intent within 10 s."""
+    out = []
+    for index, record in enumerate(records):
+        if record["kind"] != "command":
+            continue
+        got = None
+        for later in records[index + 1:]:
+            if later["t"] > record["t"] + 10.0 or later["kind"] == "command":
+                break
+            if later["kind"] == "coach" and later["event"].get("type") == "heard" \
+                    and later["event"].get("intent"):
+                got = later["event"]
+                break
+        out.append({"t": record["t"], "text": record["text"],
+                    "intent": got.get("intent") if got else None,
+                    "heard": got.get("text") if got else None})
+    return out
+
+
+_EXPECTED = {"how much time is left": "time_left", "pause": "pause", "resume": "resume",
+             "what's next": "whats_next", "skip this one": "next"}
+
+
+def _command_lines(outcomes: list[dict[str, Any]]) -> list[str]:
+    by_text: dict[str, list[dict[str, Any]]] = {}
+    for outcome in outcomes:
+        by_text.setdefault(outcome["text"], []).append(outcome)
+    lines = ["", "| command spoken | times | understood as expected | other intent | "
+             "nothing |", "|---|---:|---:|---:|---:|"]
+    for text, group in sorted(by_text.items()):
+        expected = _EXPECTED.get(text, "start_routine" if text.startswith("start") else None)
+        right = sum(1 for o in group if o["intent"] == expected)
+        none = sum(1 for o in group if o["intent"] is None)
+        lines.append(f"| {text} | {len(group)} | {right} | {len(group) - right - none} | "
+                     f"{none} |")
+    return lines
 
 
 def _stderr_kind(line: str) -> str:
@@ -695,6 +839,9 @@ def _markdown(summary: dict[str, Any], meta: dict[str, Any], samples: list[dict[
     exits = ", ".join(f"{e.get('code')} " + ("crash" if e.get("crash") else "at the end, after "
                                             "the bench's SIGINT") for e in summary["exits"])
     exits = exits or "none recorded"
+    announcements = [m for m in a["missed"] if m.get("kind") != "cue"]
+    cues_behind = [m for m in a["missed"] if m.get("kind") == "cue" and m["cue_behind_reply"]]
+    cues_other = [m for m in a["missed"] if m.get("kind") == "cue" and not m["cue_behind_reply"]]
     lines = [
         "# Hands-free soak through the PulseAudio test devices",
         "",
@@ -719,9 +866,13 @@ def _markdown(summary: dict[str, Any], meta: dict[str, Any], samples: list[dict[
         f"(ratio {ratio:.3f}): {'flat within 10%' if flat else 'NOT within 10%'}; "
         f"max {summary['rss_max']} MB." if ratio is not None else "- Memory: no samples.",
         f"- Crashes: {summary['crashes']} (coach exits: {exits}).",
-        f"- Missed announcements: {len(a['missed'])} of {a['planned']} planned lines in "
-        f"{a['stretches']} uninterrupted stretches.",
-        f"- Drift (arrival of the `said` line vs plan, from the stretch's anchor): first 10 "
+        f"- Missed announcements (every planned line but form cues): {len(announcements)}; "
+        f"form cues not said: {len(cues_behind)} held back behind a reply still being spoken "
+        f"(the player's rule: a form cue never talks over a reply) and {len(cues_other)} "
+        f"otherwise; of {a['planned']} planned lines due in {a['stretches']} uninterrupted "
+        "stretches.",
+        "- Drift (arrival of the `said` line on the bench's clock vs the plan, from the "
+        f"stretch's anchor as the coach scheduled it): first 10 "
         f"min {_fmt(a['drift_early'])}; last 10 min {_fmt(a['drift_late'])}; whole run "
         f"{_fmt(a['drift_all'])}.",
         f"- CPU time of the coach: {cpu} s over {summary['duration_s'] / 60:.0f} min"
@@ -742,6 +893,11 @@ def _markdown(summary: dict[str, Any], meta: dict[str, Any], samples: list[dict[
         seen.add(minute)
         lines.append(f"| {s['t'] / 60:.1f} | {s['rss_mb']} | {s.get('cpu_s')} | "
                      f"{s.get('threads')} |")
+    lines += ["", "## Drift by 10 minutes (ms)", "",
+              "| from minute | lines | p50 | p95 | max abs |", "|---:|---:|---:|---:|---:|"]
+    for minute, stats in sorted(a["drift_by_10min"].items(), key=lambda kv: int(kv[0])):
+        lines.append(f"| {minute} | {stats['n']} | {stats['p50_ms']} | {stats['p95_ms']} | "
+                     f"{stats['max_abs_ms']} |")
     lines += ["", "## Session", "",
               f"- Commands spoken into the microphone: {summary['commands']}; heard by the "
               f"coach: {summary['heard']} lines; said by the coach: {summary['said']} lines.",
@@ -754,6 +910,17 @@ def _markdown(summary: dict[str, Any], meta: dict[str, Any], samples: list[dict[
     lines.append(f"- What the coach heard, by intent: "
                  f"{', '.join(f'{k} {v}' for k, v in intents.most_common())}; "
                  f"{over} flagged as heard over the coach's voice.")
+    lines += _command_lines(summary.get("command_outcomes", []))
+    echo = [h for h in heard if h.get("over_coach")]
+    unprompted = summary.get("unprompted", [])
+    lines += ["", f"- Lines the coach heard while it was speaking (`over_coach`): {len(echo)}. "
+              f"Lines heard with an intent when the bench had said nothing in the 10 s "
+              f"before (the coach's own voice, or a late echo of a command, taken as a "
+              f"command): {len(unprompted)}"
+              + (": " + "; ".join(f"min {u['t'] / 60:.1f} {u['text']!r} -> {u['intent']}"
+                                  for u in unprompted[:15]) if unprompted else "")
+              + f". The coach answered \"not understood\" "
+              f"{summary.get('not_understood', 0)} times in all."]
     lines += ["", "## Device losses", ""]
     if not summary["losses"]:
         lines.append("None happened (the run ended before them).")
@@ -771,14 +938,23 @@ def _markdown(summary: dict[str, Any], meta: dict[str, Any], samples: list[dict[
             f"{before.get('step')}; states in the 90 s after: {after_states or 'none'} "
             f"-> place kept: {kept}.",
             f"- What the user saw (info lines): {loss['infos'] or 'nothing'}.",
+            f"- PulseAudio, polled every 2 s from 4 s before to 12 s after: "
+            f"{' -> '.join(loss.get('pulse', [])) or 'not observed'}.",
+            f"- Said while the device was gone: {loss['said_while_lost'] or 'nothing'}.",
+            f"- Coach audible on the sink monitor in the ~2 min after it came back: "
+            f"{loss['audible_s_in_2min_after']} s.",
             f"- Announcements after the device came back: {loss['said_after_back']} within "
             f"90 s, the first after {loss['first_said_after_back_s']} s; heard after: "
             f"{loss['heard_after_back'] or 'nothing'}.",
             "",
         ]
     lines += ["## Missed announcements", ""]
-    lines += [f"- {m['routine']} at plan {m['plan_at']} s: {m['text']!r}"
-              for m in a["missed"][:30]] or ["None."]
+    lines += [f"- {m['kind']} of {m['routine']} at plan {m['plan_at']} s (run minute "
+              f"{m['expected_t'] / 60:.1f}): {m['text']!r}; last reply before it: "
+              + (f"{m['expected_t'] - m['last_reply']['t']:.1f} s earlier, "
+                 f"{m['last_reply']['kind']} {m['last_reply']['text']!r}"
+                 if m["last_reply"] else "none")
+              for m in a["missed"][:40]] or ["None."]
     lines += ["", "## stderr kinds (first words of unindented lines, digits as #)", ""]
     lines += [f"- {count} x `{kind}`" for kind, count in summary["stderr_kinds"]] or ["None."]
     lines += ["", f"Raw data: {folder}/soak.jsonl (every event and sample), "
