@@ -26,6 +26,9 @@ def as_text(value: Any, pos: SourcePos, label: str, report: Report, hint: str = 
     text = " ".join(value.split())
     if not text:
         report.error(pos, f"{label} is empty", hint or "write something or remove it")
+    elif any(not char.isprintable() for char in text):
+        report.error(pos, f"{label} holds a control character", "write plain text")
+        return ""
     elif len(text) > LIMITS.text_chars:
         report.error(pos, f"{label} is longer than {LIMITS.text_chars} characters",
                      "the coach says it in one breath: keep it to a few sentences")
@@ -187,7 +190,7 @@ class Fields:
             self.report.error(self.pos(key), f"'{key}' is empty", empty_hint)
         if len(value) > at_most:
             self.report.error(self.pos(key), f"'{key}' has more than {at_most} items",
-                              f"it has {len(value)}; split the file")
+                              f"it has {len(value)}")
             return None
         return value
 

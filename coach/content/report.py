@@ -29,8 +29,10 @@ class Report:
 
     @property
     def problems(self) -> list[ContentError]:
-        """In file order, whatever order the checks ran in."""
-        return sorted(self._problems, key=lambda problem: (problem.line, problem.column))
+        """In file order, whatever order the checks ran in; each said once (an alias repeats
+        the same node, and its problem with it)."""
+        unique = dict.fromkeys(self._problems)
+        return sorted(unique, key=lambda problem: (problem.line, problem.column))
 
     def error(self, pos: SourcePos, message: str, hint: str = "") -> None:
         """A problem that makes the file unusable."""
