@@ -271,8 +271,8 @@ class IntentMatcher:
         """
         stand_in = self._stand_ins.get(slot)
         words = self.normalise(text).split()
-        if stand_in is None:
-            return None
+        if stand_in is None or len(words) > self._longest + _UNKNOWN_WORDS:
+            return None  # longer than any phrase with a value in it
         for start in range(1, len(words)):
             for end in range(start + 1, min(start + _UNKNOWN_WORDS, len(words)) + 1):
                 if len(words) - (end - start) < 2:

@@ -233,11 +233,10 @@ class Coach:
         "say that again" (not twice in a row)."""
         if not meant:
             return
-        unknown = self._understanding.unknown_value(own)
         if self._understanding.too_long(own):
             self._talk.understood()
             self._reply(self._phrases["too_long"], now)
-        elif unknown is not None:
+        elif (unknown := self._understanding.unknown_value(own)) is not None:
             self._talk.understood()
             self.act(unknown, now)  # its handler says what it has; nothing is lost
         elif is_question(intent.text.split()):
