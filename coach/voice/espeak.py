@@ -8,9 +8,11 @@ engine, and `synthesize` hands it requests.
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import logging
 import queue
+import shutil
 import sys
 import tempfile
 import threading
@@ -72,8 +74,19 @@ class _EngineWorker:
 
     def __init__(self) -> None:
         self._requests: queue.SimpleQueue[_Request] = queue.SimpleQueue()
+        # espeak-ng writes the WAV from a thread of its own. Leaving the process while it
+        # writes (Ctrl-C) must not pull the folder away under it: its callback would print a
+        # traceback. So the folder goes at exit, once the utterance in hand is done.
+        self._workdir = Path(tempfile.mkdtemp(prefix="coach-tts-"))
+        self._busy = threading.Lock()
+        atexit.register(self._remove_workdir)
         self._thread = threading.Thread(target=self._run, name="coach-tts", daemon=True)
         self._thread.start()
+
+    def _remove_workdir(self) -> None:
+        # Held from here on: no new utterance starts in a folder that is gone.
+        if self._busy.acquire(timeout=_EXIT_WAIT_SECONDS):
+            shutil.rmtree(self._workdir, ignore_errors=True)
 
     def synthesize(self, text: str, settings: VoiceSettings, synth: SynthSettings) -> Pcm:
         result: concurrent.futures.Future[Pcm] = concurrent.futures.Future()
@@ -94,22 +107,25 @@ class _EngineWorker:
         # written (pyttsx3 issue #219); "finished-utterance" comes after it is.
         finished = threading.Event()
         engine.connect("finished-utterance", lambda **_event: finished.set())
-        with tempfile.TemporaryDirectory(prefix="coach-tts-") as workdir:
-            wav_path = Path(workdir) / "utterance.wav"
-            while True:
-                request = self._requests.get()
-                finished.clear()
+        wav_path = self._workdir / "utterance.wav"
+        while True:
+            request = self._requests.get()
+            finished.clear()
+            with self._busy:
                 try:
                     pcm = _synthesize_with(engine, voices, request, wav_path, finished)
                 except Exception as exc:
                     request.result.set_exception(exc)
-                else:
-                    request.result.set_result(pcm)
+                    continue
+            request.result.set_result(pcm)
 
     def _fail_forever(self, error: Exception) -> None:
         while True:
             self._requests.get().result.set_exception(error)
 
+
+_EXIT_WAIT_SECONDS = 2.0
+"""How long leaving waits for an utterance being written (a long one takes about a second)."""
 
 _worker: _EngineWorker | None = None
 _worker_lock = threading.Lock()
