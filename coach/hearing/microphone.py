@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from coach.audio.alsa import route_alsa_messages_to_log
 from coach.audio.devices import (
     PORTAUDIO_LOCK,
     AudioDevice,
@@ -58,6 +59,7 @@ InputDevice = AudioDevice
 
 
 def _sounddevice() -> Any:
+    route_alsa_messages_to_log()  # before PortAudio starts probing devices through ALSA
     try:
         import sounddevice
     except OSError as exc:  # raised when libportaudio2 is missing

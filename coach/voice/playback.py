@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from coach.audio.alsa import route_alsa_messages_to_log
 from coach.audio.devices import (
     PORTAUDIO_LOCK,
     AudioDevice,
@@ -140,6 +141,7 @@ def apply_gain(block: npt.NDArray[np.int16], gain: float, target: float,
 
 
 def _sounddevice() -> Any:
+    route_alsa_messages_to_log()  # before PortAudio starts probing devices through ALSA
     try:
         import sounddevice
     except OSError as exc:  # sounddevice raises OSError when libportaudio is missing
