@@ -208,3 +208,16 @@ def test_speaker_prewarms_the_texts_it_is_given_at_the_device_rate() -> None:
     player = cast(PcmPlayer, SimpleNamespace(rate=48000))
     SoundDeviceSpeaker(synth, player=player).prewarm(["00:30", "Rest"])
     assert synth.prewarmed == [(["00:30", "Rest"], 48000)]
+
+
+def test_the_cache_holds_a_bounded_amount_of_speech() -> None:
+    # Real espeak-ng speech: every routine's long lines would otherwise stay for the session.
+    synth = Pyttsx3Synth(tuning=SynthSettings(cache_seconds=6.0))
+    lines = [f"This is line number {n}, a sentence long enough to take a while to say."
+             for n in range(5)]
+    for line in lines:
+        synth.synthesize(line)
+        assert synth.cached_seconds <= 6.0
+    assert synth.cached(lines[-1])  # the newest stays
+    assert not synth.cached(lines[0])  # the oldest went first
+    assert synth.cached_seconds > 0

@@ -40,6 +40,10 @@ class SynthSettings:
     """Longest wait for one synthesis before espeak-ng counts as not working (seconds)."""
     cache_size: int = 256
     """Synthesised utterances kept (least recently used dropped), so repeated cues start at once."""
+    cache_seconds: float = 300.0
+    """Speech kept in that cache, all utterances together (seconds): a whole routine's lines
+    and the cues every routine repeats. Bounds its memory whatever the lines' lengths: a
+    session that runs every routine would otherwise keep each long introduction too."""
     trim_threshold: float = 0.02
     """Samples below this fraction of the peak count as silence when trimming (0..1)."""
     trim_margin_seconds: float = 0.02

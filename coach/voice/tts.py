@@ -49,6 +49,10 @@ def resample(pcm: Pcm, rate: int) -> Pcm:
     return Pcm(np.asarray(samples, dtype=np.int16), rate)
 
 
+def _seconds(pcm: Pcm) -> float:
+    return len(pcm.samples) / pcm.rate if pcm.rate else 0.0
+
+
 class CachingSynth:
     """Text -> Pcm, trimmed, resampled and cached (LRU); `_render` makes the speech."""
 
@@ -62,6 +66,7 @@ class CachingSynth:
         self._cache: collections.OrderedDict[tuple[str, VoiceSettings, int | None], Pcm] = (
             collections.OrderedDict()
         )
+        self._cached_seconds = 0.0
         self._lock = threading.Lock()
 
     def _render(self, text: str, settings: VoiceSettings) -> Pcm:
@@ -85,10 +90,22 @@ class CachingSynth:
         if rate is not None:
             pcm = resample(pcm, rate)
         with self._lock:
-            self._cache[key] = pcm
-            while len(self._cache) > self.tuning.cache_size:
-                self._cache.popitem(last=False)
+            if key not in self._cache:
+                self._cache[key] = pcm
+                self._cached_seconds += _seconds(pcm)
+            while len(self._cache) > 1 and (
+                len(self._cache) > self.tuning.cache_size
+                or self._cached_seconds > self.tuning.cache_seconds
+            ):
+                _, dropped = self._cache.popitem(last=False)
+                self._cached_seconds -= _seconds(dropped)
         return pcm
+
+    @property
+    def cached_seconds(self) -> float:
+        """Speech held in the cache now (seconds)."""
+        with self._lock:
+            return self._cached_seconds
 
     def prewarm(self, texts: Iterable[str], rate: int | None = None) -> None:
         """Synthesise `texts` now (e.g. the routine's countdown lines) so they start at once."""
