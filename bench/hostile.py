@@ -3,6 +3,7 @@
 
     python -m bench.hostile [--out bench/out]
 
+Hostile WAV files (those of tests/test_wav_hostile.py) through `coach listen` and `coach run`.
 Routine files: the hostile folder of the tests (tests/data/hostile/routines) plus a few made
 here (a 1 MB file, a folder of 600 files), each through `coach check FILE` and the folder
 through `coach --routines DIR play good --dry-run`: wall time and peak RSS of the process
@@ -73,6 +74,21 @@ def _made_files(folder: Path) -> list[Path]:
     return [big, many]
 
 
+def wav_inputs() -> list[dict[str, object]]:
+    """The hostile WAV files of the tests, each through `coach listen` and `coach run`."""
+    from tests.test_wav_hostile import HOSTILE as HOSTILE_WAVS
+    from tests.test_wav_hostile import make
+
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-hostile-wav-") as folder:
+        for name, (content, _says) in sorted(HOSTILE_WAVS.items()):
+            path = make(Path(folder), name, content)
+            for command in ("listen", "run"):
+                rows.append({"input": f"{command} --input {name}",
+                             **_measured([command, "--input", str(path), "--json"])})
+    return rows
+
+
 def routine_inputs() -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="bench-hostile-") as folder:
@@ -133,9 +149,8 @@ def _process(row: object) -> str:
 
 
 def write_report(results: dict[str, object], path: Path) -> None:
-    routines = results["routines"]
-    typed = results["typed"]
-    assert isinstance(routines, list) and isinstance(typed, list)
+    routines, typed, wavs = results["routines"], results["typed"], results["wavs"]
+    assert isinstance(routines, list) and isinstance(typed, list) and isinstance(wavs, list)
     slow = [r for r in routines if float(r["seconds"]) >= _TIME_LIMIT_S]
     big = [r for r in routines if float(r["peak_mb"]) >= _MEMORY_LIMIT_MB]
     tracebacks = [r for r in routines if r["traceback"]]
@@ -150,6 +165,11 @@ def write_report(results: dict[str, object], path: Path) -> None:
         f"{max(float(r['peak_mb']) for r in routines):.0f} MB; "
         f"{len(slow)} at or over {_TIME_LIMIT_S:g} s, {len(big)} at or over "
         f"{_MEMORY_LIMIT_MB:g} MB, {len(tracebacks)} tracebacks.",
+        f"- Hostile WAV files: {len(wavs)} runs; slowest "
+        f"{max(float(r['seconds']) for r in wavs):.2f} s, largest peak "
+        f"{max(float(r['peak_mb']) for r in wavs):.0f} MB; exits "
+        f"{sorted({int(r['exit']) for r in wavs})}, "
+        f"{sum(1 for r in wavs if r['traceback'])} tracebacks.",
         f"- Typed lines (answer time in a running session, meaning model attached, worst of "
         f"{results['repeats']}): slowest {max(float(r['worst_seconds']) for r in typed):.3f} s.",
         f"- `coach intent` on a 10 KB line (the whole process): {_process(results['intent'])}.",
@@ -160,6 +180,13 @@ def write_report(results: dict[str, object], path: Path) -> None:
         "|---|---:|---:|---:|---|",
         *(f"| {r['input']} | {r['exit']} | {r['seconds']} | {r['peak_mb']} | "
           f"{'yes' if r['traceback'] else 'no'} |" for r in routines),
+        "",
+        "## Hostile WAV files (whole process)",
+        "",
+        "| input | exit | seconds | peak MB | traceback |",
+        "|---|---:|---:|---:|---|",
+        *(f"| {r['input']} | {r['exit']} | {r['seconds']} | {r['peak_mb']} | "
+          f"{'yes' if r['traceback'] else 'no'} |" for r in wavs),
         "",
         "## Typed lines (in a running session)",
         "",
@@ -184,6 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "typed": typed,
         "intent": text_process(),
         "routines": routine_inputs(),
+        "wavs": wav_inputs(),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "hostile.json").write_text(json.dumps(results, indent=1), encoding="utf-8")

@@ -129,7 +129,7 @@ def test_listen_reads_a_truncated_file_with_a_warning(
 
 # --- fuzz ----------------------------------------------------------------------------------
 
-_FUZZ = settings(max_examples=150, deadline=2000,
+_FUZZ = settings(max_examples=150, deadline=10_000,
                  suppress_health_check=[HealthCheck.function_scoped_fixture,
                                         HealthCheck.too_slow])
 """Each input must end within the deadline (milliseconds): no hang, no runaway decoding."""
