@@ -1,5 +1,5 @@
 """`python -m coach`."""
 
-from coach.cli.main import main
+from coach.cli.main import run
 
-raise SystemExit(main())
+run()

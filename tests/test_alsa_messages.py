@@ -44,3 +44,23 @@ def test_underruns_go_to_the_log_not_the_terminal(pulse_devices: VirtualAudio) -
     routed = _starve(pulse_devices, "coach")
     assert "ALSA" not in routed.stderr
     assert "coach.audio.alsa ALSA pcm.c" in routed.stdout  # kept, for `coach -v`
+
+
+_RETRY_WITH_NOISE = textwrap.dedent("""
+    import logging, os, sys
+    logging.basicConfig(level=logging.DEBUG, stream=sys.stdout, format="%(name)s %(message)s")
+    from coach.audio.c_stderr import c_library_lines_to_log
+    with c_library_lines_to_log(logging.getLogger("coach.retry")):
+        os.write(2, b"Expression 'r' failed in 'src/hostapi/alsa/pa_linux_alsa.c', line: 2097\\n")
+        os.write(2, b"ALSA lib pcm_pulse.c:758:(pulse_prepare) Unable to create stream\\n")
+        print("a warning of another thread", file=sys.stderr)
+    print("after", file=sys.stderr)
+""")
+
+
+def test_a_retry_keeps_portaudios_lines_off_the_terminal_and_loses_nothing_else() -> None:
+    result = subprocess.run([sys.executable, "-c", _RETRY_WITH_NOISE], capture_output=True,
+                            text=True, timeout=60, check=True)
+    assert result.stderr.splitlines() == ["a warning of another thread", "after"]
+    assert "coach.retry Expression 'r' failed" in result.stdout
+    assert "coach.retry ALSA lib pcm_pulse.c" in result.stdout

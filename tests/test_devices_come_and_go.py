@@ -269,7 +269,8 @@ def test_ctrl_c_ends_a_hands_free_session_with_130(server: Server, tmp_path: Pat
         coach.wait_for(info("Ready"), timeout=60)
         mic.say("start the warm up")
         coach.wait_for(state("intro"), timeout=20)
-        assert coach.signal(signal.SIGINT) == 130
+        code = coach.signal(signal.SIGINT)
+        assert code == 130, coach.stderr()
         assert coach.errors[-1] == "Stopped.", coach.stderr()
         assert_clean(coach.stderr())
     finally:

@@ -1,5 +1,5 @@
 """Command line: argparse, the `models` and `doctor` commands; the only place reading flags."""
 
-from coach.cli.main import main
+from coach.cli.main import main, run
 
-__all__ = ["main"]
+__all__ = ["main", "run"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import json
 import logging
 import os
@@ -10,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from coach import __version__
 from coach.cli.signals import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, stopped_by_signals
@@ -23,7 +25,7 @@ from coach.settings.voice import TTS_ENGINES
 if TYPE_CHECKING:
     from coach.session.screen.screens import ScreenChoice
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -45,6 +47,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(args, "handler", None) or _run
     with stopped_by_signals():
         return _handled(handler, args)
+
+
+def run() -> NoReturn:
+    """The `coach` command: `main` with the process's arguments, then exit with its status.
+
+    After Ctrl-C or SIGTERM a speech engine's thread may still be inside a decode: tearing
+    its native objects down under it, as the interpreter's own teardown would, aborts the
+    process ("terminate called without an active exception"). Everything of the coach's is
+    closed by then, so the exit handlers run and the process leaves without that teardown.
+    """
+    status = main()
+    if status in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(status)
+    raise SystemExit(status)
 
 
 def _handled(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:

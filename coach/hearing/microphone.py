@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from coach.audio.alsa import route_alsa_messages_to_log
+from coach.audio.c_stderr import c_library_lines_to_log
 from coach.audio.devices import (
     PORTAUDIO_LOCK,
     AudioDevice,
@@ -164,7 +165,8 @@ class Microphone:
         self.close()
         for attempt in range(attempts):
             try:
-                with PORTAUDIO_LOCK:  # the speaker may be recovering at the same time
+                # the speaker may be recovering at the same time; the loss was told already
+                with PORTAUDIO_LOCK, c_library_lines_to_log(_LOGGER):
                     reload_portaudio()  # PortAudio lists devices once; a replugged mic is new
                     self.open()
                 return True

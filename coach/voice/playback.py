@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from coach.audio.alsa import route_alsa_messages_to_log
+from coach.audio.c_stderr import c_library_lines_to_log
 from coach.audio.devices import (
     PORTAUDIO_LOCK,
     AudioDevice,
@@ -300,7 +301,8 @@ class PcmPlayer:
 
     def _look_again(self) -> None:
         try:
-            self._reopen()
+            with c_library_lines_to_log(_LOGGER):  # told once already, in _lose
+                self._reopen()
         except Exception as exc:
             _LOGGER.debug("audio output still missing (%s)", _reason(exc))
             return
