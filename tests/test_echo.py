@@ -156,6 +156,21 @@ def test_a_lone_everyday_word_over_the_coach_does_not_act() -> None:
     assert echo.judge("end", 30.0, 30.4).intent.name == "stop"  # away from its voice
 
 
+def test_a_lone_word_with_dangling_words_over_the_coach_does_not_act() -> None:
+    """Live, loaded machine: the coach's "Don't stop now, pause at the bottom." heard as
+    "The end of the bottom." left "end of the", which matching reads as "end": a stop."""
+    def reads(text: str) -> Intent:
+        key = text.removesuffix(" of the")
+        name = {"end": "stop", "stop": "stop"}.get(key)
+        return Intent(name, {}, 1.0 if name else 0.2, key)
+
+    echo = EchoFilter(Reads(reads))
+    echo.spoke("Don't stop now, pause at the bottom.", 22.2, 24.6)
+    for levels in (None, True):
+        verdict = echo.judge("The end of the bottom.", 22.3, 24.7, user_spoke=levels)
+        assert verdict.intent.name is None
+
+
 def test_a_second_voice_in_the_levels_lets_any_request_act_over_the_coach() -> None:
     """Full barge-in: when the canceller's levels show the user's voice, what is left of the
     coach's words is understood as in silence; when they cannot tell, only barge-in intents

@@ -191,7 +191,10 @@ class EchoFilter:
         (PocketSphinx, bound to its grammar, makes whole command phrases of anything)."""
         if intent.name is None:
             return False
-        if residual in self._understanding.not_alone_over_coach.get(intent.name, ()):
+        lone = self._understanding.not_alone_over_coach.get(intent.name, ())
+        # The words themselves, or what matching made of them: "the end of the bottom" over
+        # "Don't stop now, pause at the bottom" leaves "end of the", matched as "end".
+        if residual in lone or intent.text in lone:
             return False
         if user_spoke:
             return intent.score >= self._settings.min_second_voice_score
