@@ -305,6 +305,7 @@ class Session:
             "commit": commit, "root": str(ROOT), "hours": self.args.hours,
             "engine": self.args.engine, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             "command_every_s": self.args.command_every, "python": sys.executable,
+            "mic_loss": self.args.mic_loss,
         }, indent=1))
         self.log.write("meta", commit=commit, hours=self.args.hours)
         with tempfile.TemporaryDirectory(prefix="soak-") as folder:
@@ -415,13 +416,24 @@ class Session:
         if loss["device"] == "mic":
             writer.detached.set()
         before = dict(self.state)
+        killed: list[str] = []
         try:
+            source_index = _index_of(audio, "sources", name) if loss["device"] == "mic" else None
+            on_mic = [line.split("\t")[0] for line in
+                      audio.pactl("list", "short", "source-outputs").splitlines()
+                      if source_index is not None and line.split("\t")[1:2] == [source_index]]
             audio.pactl("unload-module", module[0])
+            if self.args.mic_loss == "kill":
+                # PulseAudio moves a lost source's streams to another source (here the only one
+                # left, speaker.monitor): end them, so the coach really loses its microphone.
+                for index in on_mic:
+                    audio.pactl("kill-source-output", index)
+                    killed.append(index)
             ok, error = True, None
         except Exception as exc:
             ok, error = False, str(exc)
         self.log.write("device_lost", device=loss["device"], module=module, ok=ok, error=error,
-                       state_before=before)
+                       state_before=before, mode=self.args.mic_loss, killed_streams=killed)
 
     def _reload(self, loss: dict[str, Any], audio: Any, writer: MicWriter,
                 feedback: Feedback) -> None:
@@ -456,6 +468,15 @@ def _module_of(audio: Any, name: str) -> tuple[str, str, str]:
                                 or f"source_name={name}" in parts[2]):
             return parts[0], parts[1], parts[2]
     raise RuntimeError(f"no module for {name}")
+
+
+def _index_of(audio: Any, kind: str, name: str) -> str | None:
+    """The index of the source or sink called `name` (`kind`: "sources" or "sinks")."""
+    for line in audio.pactl("list", "short", kind).splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2 and parts[1] == name:
+            return str(parts[0])
+    return None
 
 
 def _restart_keepalive(audio: Any) -> None:
@@ -671,6 +692,7 @@ def _losses(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append({
             "device": record["device"], "t": record["t"], "back_t": back["t"] if back else None,
             "unloaded": record.get("ok"), "reload_error": back.get("error") if back else None,
+            "mode": record.get("mode", "unload"), "killed_streams": record.get("killed_streams"),
             "state_before": record.get("state_before"),
             "state_after_reload": back.get("state_after") if back else None,
             "states_within_90s": [(s.get("state"), s.get("routine"), s.get("step"))
@@ -716,6 +738,17 @@ def write_report(folder: Path, md: Path) -> dict[str, Any]:
     _pulse_watch(folder, meta, losses)
     outcomes = _command_outcomes(records)
     not_understood = sum(1 for r in said if r["event"].get("kind") == "not_understood")
+    state_seconds: dict[str, float] = {}
+    previous: tuple[float, str] | None = None
+    for r in records:
+        if r["kind"] == "coach" and r["event"].get("type") == "state":
+            if previous is not None:
+                state_seconds[previous[1]] = (state_seconds.get(previous[1], 0.0)
+                                              + r["t"] - previous[0])
+            previous = (r["t"], str(r["event"].get("state")))
+    if previous is not None:
+        state_seconds[previous[1]] = (state_seconds.get(previous[1], 0.0)
+                                      + duration - previous[0])
     command_times = [r["t"] for r in records if r["kind"] == "command"]
     unprompted = [{"t": r["t"], "text": r["event"].get("text"),
                    "intent": r["event"].get("intent")}
@@ -730,7 +763,8 @@ def write_report(folder: Path, md: Path) -> dict[str, Any]:
                "heard": len(heard), "said": len(said), "analysis": analysis,
                "losses": losses, "routines_started": started, "routines_finished": finished,
                "command_outcomes": outcomes, "not_understood": not_understood,
-               "unprompted": unprompted}
+               "unprompted": unprompted,
+               "state_minutes": {k: round(v / 60, 1) for k, v in state_seconds.items()}}
     (folder / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
     md.write_text(_markdown(summary, meta, samples, heard, folder))
     return summary
@@ -904,6 +938,7 @@ def _markdown(summary: dict[str, Any], meta: dict[str, Any], samples: list[dict[
               f"- Routines started: {len(summary['routines_started'])} "
               f"({', '.join(str(r) for r in summary['routines_started'])}); finished: "
               f"{len(summary['routines_finished'])}.",
+              f"- Minutes in each player state: {summary.get('state_minutes')}.",
               ""]
     intents = Counter(str(h.get("intent")) for h in heard)
     over = sum(1 for h in heard if h.get("over_coach"))
@@ -932,6 +967,8 @@ def _markdown(summary: dict[str, Any], meta: dict[str, Any], samples: list[dict[
             f"### {loss['device']} lost at {loss['t'] / 60:.1f} min, back at "
             f"{(loss['back_t'] or 0) / 60:.1f} min",
             "",
+            f"- How: {_HOW[loss['device'], loss['mode']]} (streams ended: "
+            f"{loss['killed_streams'] or 'none'}).",
             f"- Unloaded: {loss['unloaded']}; reload error: {loss['reload_error']}; coach "
             f"exited: {loss['coach_exited']}.",
             f"- Place before: {before.get('state')} {before.get('routine')} step "
@@ -962,6 +999,20 @@ def _markdown(summary: dict[str, Any], meta: dict[str, Any], samples: list[dict[
     return "\n".join(lines)
 
 
+_HOW = {
+    ("mic", "unload"): "`pactl unload-module` of the pipe source, loaded again 10 s later "
+                       "with the same arguments",
+    ("mic", "kill"): "`pactl unload-module` of the pipe source and `pactl kill-source-output` "
+                     "of the coach's capture stream, the source loaded again 10 s later",
+    ("speaker", "unload"): "`pactl unload-module` of the null sink, loaded again 10 s later "
+                           "with the same arguments (the bench's keep-alive stream and monitor "
+                           "recorder restarted)",
+    ("speaker", "kill"): "`pactl unload-module` of the null sink, loaded again 10 s later "
+                         "with the same arguments (the bench's keep-alive stream and monitor "
+                         "recorder restarted)",
+}
+
+
 def _place_kept(before: dict[str, Any], after: list[tuple[Any, Any, Any]]) -> str:
     if not before or before.get("state") not in ("intro", "exercise", "rest", "paused"):
         return f"n/a (no routine running: {before.get('state')})"
@@ -988,6 +1039,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--engine", default="whisper")
     parser.add_argument("--command-every", type=float, default=210.0,
                         help="seconds between commands (default 210)")
+    parser.add_argument("--mic-loss", choices=("unload", "kill"), default="unload",
+                        help="unload: unload the pipe source (PulseAudio moves the coach's "
+                        "stream to speaker.monitor and back); kill: also end the coach's "
+                        "capture stream")
     parser.add_argument("--report-only", type=Path, metavar="DIR")
     parser.add_argument("--md", type=Path, default=ROOT / "bench" / "SOAK.md")
     args = parser.parse_args(argv)
