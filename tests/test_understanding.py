@@ -186,3 +186,14 @@ def test_sentences_that_ask_for_nothing_or_for_two_things_decide_nothing(
     shipped: Understanding, text: str
 ) -> None:
     assert shipped.interpret(text).name is None
+
+
+def test_a_look_alike_of_a_pain_word_keeps_its_own_score(with_meanings: Understanding) -> None:
+    """Soak, the coach's own voice fed back: "don't arch your lower back" came back as
+    "... touch ...", whose "touch" is only like "ouch". A pain phrase inside a sentence is
+    sure (it stops the exercise even over the coach); a look-alike is as sure as it looks."""
+    sure = UnderstandingSettings().pain_report_score
+    looks_like = with_meanings.interpret("touch")
+    assert looks_like.name == "pain" and looks_like.score < sure
+    inside = with_meanings.interpret("ouch my back hurts when i bend over")
+    assert inside.name == "pain" and inside.score >= sure

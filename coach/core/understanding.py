@@ -113,9 +113,14 @@ class Understanding:
         if command.score >= 1.0 and command.name != PAIN:
             return command
         question = is_question(self.matcher.carriers.unframed(words))
-        if not question and (command.name == PAIN or self.matcher.mentions(text, PAIN)):
+        if not question and self.matcher.mentions(text, PAIN):
             score = max(command.score, self._settings.pain_report_score)
             return Intent(PAIN, {}, score, command.text)
+        if not question and command.name == PAIN:
+            # Only like a pain phrase ("touch" for "ouch"): its own score, so that over the
+            # coach's voice, where a surely heard report acts, a look-alike of the coach's own
+            # words does not ("don't arch your lower back" heard as "... touch ...").
+            return command
         answer = self.faq.best(text)
         if self._answers(answer, command, question):
             return self._reconsidered(text, _question(answer, command.text))
