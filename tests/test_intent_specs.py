@@ -160,7 +160,7 @@ def test_shipped_commands_declare_todays_behaviour() -> None:
     assert understanding.barge_in_intents == {"stop", "pause", "resume", "next", "pain", "yes",
                                               "no"}
     assert understanding.not_alone_over_coach == {
-        "stop": {"end", "enough"}, "resume": {"ready", "lets go"},
+        "stop": {"end", "enough"}, "resume": {"ready", "lets go"}, "pause": {"break"},
     }
     for word, words in understanding.not_alone_over_coach.items():
         for lone in words:  # each word is listed under the intent it means
