@@ -119,6 +119,20 @@ class Feedback:
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    def on_monitor(self, audio: Any) -> bool:
+        """Whether our parec still records the monitor (PulseAudio may have moved it)."""
+        if self._process is None:
+            return False
+        monitor = _index_of(audio, "sources", self._monitor)
+        current = None
+        for line in audio.pactl("list", "source-outputs").splitlines():
+            line = line.strip()
+            if line.startswith("Source:"):
+                current = line.split()[-1]
+            elif line == f'application.process.id = "{self._process.pid}"':
+                return current == monitor
+        return False
+
     def restart(self) -> None:
         self.stop()
         self.restarts += 1
@@ -347,15 +361,17 @@ class Session:
                                 start_retry_at = time.monotonic() + 4.0
                             elif event.get("state") in ("intro", "exercise", "rest"):
                                 start_retry_at = None
-                    if now >= next_sample:
+                    sampled = now >= next_sample
+                    if sampled:
                         sample = _proc_sample(coach.process.pid)
                         self.log.write("sample", pid=coach.process.pid, **(sample or {}),
                                        feedback_alive=feedback.alive(),
                                        sink_loud_s=round(feedback.loud_seconds, 2),
                                        dropped_mic_chunks=writer.dropped_chunks)
                         next_sample += _SAMPLE_EVERY
-                    if not feedback.alive() and not losses_active(losses):
-                        self.log.write("feedback_restart")
+                    if not losses_active(losses) and (
+                            not feedback.alive() or (sampled and not feedback.on_monitor(audio))):
+                        self.log.write("feedback_restart", alive=feedback.alive())
                         feedback.restart()
                     if ready and start_retry_at is not None and now >= start_retry_at:
                         routine = ROUTINES[self.routine_index % len(ROUTINES)]
@@ -422,13 +438,20 @@ class Session:
             on_mic = [line.split("\t")[0] for line in
                       audio.pactl("list", "short", "source-outputs").splitlines()
                       if source_index is not None and line.split("\t")[1:2] == [source_index]]
-            audio.pactl("unload-module", module[0])
-            if self.args.mic_loss == "kill":
-                # PulseAudio moves a lost source's streams to another source (here the only one
-                # left, speaker.monitor): end them, so the coach really loses its microphone.
+            if self.args.mic_loss == "kill" and loss["device"] == "mic":
+                # PulseAudio moves a lost source's streams to another source (else the only
+                # one left, speaker.monitor) and pactl cannot end a stream: put a silent
+                # source in its place (a pipe source nobody writes sends nothing), so the
+                # coach's microphone really stops.
+                dead = audio.runtime_dir / "dead.fifo"
+                loss["dead_module"] = audio.pactl(
+                    "load-module", "module-pipe-source", "source_name=deadmic",
+                    f"file={dead}", "format=s16le", "rate=16000", "channels=1").strip()
+                audio.pactl("set-default-source", "deadmic")
                 for index in on_mic:
-                    audio.pactl("kill-source-output", index)
+                    audio.pactl("move-source-output", index, "deadmic")
                     killed.append(index)
+            audio.pactl("unload-module", module[0])
             ok, error = True, None
         except Exception as exc:
             ok, error = False, str(exc)
@@ -443,6 +466,8 @@ class Session:
             audio.pactl("load-module", name, *argument.split())
             if loss["device"] == "mic":
                 audio.pactl("set-default-source", audio.source)
+                if loss.get("dead_module"):
+                    audio.pactl("unload-module", loss["dead_module"])
             else:
                 audio.pactl("set-default-sink", audio.sink)
                 _restart_keepalive(audio)
@@ -450,8 +475,10 @@ class Session:
             error = str(exc)
         if loss["device"] == "mic":
             writer.detached.clear()
-        else:
-            feedback.restart()
+        # Either way: PulseAudio moves a recorder of speaker.monitor to a source that comes
+        # back (seen with 16.1), and then the coach's voice is no longer fed back.
+        time.sleep(0.5)
+        feedback.restart()
         self.log.write("device_back", device=loss["device"], error=error,
                        state_after=dict(self.state))
 
@@ -915,8 +942,8 @@ def _markdown(summary: dict[str, Any], meta: dict[str, Any], samples: list[dict[
         "",
         "## Memory (RSS of the coach process, MB)",
         "",
-        "| minute | RSS MB | CPU s | threads |",
-        "|---:|---:|---:|---:|",
+        "| minute | RSS MB | CPU s | threads | coach audible on the monitor so far (s) |",
+        "|---:|---:|---:|---:|---:|",
     ]
     shown = [s for s in samples if int(s["t"]) // 60 % 10 == 0 or s is samples[-1]]
     seen: set[int] = set()
@@ -926,7 +953,7 @@ def _markdown(summary: dict[str, Any], meta: dict[str, Any], samples: list[dict[
             continue
         seen.add(minute)
         lines.append(f"| {s['t'] / 60:.1f} | {s['rss_mb']} | {s.get('cpu_s')} | "
-                     f"{s.get('threads')} |")
+                     f"{s.get('threads')} | {s.get('sink_loud_s')} |")
     lines += ["", "## Drift by 10 minutes (ms)", "",
               "| from minute | lines | p50 | p95 | max abs |", "|---:|---:|---:|---:|---:|"]
     for minute, stats in sorted(a["drift_by_10min"].items(), key=lambda kv: int(kv[0])):
@@ -1002,8 +1029,9 @@ def _markdown(summary: dict[str, Any], meta: dict[str, Any], samples: list[dict[
 _HOW = {
     ("mic", "unload"): "`pactl unload-module` of the pipe source, loaded again 10 s later "
                        "with the same arguments",
-    ("mic", "kill"): "`pactl unload-module` of the pipe source and `pactl kill-source-output` "
-                     "of the coach's capture stream, the source loaded again 10 s later",
+    ("mic", "kill"): "a silent pipe source (nobody writes its fifo) made the default and the "
+                     "coach's capture stream moved to it, the real pipe source unloaded; 10 s "
+                     "later loaded again, made the default, the silent one unloaded",
     ("speaker", "unload"): "`pactl unload-module` of the null sink, loaded again 10 s later "
                            "with the same arguments (the bench's keep-alive stream and monitor "
                            "recorder restarted)",
@@ -1041,8 +1069,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="seconds between commands (default 210)")
     parser.add_argument("--mic-loss", choices=("unload", "kill"), default="unload",
                         help="unload: unload the pipe source (PulseAudio moves the coach's "
-                        "stream to speaker.monitor and back); kill: also end the coach's "
-                        "capture stream")
+                        "stream to speaker.monitor and back); kill: move the coach's capture "
+                        "stream to a silent source first, so its microphone really stops")
     parser.add_argument("--report-only", type=Path, metavar="DIR")
     parser.add_argument("--md", type=Path, default=ROOT / "bench" / "SOAK.md")
     args = parser.parse_args(argv)
