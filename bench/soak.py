@@ -994,7 +994,8 @@ def _markdown(summary: dict[str, Any], meta: dict[str, Any], samples: list[dict[
             f"### {loss['device']} lost at {loss['t'] / 60:.1f} min, back at "
             f"{(loss['back_t'] or 0) / 60:.1f} min",
             "",
-            f"- How: {_HOW[loss['device'], loss['mode']]} (streams ended: "
+            f"- How: {_HOW[loss['device'], loss['mode']]} (coach capture streams moved off "
+            f"the microphone: "
             f"{loss['killed_streams'] or 'none'}).",
             f"- Unloaded: {loss['unloaded']}; reload error: {loss['reload_error']}; coach "
             f"exited: {loss['coach_exited']}.",
