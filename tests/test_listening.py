@@ -81,3 +81,47 @@ def test_lost_microphone_is_reported_retried_and_listening_resumes() -> None:
     assert notices[1] == "Microphone is back. Listening."
     assert microphone.reopen_calls == 2
     assert isinstance(events.get(timeout=5), EndOfInput)
+
+
+class SilentReopenMicrophone(FlakyMicrophone):
+    """Lost; the first two reopened streams open but send nothing; the third sends audio."""
+
+    def read(self, timeout: float = 2.0) -> np.ndarray:
+        self.reads += 1
+        if self.reads == 2 or (self.reads > 2 and self.reopen_calls < 3):
+            raise MicrophoneLost("the microphone stopped sending audio")
+        time.sleep(0.01)
+        self.arrived_at = time.monotonic()
+        return np.zeros(480, np.int16)
+
+    def reopen(self, attempts: int = 1, wait: float = 1.0) -> bool:
+        self.reopen_calls += 1
+        return True
+
+
+def test_a_loss_is_told_once_and_back_only_when_audio_flows() -> None:
+    events: queue.Queue[Input] = queue.Queue()
+    notices: list[str] = []
+    stop = threading.Event()
+    microphone = SilentReopenMicrophone()
+
+    def notice(event: SessionEvent) -> None:
+        assert isinstance(event, InfoEvent)
+        notices.append(event.text)
+
+    worker = threading.Thread(
+        target=listen_forever,
+        args=(microphone, OneWordRecognizer(), events, time.monotonic, stop, notice),
+        daemon=True,
+    )
+    worker.start()
+    heard = events.get(timeout=10)
+    stop.set()
+    worker.join(timeout=5)
+    assert isinstance(heard, Heard) and heard.text == "pause"
+    assert microphone.reopen_calls == 3
+    assert notices == [
+        "Microphone lost (the microphone stopped sending audio). Your place is kept; "
+        "listening again when it is back.",
+        "Microphone is back. Listening.",
+    ]

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from coach.meaning.encoder import Vectors
+from coach.settings.folders import default_cache_dir
 
 __all__ = ["VectorCache", "default_cache_dir"]
 
@@ -25,13 +26,6 @@ CACHE_VERSION = "1"
 """Bumped when the way vectors are made changes, so old files are not read."""
 MAX_ROWS = 100_000
 """A file that grew past this many sentences starts afresh (old content, edited phrasings)."""
-
-
-def default_cache_dir() -> Path:
-    """The user's cache folder for coach (platformdirs; XDG_CACHE_HOME on Linux)."""
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("coach"))
 
 
 class VectorCache:

