@@ -146,7 +146,8 @@ _INTRO = """# A long WAV file as the microphone: memory and speed
 faint room noise with five espeak-ng commands every ten minutes ("start the core", "pause",
 "how much time is left", "resume", "stop"), then runs `coach run --input F.wav --json`
 under `/usr/bin/time` (peak resident memory, wall time). "before": the reader that decoded
-the whole file into memory; "after": the streaming reader (blocks, resampled per block).
+the whole file into memory; "after": the streaming reader (blocks, resampled per block);
+"after, int8 copy": the same, with Whisper loading its int8 copy.
 The machine: 2 cores, shared with other work while measuring, so wall times are rough.
 
 """
