@@ -23,6 +23,10 @@ class Reads:
     destructive_intents: frozenset[str] = frozenset({"stop", "start_routine", "previous"})
     not_alone_over_coach: Mapping[str, frozenset[str]] = field(default_factory=_lone_words)
 
+    def is_lone_word(self, intent: Intent, residual: str) -> bool:
+        lone = self.not_alone_over_coach.get(intent.name or "", frozenset())
+        return residual in lone or intent.text in lone
+
 
 def interpret(text: str) -> Intent:
     table = {"pause": "pause", "stop": "stop", "next": "next", "resume": "resume",

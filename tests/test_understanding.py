@@ -6,6 +6,7 @@ import pytest
 
 from bench.text_eval import DATA, Figures, evaluate, load_everyday, load_heldout, load_shipped
 from coach.content.model import CommandSet, FaqEntry, IntentSpec
+from coach.core.echo import EchoFilter
 from coach.core.understanding import Understanding
 from coach.session.understand import attach_meanings
 from coach.settings.session import SessionSettings
@@ -197,3 +198,31 @@ def test_a_look_alike_of_a_pain_word_keeps_its_own_score(with_meanings: Understa
     assert looks_like.name == "pain" and looks_like.score < sure
     inside = with_meanings.interpret("ouch my back hurts when i bend over")
     assert inside.name == "pain" and inside.score >= sure
+
+
+@pytest.mark.parametrize(("text", "lone"), [
+    ("let's ready", True),  # the coach's own cue came back so in the soak and resumed
+    ("okay ready", True),
+    ("yeah break", True),
+    ("enough then", True),
+    ("can you end", True),
+    ("ready", True),
+    ("i'm ready to go", False),  # a phrase of its own, not the lone word
+    ("that's enough", False),
+    ("let's keep going", False),
+])
+def test_a_lone_word_stays_lone_with_carrier_words_around_it(
+    shipped: Understanding, text: str, lone: bool
+) -> None:
+    intent = shipped.interpret(text)
+    assert intent.name is not None
+    assert shipped.is_lone_word(intent, intent.text) is lone
+
+
+def test_the_coachs_cue_heard_as_a_carried_lone_word_does_not_act(
+    shipped: Understanding,
+) -> None:
+    echo = EchoFilter(shipped)
+    echo.spoke("Keep your standing leg straight but not locked.", 106.38, 109.4)
+    assert echo.judge("Let's ready.", 107.9, 108.8).intent.name is None
+    assert echo.judge("Let's ready.", 130.0, 130.9).intent.name == "resume"  # in silence

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, deque
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,9 +45,9 @@ class Interpreter(Protocol):
         whether the user spoke."""
         ...
 
-    @property
-    def not_alone_over_coach(self) -> Mapping[str, frozenset[str]]:
-        """Intent -> words that never act alone over the coach's voice."""
+    def is_lone_word(self, intent: Intent, residual: str) -> bool:
+        """Whether only a word that never acts alone over the coach's voice decides `intent`
+        (carriers around it or not); `residual` is what is left of the heard words."""
         ...
 
     @property
@@ -191,10 +190,9 @@ class EchoFilter:
         (PocketSphinx, bound to its grammar, makes whole command phrases of anything)."""
         if intent.name is None:
             return False
-        lone = self._understanding.not_alone_over_coach.get(intent.name, ())
         # The words themselves, or what matching made of them: "the end of the bottom" over
         # "Don't stop now, pause at the bottom" leaves "end of the", matched as "end".
-        if residual in lone or intent.text in lone:
+        if self._understanding.is_lone_word(intent, residual):
             return False
         if user_spoke:
             return intent.score >= self._settings.min_second_voice_score

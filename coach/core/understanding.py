@@ -87,6 +87,24 @@ class Understanding:
         """Intent -> words or phrases (match form) that never act alone over the coach's voice."""
         return self._not_alone
 
+    def is_lone_word(self, intent: Intent, residual: str) -> bool:
+        """Whether what decides `intent` is only a word that never acts alone over the coach's
+        voice (commands.yaml `not_alone_over_coach`), with carrier words around it or not:
+        the coach's own "Keep your standing leg straight" came back as "Let's ready.", which
+        is "ready" with "let's" in front. `residual`: the heard words the coach did not say."""
+        lone = self._not_alone.get(intent.name or "")
+        if not lone:
+            return False
+        for text in (residual, intent.text):
+            words = text.split()
+            stretches = {" ".join(words)} | {
+                " ".join(words[span.start:span.end])
+                for span in self.matcher.carriers.spans(words) if not span.aside
+            }
+            if stretches & lone:
+                return True
+        return False
+
     def unknown_value(self, text: str) -> Intent | None:
         """`text` as an intent whose open slot (commands.yaml `open_slot`) holds words the
         coach does not know ("start the yoga routine"); None when it is not one."""
