@@ -70,6 +70,19 @@ def test_over_the_coachs_voice_only_the_cancellers_levels_make_it_meant() -> Non
     assert said(events) == [SAY_AGAIN]
 
 
+def test_the_coachs_own_line_with_a_word_misheard_gets_no_say_again() -> None:
+    """Soak: the coach's "Next up: side plank, right side." came back as "Next up. Nice side,
+    right side." with the levels saying a second voice, and it asked itself to say it again."""
+    _content, understanding = shipped()
+    echo = EchoFilter(understanding)
+    coach, events = make_coach(echo=echo)
+    echo.spoke("Next up: side plank, right side.", 0.0, 2.5)
+    coach.heard(heard("Next up. Nice side, right side.", 2.4, user_spoke=True))
+    assert said(events) == []
+    coach.heard(heard("banana side purple telephone", 2.5, user_spoke=True))  # mostly not
+    assert said(events) == [SAY_AGAIN]
+
+
 def test_after_the_wake_word_even_a_quiet_request_is_meant() -> None:
     coach, events = make_coach(wake_word="coach")
     coach.heard(heard("banana telephone purple", 1.0, level=QUIET))  # no wake word: ignored

@@ -78,6 +78,8 @@ class Verdict:
     """The recogniser's own words left after removing the coach's (when `echo`): the
     evidence a command that loses the user's place needs, even where a grammar phrase
     decided."""
+    coach_share: float = 0.0
+    """The share (0 to 1) of the heard words that are the coach's own (when `echo`)."""
 
 
 class EchoFilter:
@@ -147,7 +149,8 @@ class EchoFilter:
                 # the coach's stands where the recogniser's own words decide nothing.
                 if user_spoke and verdict.intent.name is None and phrase.intent.name:
                     # the residual stays the recogniser's own: the evidence for the phrase
-                    verdict = Verdict(phrase.intent, phrase.echo, verdict.residual)
+                    verdict = Verdict(phrase.intent, phrase.echo, verdict.residual,
+                                      verdict.coach_share)
                 else:
                     verdict = _inert(verdict)
         if verdict.echo and user_spoke is False:
@@ -161,14 +164,16 @@ class EchoFilter:
         residual = remove_words(text, " ".join(s.text for s in overlapping))
         words = normalise(text).split()
         if not residual:
-            return Verdict(Intent(None, {}, 0.0, " ".join(words)), echo=True, residual="")
+            return Verdict(Intent(None, {}, 0.0, " ".join(words)), echo=True, residual="",
+                           coach_share=1.0)
         echo_share = 1.0 - len(residual.split()) / len(words)
         inside = any(first <= start and end <= last for first, last in self._spans(overlapping))
         mostly_user = echo_share <= self._settings.user_share
         if not inside and mostly_user:
             # Hardly any of the coach's words came through: the user's voice dominated
             # (they spoke over the end of a sentence, or the coach is quiet in the room).
-            return Verdict(self._interpret(text), echo=True, residual=residual)
+            return Verdict(self._interpret(text), echo=True, residual=residual,
+                           coach_share=echo_share)
         intent = self._interpret(residual)
         if intent.name is None and user_spoke and mostly_user:
             # A second voice said nearly all of it: the few words it shares with the coach
@@ -179,7 +184,7 @@ class EchoFilter:
                  > len(words) * settings.seconds_per_word + settings.spare_seconds)
         if guess or not self._may_act_over_coach(intent, residual, user_spoke, mostly_user):
             intent = Intent(None, {}, intent.score, intent.text)
-        return Verdict(intent, echo=True, residual=residual)
+        return Verdict(intent, echo=True, residual=residual, coach_share=echo_share)
 
     def _may_act_over_coach(self, intent: Intent, residual: str, user_spoke: bool | None,
                             mostly_user: bool) -> bool:
@@ -219,7 +224,8 @@ def _inert(verdict: Verdict) -> Verdict:
     if verdict.intent.name is None:
         return verdict
     return Verdict(Intent(None, {}, verdict.intent.score, verdict.intent.text),
-                   echo=verdict.echo, residual=verdict.residual)
+                   echo=verdict.echo, residual=verdict.residual,
+                   coach_share=verdict.coach_share)
 
 
 def remove_words(heard: str, said: str) -> str:

@@ -148,11 +148,11 @@ class Coach:
                 return None
             text = _without_word(text, self._wake_word)
             heard_as = _without_word(heard_as, self._wake_word)
-        echo, own, stray_answer = False, heard_as or text, False
+        echo, own, stray_answer, coach_share = False, heard_as or text, False, 0.0
         if self._echo is not None:
             verdict = self._echo.judge(text, event.start, event.end, heard_as,
                                        event.user_spoke)
-            intent, echo = verdict.intent, verdict.echo
+            intent, echo, coach_share = verdict.intent, verdict.echo, verdict.coach_share
             own = verdict.residual if echo else own
             if echo and not waiting and intent.name in (IntentName.YES, IntentName.NO):
                 # An answer with no question asked does nothing; over the coach's voice it
@@ -169,7 +169,8 @@ class Coach:
         meant = not stray_answer and is_meant(
             woken=woken, waiting=waiting, level_db=event.level_db, over_coach=echo,
             user_spoke=event.user_spoke, knobs=self._talk.knobs,
-            coach_words_only=echo and not own.strip())
+            coach_words_only=echo and (
+                not own.strip() or coach_share > self._talk.knobs.say_again_coach_share))
         self._decide(intent, own, meant=meant, now=event.at,
                      room_level=at_room_level(event.level_db, woken=woken,
                                               knobs=self._talk.knobs))

@@ -61,10 +61,10 @@ def is_meant(
     """Whether a spoken utterance was clearly meant for the coach.
 
     Over the coach's own voice only when the echo canceller's levels say the user spoke
-    and some of the words heard are not the coach's (`coach_words_only`: nothing is left
-    of the user's to be misunderstood); otherwise after the wake word, while the coach
-    waits for an answer, or when it stood at least `meant_level_db` above the room (an
-    unknown level is the room's).
+    and the words heard are not mostly the coach's (`coach_words_only`: nothing, or hardly
+    anything, is left of the user's to be misunderstood); otherwise after the wake word,
+    while the coach waits for an answer, or when it stood at least `meant_level_db` above
+    the room (an unknown level is the room's).
     """
     if over_coach and (user_spoke is not True or coach_words_only):
         return False

@@ -94,6 +94,11 @@ class ConversationSettings:
     """Hands-free without the wake word, an utterance not understood gets the "say that
     again" line only when it was at least this much louder than the room (dB over the
     noise floor): near and loud is meant for the coach, the room's chatter and music not."""
+    say_again_coach_share: float = 0.5
+    """Over the coach's voice, an utterance not understood with more than this share (0 to 1)
+    of its words the coach's own never gets "say that again": it is the coach's own line
+    with a word misheard ("Next up: side plank, right side" came back as "Next up. Nice
+    side, right side."), whatever the levels say."""
     destructive_min_score: float = 0.9
     """A command that loses the user's place acts at once only when the recogniser's own
     words mean it with at least this score (0..1, 1.0 an exact phrase); below, it asks."""
