@@ -301,3 +301,18 @@ def test_a_phrase_standing_in_for_words_over_the_coach_needs_a_yes_to_lose_the_p
                       heard_as="don't let it go down so let it go", user_spoke=True))
     assert said(events)[-1] == "Start the cool-down stretches instead?"
     assert coach.player.routine is not None and coach.player.routine.id == "core"
+
+
+def test_a_routine_start_over_the_closing_line_starts_it() -> None:
+    _content, understanding = shipped()
+    echo = EchoFilter(understanding)
+    coach, events = make_coach(echo=echo)
+    echo.spoke("Core done. Great work.", 0.0, 3.0)
+    coach.heard(heard("Start the squat.", 2.5))  # the levels cannot tell: user_spoke None
+    assert states(events)[:1] == ["intro"]
+    started = next(e for e in events if e["type"] == "heard")
+    assert started["intent"] == "start_routine" and started["over_coach"] is True
+    # once it runs, the same words over its voice are not enough to switch routine
+    echo.spoke("Squats. Feet shoulder width apart.", 3.0, 6.0)
+    coach.heard(heard("Start the core.", 5.5))
+    assert states(events)[:1] == ["intro"] and len(states(events)) == 1

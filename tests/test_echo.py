@@ -297,3 +297,22 @@ def test_a_short_guess_at_a_long_stretch_of_the_coachs_voice_does_not_act() -> N
     assert echo.judge("what can i say", 2.0, 3.5, user_spoke=None).intent.name == "help"
     # with a second voice in the levels, the words stand whatever their length
     assert echo.judge("pause", 2.0, 5.0, user_spoke=True).intent.name == "pause"
+
+
+def test_with_no_workout_under_way_a_place_losing_command_acts_like_a_barge_in() -> None:
+    """Soak: "Start the core." said over the warm-up's closing line was heard word for word
+    and dropped (13 of 27 routine starts needed saying again): with the routine finished
+    there is no place to lose."""
+    echo = EchoFilter(Reads(interpret))
+    echo.spoke("Warm-up done. Your muscles are warm and ready.", 0.0, 4.0)
+    kept = echo.judge("put on the squat routine", 1.0, 2.0, user_spoke=None)
+    assert kept.intent.name is None  # a workout under way: text alone is not enough
+    free = echo.judge("put on the squat routine", 1.0, 2.0, user_spoke=None,
+                      place_to_lose=False)
+    assert free.echo and free.intent.name == "start_routine"
+    # still never on the coach's voice alone, nor on its own words
+    assert echo.judge("put on the squat routine", 1.0, 2.0, user_spoke=False,
+                      place_to_lose=False).intent.name is None
+    echo.spoke("Next, put on the squat routine.", 10.0, 12.0)
+    assert echo.judge("put on the squat routine", 10.5, 11.5, user_spoke=None,
+                      place_to_lose=False).intent.name is None

@@ -118,7 +118,7 @@ class EchoFilter:
                     if start < s.end + self._tail and s.start - self._lead < end]
 
     def judge(self, text: str, start: float, end: float, heard_as: str = "",
-              user_spoke: bool | None = None) -> Verdict:
+              user_spoke: bool | None = None, place_to_lose: bool = True) -> Verdict:
         """Interpret `text`, heard from `start` to `end`, knowing what the coach said then.
 
         `heard_as` is set when `text` is a grammar phrase a recogniser's second look chose
@@ -135,16 +135,20 @@ class EchoFilter:
         silence; None (cannot tell) a barge-in command or a whole sentence of the user's own
         words, surely heard; False (only the coach's voice
         was there) nothing.
+
+        `place_to_lose`: whether a workout is under way. With none, a command that would
+        lose the user's place (commands.yaml `destructive`) loses nothing, and is judged
+        like a barge-in command: "start the core" said over the coach's closing line.
         """
         if not self._audible:
             return Verdict(self._interpret(text), echo=bool(self.overlapping(start, end)),
                            residual=text)
         if not heard_as or not self.overlapping(start, end):
-            verdict = self._judge(text, start, end, user_spoke)
+            verdict = self._judge(text, start, end, user_spoke, place_to_lose)
         else:
-            verdict = self._judge(heard_as, start, end, user_spoke)
+            verdict = self._judge(heard_as, start, end, user_spoke, place_to_lose)
             if self._interpret(text).name != verdict.intent.name:
-                phrase = self._judge(text, start, end, user_spoke)
+                phrase = self._judge(text, start, end, user_spoke, place_to_lose)
                 # With a second voice in the levels, a phrase whose deciding words are not
                 # the coach's stands where the recogniser's own words decide nothing.
                 if user_spoke and verdict.intent.name is None and phrase.intent.name:
@@ -157,7 +161,8 @@ class EchoFilter:
             verdict = _inert(verdict)
         return verdict
 
-    def _judge(self, text: str, start: float, end: float, user_spoke: bool | None) -> Verdict:
+    def _judge(self, text: str, start: float, end: float, user_spoke: bool | None,
+               place_to_lose: bool = True) -> Verdict:
         overlapping = self.overlapping(start, end)
         if not overlapping:
             return Verdict(self._interpret(text), echo=False, residual=text)
@@ -182,12 +187,13 @@ class EchoFilter:
         settings = self._settings
         guess = (user_spoke is not True and end - start
                  > len(words) * settings.seconds_per_word + settings.spare_seconds)
-        if guess or not self._may_act_over_coach(intent, residual, user_spoke, mostly_user):
+        if guess or not self._may_act_over_coach(intent, residual, user_spoke, mostly_user,
+                                                  place_to_lose):
             intent = Intent(None, {}, intent.score, intent.text)
         return Verdict(intent, echo=True, residual=residual, coach_share=echo_share)
 
     def _may_act_over_coach(self, intent: Intent, residual: str, user_spoke: bool | None,
-                            mostly_user: bool) -> bool:
+                            mostly_user: bool, place_to_lose: bool = True) -> bool:
         """Not a lone word that may be the coach's own misheard (live, "then stop halfway"
         came back as "End stop halfway": residual "end"); with a second voice in the levels
         any intent; otherwise, surely heard, a barge-in command or a whole sentence of the
@@ -203,8 +209,11 @@ class EchoFilter:
             return intent.score >= self._settings.min_second_voice_score
         if intent.score < self._settings.min_barge_in_score:
             return False
+        destructive = intent.name in self._understanding.destructive_intents
+        if destructive and not place_to_lose:
+            return True  # nothing to lose: as safe as a barge-in command
         sentence = (mostly_user and len(residual.split()) >= self._settings.user_sentence_words
-                    and intent.name not in self._understanding.destructive_intents)
+                    and not destructive)
         return intent.name in self._understanding.barge_in_intents or sentence
 
     def _spans(self, spoken: list[Spoken]) -> list[tuple[float, float]]:

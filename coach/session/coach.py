@@ -151,7 +151,7 @@ class Coach:
         echo, own, stray_answer, coach_share = False, heard_as or text, False, 0.0
         if self._echo is not None:
             verdict = self._echo.judge(text, event.start, event.end, heard_as,
-                                       event.user_spoke)
+                                       event.user_spoke, place_to_lose=self._loses_place())
             intent, echo, coach_share = verdict.intent, verdict.echo, verdict.coach_share
             own = verdict.residual if echo else own
             if echo and not waiting and intent.name in (IntentName.YES, IntentName.NO):
