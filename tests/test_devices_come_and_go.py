@@ -3,7 +3,9 @@
 Through a private PulseAudio server, pulled away mid-workout and started again: the
 coach says once that the speaker is lost and holds the routine where it is, says once
 that it is back, speaks again (recorded on the sink's monitor) and goes on from the same
-place; stderr stays free of tracebacks, of repeated warnings and of leak reports. Then
+place; stderr stays free of tracebacks, of repeated warnings and of leak reports. A
+microphone that stops sending is told once, and once that it is back, when audio flows
+again; the routine goes on meanwhile and hears the next command. Then
 Ctrl-C exits 130 hands-free, typed and reading a routine aloud, and SIGTERM 143.
 """
 
@@ -255,6 +257,52 @@ def test_a_speaker_lost_mid_routine_holds_it_and_its_return_goes_on_from_the_sam
 
         assert coach.signal(signal.SIGINT) == 130
         assert coach.stderr().count("Stopped.") == 1
+        assert_clean(coach.stderr())
+    finally:
+        coach.close()
+        mic.stop()
+
+
+def _silence_the_microphone(audio: VirtualAudio) -> str:
+    """Move every capture stream to a pipe source nobody writes, now the default: the
+    coach's microphone really stops (PulseAudio would move the streams of an unloaded
+    source to another, speaker.monitor at worst). The silent source's module index."""
+    module = audio.pactl(
+        "load-module", "module-pipe-source", "source_name=deadmic",
+        f"file={audio.runtime_dir / 'dead.fifo'}", "format=s16le", "rate=16000",
+        "channels=1").strip()
+    audio.pactl("set-default-source", "deadmic")
+    for line in audio.pactl("list", "short", "source-outputs").splitlines():
+        audio.pactl("move-source-output", line.split("\t")[0], "deadmic")
+    return module
+
+
+@pytest.mark.slow
+def test_a_microphone_lost_mid_routine_is_told_once_and_listening_comes_back(
+    server: Server, tmp_path: Path
+) -> None:
+    audio = server.running
+    mic = Microphone(audio.mic_fifo)
+    coach = Coach(environment(audio, tmp_path), "--engine", "whisper", "run", "--json")
+    try:
+        coach.wait_for(info("Ready"), timeout=60)
+        mic.say("start the warm up")
+        coach.wait_for(state("intro"), timeout=20)
+
+        silent = _silence_the_microphone(audio)
+        lost_at, _ = coach.wait_for(info("Microphone lost"), timeout=15)
+        time.sleep(8)  # it tries again every few seconds; each reopened stream is silent
+        audio.pactl("set-default-source", audio.source)
+        audio.pactl("unload-module", silent)  # its streams go to the real microphone
+        back_at, _ = coach.wait_for(info("Microphone is back"), timeout=20, since=lost_at)
+
+        mic.say("pause")  # heard again, and the routine was kept where it was
+        _, paused = coach.wait_for(state("paused"), timeout=20, since=back_at)
+        assert paused["routine"] == "warm-up"
+        notices = [str(e["text"]) for e in coach.events if e["type"] == "info"]
+        assert sum(n.startswith("Microphone lost") for n in notices) == 1, notices
+        assert sum(n.startswith("Microphone is back") for n in notices) == 1, notices
+        assert not [e for e in coach.events if e["type"] == "state" and e["state"] == "idle"]
         assert_clean(coach.stderr())
     finally:
         coach.close()
