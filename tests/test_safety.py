@@ -45,6 +45,14 @@ def understanding(content: Content) -> Understanding:
         "can i still train with back pain",
         "should i work out with back pain",
         "can i keep going with a pulled hamstring",
+        # whether going on is safe at all, pain named or not
+        "is it safe to go on",
+        "is it ok to continue",
+        "should i stop",
+        "should i keep going",
+        "am i ok to keep going",
+        "should i push through",
+        "is it safe to keep squatting",
     ],
 )
 def test_going_on_despite_pain_gets_the_red_flag_answer(
@@ -64,6 +72,7 @@ def test_going_on_despite_pain_gets_the_red_flag_answer(
         ("should i avoid deadlifts if my back hurts", "high-risk-exercises"),
         ("why does my back hurt when i squat", "squat-deadlift-pain"),
         ("my lower back feels tight after training is that normal", "soreness-normal"),
+        ("should i keep my chest up when squatting", "neutral-spine-squat"),
     ],
 )
 def test_other_questions_about_pain_keep_their_answer(
@@ -103,8 +112,9 @@ def test_talk_without_pain_is_not_pain(understanding: Understanding, text: str) 
 # --- the rules on their own -----------------------------------------------------------------
 
 RULE = GoingOnRule(
-    pain=frozenset({"pain"}), going_on=frozenset({"keep", "stop"}),
-    unless_after=frozenset({"how"}), asking=(("can", "i"),), training=frozenset({"squat"}),
+    pain=frozenset({"pain"}), going_on=frozenset({"keep", "stop", "keep going"}),
+    unless_after=frozenset({"how"}), asking=(("can", "i"),),
+    training=frozenset({"squat", "squatting"}), safe_asking=(("should", "i"),),
 )
 FAMILIES = {"hurts": "pain"}
 
@@ -115,9 +125,13 @@ FAMILIES = {"hurts": "pain"}
         ("should i keep going if my back hurts", True),
         ("can i squat with back pain", True),
         ("how do i stop my back from hurting", False),  # the how comes first: prevention
-        ("should i keep going", False),  # no pain
+        ("should i keep going", True),  # whether to go on at all: no pain needed
         ("can i take something for the pain", False),  # leave, but not to train
         ("my back hurts so i stop", True),
+        ("should i stop", True),
+        ("should i keep squatting", True),
+        ("should i keep my chest up", False),  # "keep", but not going on
+        ("can i stop", False),  # leave to stop is a request, not a safety question
     ],
 )
 def test_asks_to_go_on(text: str, asks: bool) -> None:

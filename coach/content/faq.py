@@ -25,7 +25,7 @@ _FAQ_KEYS = ("entries", "bare_openings")
 _FAQ_REQUIRED = ("entries",)
 _FAQ_ENTRY_KEYS = ("id", "questions", "answer", "details", "going_on")
 _FAQ_ENTRY_REQUIRED = ("id", "questions", "answer", "details")
-_GOING_ON_KEYS = ("pain", "going_on", "unless_after", "asking", "training")
+_GOING_ON_KEYS = ("pain", "going_on", "unless_after", "asking", "training", "safe_asking")
 
 
 # Schema (faq.yaml):
@@ -38,6 +38,10 @@ _GOING_ON_KEYS = ("pain", "going_on", "unless_after", "asking", "training")
 #         pain: [pain, sore]   words naming pain (a family head: the whole family)
 #         going_on: [keep]     words asking whether to go on or stop
 #         unless_after: [how]  words that, before the going-on word, make it another question
+#         asking: [can i]      openings asking leave: with a `training` word next, and pain
+#         training: [squat]    named, the question asks whether to train with the pain
+#         safe_asking: [should i]  openings asking if it is safe: with a `going_on` word or
+#                              phrase next, the question asks whether to go on, pain or not
 #   bare_openings: [..]        optional; an answer or details whose first sentence or clause
 #                              is only one of these is an error (it sounds like permission)
 def parse_faq(data: YamlMap, report: Report) -> tuple[FaqEntry, ...]:
@@ -100,8 +104,9 @@ def _parse_going_on(fields: Fields) -> GoingOnRule | None:
     if not (words["pain"] and words["going_on"]):
         return None
     asking = tuple(tuple(opening.split()) for opening in sorted(words["asking"]))
+    safe_asking = tuple(tuple(opening.split()) for opening in sorted(words["safe_asking"]))
     return GoingOnRule(words["pain"], words["going_on"], words["unless_after"], asking,
-                       words["training"])
+                       words["training"], safe_asking)
 
 
 def _match_words(fields: Fields, key: str) -> list[str]:

@@ -126,6 +126,11 @@ class GoingOnRule:
     question asks whether to train with the pain."""
     training: frozenset[str] = frozenset()
     """Words for training ("train", "squat", "lift")."""
+    safe_asking: tuple[tuple[str, ...], ...] = ()
+    """Openings asking whether something is safe ("is it safe to", "should i"): followed by
+    a `going_on` phrase, or a `going_on` word that ends the question or comes before a
+    `training` word, the question asks whether to go on or stop, pain named or not ("is it
+    safe to go on", "should i stop")."""
 
 
 @dataclass(frozen=True)
