@@ -149,6 +149,24 @@ def test_a_stop_heard_at_the_rooms_level_asks_first() -> None:
     assert states(events)[-1] == "idle"
 
 
+def test_a_stop_over_the_coachs_voice_stops_the_line_and_asks_first() -> None:
+    """Soak: the coach's own "10 seconds." came back as "That's it." while the canceller's
+    levels wrongly showed a second voice, and it stopped the workout."""
+    _content, understanding = shipped()
+    echo = EchoFilter(understanding)
+    voice = FakeVoice()
+    coach, events = make_coach(voice, echo=echo)
+    coach.typed("start the core", 0.0)
+    echo.spoke("Keep your head and shoulders relaxed on the floor.", 19.0, 22.0)
+    voice.speaking = True
+    coach.heard(heard("that's it", 21.0, user_spoke=True))
+    assert not voice.speaking  # the line was cut off at once
+    assert said(events)[-1] == "Stop the workout?"
+    assert "idle" not in states(events)
+    coach.heard(heard("yes", 24.0))
+    assert states(events)[-1] == "idle"
+
+
 def test_no_keeps_the_workout_and_says_so() -> None:
     coach, events = make_coach()
     coach.typed("start the core", 0.0)

@@ -317,8 +317,9 @@ def test_stop_said_over_the_coach_is_acted_on(
     pulse_devices: VirtualAudio, tmp_path: Path, tts: str
 ) -> None:
     """Barge-in through the real devices: the coach's voice comes back into the microphone
-    (a speaker next to it) and "stop" is said while it speaks. Up to three tries, each over
-    a long line once the echo filter has had the first lines to learn the room."""
+    (a speaker next to it) and "stop" is said while it speaks; it asks, and "yes" stops the
+    workout. Up to three tries, each over a long line once the echo filter has had the first
+    lines to learn the room."""
     mic = MicFeeder(pulse_devices, echo_gain=0.8)
     mic.start()
     coach = CoachProcess(pulse_devices, tmp_path, "--tts", tts)
@@ -340,8 +341,14 @@ def test_stop_said_over_the_coach_is_acted_on(
                 break
         assert stopped is not None, coach.heard()
         assert stopped.get("over_coach") is True  # said while the coach was speaking
-        states = [e["state"] for e in coach.events if e["type"] == "state"]
-        assert states[-1] == "idle"
+        # over its own voice it stops talking, and asks before losing the user's place
+        asked = coach.poll(lambda e: e["type"] == "said" and e["text"] == "Stop the workout?",
+                           timeout=10, since=since)
+        assert asked is not None, coach.events[since:]
+        mic.say("yes")
+        idle = coach.poll(lambda e: e["type"] == "state" and e["state"] == "idle", timeout=15,
+                          since=since)
+        assert idle is not None, coach.heard()
     finally:
         coach.close()
         mic.stop()

@@ -173,7 +173,8 @@ class Coach:
                 not own.strip() or coach_share > self._talk.knobs.say_again_coach_share))
         self._decide(intent, own, meant=meant, now=event.at,
                      room_level=at_room_level(event.level_db, woken=woken,
-                                              knobs=self._talk.knobs))
+                                              knobs=self._talk.knobs),
+                     over_coach=echo)
         return intent
 
     # --- decisions --------------------------------------------------------------------
@@ -191,13 +192,14 @@ class Coach:
         handler(intent, now)
 
     def _decide(self, intent: Intent, own: str, *, meant: bool, now: float,
-                room_level: bool = False) -> None:
+                room_level: bool = False, over_coach: bool = False) -> None:
         """Apply the conversation rules (coach.session.policy) to a decision, then act.
 
         `own` is the recogniser's own words (the typed text), the evidence a destructive
         command needs; `meant` says the utterance was clearly meant for the coach;
-        `room_level` that it was no louder than the room's own voices (weak evidence that it
-        was the user's).
+        `room_level` that it was no louder than the room's own voices, and `over_coach` that
+        it was heard over the coach's own voice (both weak evidence that it was the user's:
+        a destructive command then asks first).
         """
         self.tick(now)
         if intent.name is None:
@@ -217,7 +219,10 @@ class Coach:
                 self._not_understood(Intent(None, {}, intent.score, intent.text), own, meant,
                                      now)
                 return
-            if evidence is Evidence.WEAK or room_level:
+            # Over its own voice the coach stops talking at once, but asks before losing the
+            # user's place: in the soak its "10 seconds." came back as "That's it." while the
+            # canceller's levels wrongly showed a second voice, and stopped the workout.
+            if evidence is Evidence.WEAK or room_level or over_coach:
                 self._ask(intent, now)
                 return
         self.act(intent, now)
