@@ -283,7 +283,9 @@ class PcmPlayer:
 
     def _restart(self) -> None:
         try:
-            self._reopen()
+            # PortAudio's own lines for a device that is gone go to the log: _lose says it
+            with c_library_lines_to_log(_LOGGER):
+                self._reopen()
         except Exception as exc:  # gone: said once, then looked for quietly
             self._lose(exc)
             return
