@@ -98,6 +98,11 @@ class EchoFilter:
         self._spoken: deque[Spoken] = deque(maxlen=self._settings.memory_lines)
         self._lock = threading.Lock()  # playback reports arrive on the audio thread
 
+    @property
+    def audible(self) -> bool:
+        """Whether the coach's voice reaches the microphone (not so for a WAV file)."""
+        return self._audible
+
     def spoke(self, text: str, start: float, end: float) -> None:
         """The coach's voice is audible from `start` to `end` (seconds on the session clock)."""
         with self._lock:

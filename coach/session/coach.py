@@ -174,7 +174,7 @@ class Coach:
         self._decide(intent, own, meant=meant, now=event.at,
                      room_level=at_room_level(event.level_db, woken=woken,
                                               knobs=self._talk.knobs),
-                     over_coach=echo)
+                     over_coach=echo and self._echo is not None and self._echo.audible)
         return intent
 
     # --- decisions --------------------------------------------------------------------
@@ -198,7 +198,7 @@ class Coach:
         `own` is the recogniser's own words (the typed text), the evidence a destructive
         command needs; `meant` says the utterance was clearly meant for the coach;
         `room_level` that it was no louder than the room's own voices, and `over_coach` that
-        it was heard over the coach's own voice (both weak evidence that it was the user's:
+        it was heard over the coach's own voice, which the microphone hears (both weak evidence that it was the user's:
         a destructive command then asks first).
         """
         self.tick(now)
