@@ -198,8 +198,8 @@ class Coach:
         `own` is the recogniser's own words (the typed text), the evidence a destructive
         command needs; `meant` says the utterance was clearly meant for the coach;
         `room_level` that it was no louder than the room's own voices, and `over_coach` that
-        it was heard over the coach's own voice, which the microphone hears (both weak evidence that it was the user's:
-        a destructive command then asks first).
+        it was heard over the coach's own voice, which the microphone hears (both weak
+        evidence that it was the user's: a destructive command then asks first).
         """
         self.tick(now)
         if intent.name is None:
