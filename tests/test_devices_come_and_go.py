@@ -296,9 +296,18 @@ def test_a_microphone_lost_mid_routine_is_told_once_and_listening_comes_back(
         audio.pactl("unload-module", silent)  # its streams go to the real microphone
         back_at, _ = coach.wait_for(info("Microphone is back"), timeout=20, since=lost_at)
 
-        mic.say("pause")  # heard again, and the routine was kept where it was
-        _, paused = coach.wait_for(state("paused"), timeout=20, since=back_at)
-        assert paused["routine"] == "warm-up"
+        paused: Event | None = None
+        for _ in range(3):  # heard again (said over the coach, a word may be misheard)
+            mic.say("pause")
+            deadline = time.monotonic() + 10
+            while paused is None and time.monotonic() < deadline:
+                paused = next((e for e in coach.events[back_at:]
+                               if e["type"] == "state" and e["state"] == "paused"), None)
+                time.sleep(0.1)
+            if paused is not None:
+                break
+        assert paused is not None, coach.events[back_at:]
+        assert paused["routine"] == "warm-up"  # the routine was kept where it was
         notices = [str(e["text"]) for e in coach.events if e["type"] == "info"]
         assert sum(n.startswith("Microphone lost") for n in notices) == 1, notices
         assert sum(n.startswith("Microphone is back") for n in notices) == 1, notices
