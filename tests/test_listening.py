@@ -56,11 +56,12 @@ class OneWordRecognizer:
         pass
 
 
-def test_lost_microphone_is_reported_retried_and_listening_resumes() -> None:
+def listen_until_heard(microphone: FlakyMicrophone) -> tuple[Input, list[str], Input]:
+    """Run the audio thread on `microphone` until it hears something: what it heard, the
+    notices it gave, and what it put out after being stopped."""
     events: queue.Queue[Input] = queue.Queue()
     notices: list[str] = []
     stop = threading.Event()
-    microphone = FlakyMicrophone()
 
     def notice(event: SessionEvent) -> None:
         assert isinstance(event, InfoEvent)
@@ -68,19 +69,24 @@ def test_lost_microphone_is_reported_retried_and_listening_resumes() -> None:
 
     worker = threading.Thread(
         target=listen_forever,
-        args=(microphone, OneWordRecognizer(), events, time.monotonic, stop,
-              notice),
+        args=(microphone, OneWordRecognizer(), events, time.monotonic, stop, notice),
         daemon=True,
     )
     worker.start()
     heard = events.get(timeout=10)
     stop.set()
     worker.join(timeout=5)
+    return heard, notices, events.get(timeout=5)
+
+
+def test_lost_microphone_is_reported_retried_and_listening_resumes() -> None:
+    microphone = FlakyMicrophone()
+    heard, notices, last = listen_until_heard(microphone)
     assert isinstance(heard, Heard) and heard.text == "pause"
     assert notices[0].startswith("Microphone lost (device unplugged). Your place is kept")
     assert notices[1] == "Microphone is back. Listening."
     assert microphone.reopen_calls == 2
-    assert isinstance(events.get(timeout=5), EndOfInput)
+    assert isinstance(last, EndOfInput)
 
 
 class SilentReopenMicrophone(FlakyMicrophone):
@@ -100,24 +106,8 @@ class SilentReopenMicrophone(FlakyMicrophone):
 
 
 def test_a_loss_is_told_once_and_back_only_when_audio_flows() -> None:
-    events: queue.Queue[Input] = queue.Queue()
-    notices: list[str] = []
-    stop = threading.Event()
     microphone = SilentReopenMicrophone()
-
-    def notice(event: SessionEvent) -> None:
-        assert isinstance(event, InfoEvent)
-        notices.append(event.text)
-
-    worker = threading.Thread(
-        target=listen_forever,
-        args=(microphone, OneWordRecognizer(), events, time.monotonic, stop, notice),
-        daemon=True,
-    )
-    worker.start()
-    heard = events.get(timeout=10)
-    stop.set()
-    worker.join(timeout=5)
+    heard, notices, _ = listen_until_heard(microphone)
     assert isinstance(heard, Heard) and heard.text == "pause"
     assert microphone.reopen_calls == 3
     assert notices == [

@@ -59,6 +59,8 @@ class _Variable:
     shape: tuple[int, ...]
     type_id: int
     size: int
+    offset: int
+    """Where its bytes start in the file."""
 
     @property
     def quantized_like_the_runtime(self) -> bool:
@@ -94,12 +96,11 @@ def write_int8_model(source: Path, target: Path) -> int:
         _write_u32(writing, _read_u32(reading))  # its revision
         count = _read_u32(reading)
         variables = [*_variables_of(reading, count)]
+        aliases_at = reading.tell()
         scales = sum(1 for variable in variables if variable.quantized_like_the_runtime)
         _write_u32(writing, count + scales)
-        reading.seek(0)
-        _skip_header(reading)
         for variable in variables:
-            _skip_variable_header(reading)
+            reading.seek(variable.offset)
             if variable.quantized_like_the_runtime:
                 _write_quantized(reading, writing, variable)
                 quantized.add(variable.name)
@@ -107,6 +108,7 @@ def write_int8_model(source: Path, target: Path) -> int:
                 _write_variable_header(writing, variable.name, variable.shape, variable.type_id,
                                        variable.size)
                 _copy_bytes(reading, writing, variable.size)
+        reading.seek(aliases_at)
         aliases = [(_read_string(reading), _read_string(reading))
                    for _ in range(_read_u32(reading))]
         aliases += [(f"{alias}_scale", f"{name}_scale") for alias, name in aliases
@@ -192,22 +194,9 @@ def _variables_of(reading: BinaryIO, count: int) -> Iterator[_Variable]:
         size = _read_u32(reading)
         if type_id not in _TYPES and type_id != 5:
             raise Int8Error(f"{name}: unknown type id {type_id}")
+        offset = reading.tell()
         reading.seek(size, os.SEEK_CUR)
-        yield _Variable(name, tuple(int(d) for d in shape), type_id, size)
-
-
-def _skip_header(reading: BinaryIO) -> None:
-    _read_u32(reading)
-    _read_string(reading)
-    _read_u32(reading)
-    _read_u32(reading)
-
-
-def _skip_variable_header(reading: BinaryIO) -> None:
-    _read_string(reading)
-    rank = _read_exactly(reading, 1)[0]
-    _read_exactly(reading, 4 * rank + 1)
-    _read_u32(reading)
+        yield _Variable(name, tuple(int(d) for d in shape), type_id, size, offset)
 
 
 def _write_variable_header(writing: BinaryIO, name: str, shape: tuple[int, ...], type_id: int,
