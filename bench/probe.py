@@ -41,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     content, _errors = load_content([args.routines])
     understanding = build_understanding(content, Settings())
     recognizer = make_recognizer(args.engine, None, understanding.phrases(),
-                                 is_complete=understanding.is_complete)
+                                 is_complete=understanding.is_complete,
+                                 keeps_meaning=understanding.keeps_meaning)
     if args.enhance:
         from coach.session.wiring import enhanced
 

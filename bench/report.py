@@ -16,6 +16,22 @@ __all__ = ["Row", "false_trigger_rate", "target_rows", "write_outputs"]
 _LOGGER = logging.getLogger(__name__)
 
 SNR_AXIS = (20.0, 10.0, 5.0)
+COMMAND_TARGETS = (
+    ("clean", "clean", 0.95),
+    ("music@10dB", "10 dB music", 0.92),
+    ("pink@10dB", "10 dB pink noise", 0.90),
+    ("babble@10dB", "10 dB chatter", 0.80),
+    ("babble@5dB", "5 dB chatter", 0.60),
+    ("music@5dB", "5 dB music", 0.85),
+    ("pink@5dB", "5 dB pink noise", 0.85),
+)
+"""Spoken commands: condition key, how it reads, the least accuracy (issues 12 and 13)."""
+FAQ_TARGETS = (("clean", "clean", 0.85), ("music@10dB", "10 dB music", 0.75))
+"""Spoken FAQ questions, likewise."""
+LATENCY_P95_MS = 500
+"""Decision latency, p95 (issue 13)."""
+CPU_SHARE_PERCENT = 40
+"""Listening CPU, percent of one core (issue 13)."""
 CLEAN_X = 30.0
 """Where "clean" sits on the plot's SNR axis."""
 
@@ -68,16 +84,13 @@ def _engine_rows(engine: str, data: Mapping[str, Any]) -> list[Row]:
         return _row(f"{engine}: {target}", _get(cond, key, "accuracy"),
                     lambda v: v >= minimum, "{:.0%}", _get(cond, key, "n"))
 
-    rows = [
-        acc("clean", "commands, clean >= 90%", 0.9),
-        acc("music@10dB", "commands, 10 dB music >= 80%", 0.8),
-        acc("pink@10dB", "commands, 10 dB pink noise >= 80%", 0.8),
-        acc("babble@10dB", "commands, 10 dB chatter >= 60%", 0.6),
-    ]
-    rows += [acc(f"{kind}@5dB", f"commands, 5 dB {kind} >= 60%", 0.6) for kind in NOISE_KINDS]
-    faq = _get(data, "faq", "conditions", "clean")
-    rows.append(_row(f"{engine}: FAQ, clean >= 85%", _get(faq, "accuracy"),
-                     lambda v: v >= 0.85, "{:.0%}", _get(faq, "n")))
+    rows = [acc(key, f"commands, {what} >= {minimum:.0%}", minimum)
+             for key, what, minimum in COMMAND_TARGETS]
+    faq = _get(data, "faq", "conditions") or {}
+    rows += [_row(f"{engine}: FAQ, {what} >= {minimum:.0%}", _get(faq, key, "accuracy"),
+                  _at_least(minimum), "{:.0%}", _get(faq, key, "n"))
+             for key, what, minimum in FAQ_TARGETS]
+    rows += _heldout_rows(engine, data)
     sources = _get(data, "false_triggers") or []
     rate, seconds = false_trigger_rate(sources)
     rows.append(_row(f"{engine}: false triggers <= 1 per 10 min", rate, lambda v: v <= 1.0,
@@ -97,9 +110,9 @@ def _engine_rows(engine: str, data: Mapping[str, Any]) -> list[Row]:
     rows.append(_row(f"{engine}: destructive wrong-command actions = 0",
                      wrong.get("destructive_acted"), lambda v: v == 0,
                      "{:.0f}" + f" ({wrong.get('destructive_decided')} decided)"))
-    rows.append(_row(f"{engine}: decision latency p95 <= 600 ms",
-                     _ms(_get(data, "commands", "decision_latency_p95")), lambda v: v <= 600,
-                     "{:.0f} ms"))
+    rows.append(_row(f"{engine}: decision latency p95 <= {LATENCY_P95_MS} ms",
+                     _ms(_get(data, "commands", "decision_latency_p95")),
+                     lambda v: v <= LATENCY_P95_MS, "{:.0f} ms"))
     for key, what, how in (
         ("barge_in", "commands", "as heard"), ("barge_in_aec", "commands", "echo cancelled"),
         ("barge_in_aec_ducked", "commands", "echo cancelled, ducked"),
@@ -113,6 +126,23 @@ def _engine_rows(engine: str, data: Mapping[str, Any]) -> list[Row]:
                             barge.get("accuracy"),
                             f"{barge.get('right')}/{barge.get('commands')}, "
                             f"{barge.get('acted_elsewhere')} acted on its own words", None))
+    return rows
+
+
+def _at_least(minimum: float) -> Callable[[float], bool]:
+    return lambda value: value >= minimum
+
+
+def _heldout_rows(engine: str, data: Mapping[str, Any]) -> list[Row]:
+    """The spoken set never tuned on, against the same targets."""
+    rows: list[Row] = []
+    for task, targets in (("heldout_commands", COMMAND_TARGETS), ("heldout_faq", FAQ_TARGETS)):
+        conditions = _get(data, task, "conditions") or {}
+        what = "commands" if task == "heldout_commands" else "FAQ"
+        rows += [_row(f"{engine}, held out: {what}, {label} >= {minimum:.0%}",
+                      _get(conditions, key, "accuracy"), _at_least(minimum),
+                      "{:.0%}", _get(conditions, key, "n"))
+                 for key, label, minimum in targets if key in conditions]
     return rows
 
 
@@ -134,8 +164,9 @@ def target_rows(results: Mapping[str, Any]) -> list[Row]:
                      "{:.1f} ms", _get(results, "drift_real", "announcements")))
     for engine, cost in (results.get("cost") or {}).items():
         share = _get(cost, "listening", "cpu_share")
-        rows.append(_row(f"{engine}: listening CPU <= 50% of one core",
-                         None if share is None else 100 * share, lambda v: v <= 50, "{:.1f}%"))
+        rows.append(_row(f"{engine}: listening CPU <= {CPU_SHARE_PERCENT}% of one core",
+                         None if share is None else 100 * share,
+                         lambda v: v <= CPU_SHARE_PERCENT, "{:.1f}%"))
         rows.append(_row(f"{engine}: peak memory <= 400 MB",
                          _get(cost, "listening", "peak_rss_mb"), lambda v: v <= 400,
                          "{:.0f} MB"))
@@ -148,14 +179,21 @@ METHOD = (
     "Method, in short:",
     "",
     "- Spoken set: held-out sentences of tests/data (commands covering every intent; FAQ "
-    "questions), read by espeak-ng voices en-us, en-gb, en-us+f3, en-us+m7 at 150 and 175 wpm, "
+    "questions), read by espeak-ng voices en-us, en-gb, en-us+f3, en-us+m7 and Piper's natural "
+    "en_US \"joe\" voice, each at 150 and 175 wpm; FAQ questions clean and in 10 dB music; "
     "normalised to -23 dBFS over the active span, 0.4 s lead and 1.6 s tail (in noise, each "
     "block of 3 starts with 6 s of the noise alone: a gym's noise is there before anyone "
     "speaks), fed in 30 ms chunks (the live microphone's block) to the engine made by "
     "`make_recognizer` with `Understanding.phrases()` and "
-    "`Understanding.is_complete`, as `coach` makes it; decided by "
+    "`Understanding.is_complete` and `Understanding.keeps_meaning`, as `coach` makes it; "
+    "decided by "
     "`Understanding.interpret`. Right = the expected intent and slots (FAQ: entry id) decided "
     "and no other command.",
+    "- Held out (the figure users will meet): the commands and FAQ questions of "
+    "tests/data/everyday_heldout.yaml (everyday phrasings never tuned on), read by an "
+    "espeak-ng voice never tuned on (en-gb-x-rp, 165 wpm) and Piper's joe at a rate never "
+    "tuned on (190 wpm): commands clean, in 10 dB music and 10 dB chatter; FAQ clean and in "
+    "10 dB music; default engine only; figures only, its misses are never printed.",
     "- SNR = speech power over the utterance's active span (first to last sample above 300) / "
     "noise power over the same span. Noise: babble (5 espeak voices reading unrelated "
     "sentences), music-like (chords + kick/hi-hat pulses at 120 bpm), pink (1/f).",
@@ -213,6 +251,8 @@ def _markdown(results: Mapping[str, Any]) -> str:
     lines += _other_figures(results)
     lines += ["", "## Accuracy per condition", ""]
     lines += _condition_table(results)
+    lines += ["", "## Accuracy per voice family", ""]
+    lines += _family_table(results)
     return "\n".join(lines) + "\n"
 
 
@@ -298,6 +338,28 @@ def _condition_table(results: Mapping[str, Any]) -> list[str]:
             cell = _get(data, "commands", "conditions", key)
             cells.append("n/a" if cell is None else f"{cell['accuracy']:.0%} ({cell['n']})")
         out.append(f"| {key} | " + " | ".join(cells) + " |")
+    return out
+
+
+def _family_table(results: Mapping[str, Any]) -> list[str]:
+    """Each engine's commands and FAQ per condition, one column per voice family, and the
+    held-out set likewise (espeak-ng voices are robotic, Piper's natural)."""
+    columns: list[tuple[str, str, str]] = []
+    for engine, data in (results.get("engines") or {}).items():
+        for task in ("commands", "faq", "heldout_commands", "heldout_faq"):
+            for family in sorted(_get(data, task, "families") or {}):
+                columns.append((engine, task, family))
+    if not columns:
+        return ["not measured"]
+    keys = ["clean"] + [f"{k}@{s:g}dB" for k in NOISE_KINDS for s in SNR_AXIS]
+    out = ["| condition | " + " | ".join(f"{e} {t.replace('_', ' ')}, {f}" for e, t, f in columns)
+           + " |", "|---" * (len(columns) + 1) + "|"]
+    engines = results.get("engines") or {}
+    for key in keys:
+        cells = [_get(engines, e, t, "families", f, key) for e, t, f in columns]
+        if any(cells):
+            out.append(f"| {key} | " + " | ".join(
+                "" if c is None else f"{c['accuracy']:.0%} ({c['n']})" for c in cells) + " |")
     return out
 
 

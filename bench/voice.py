@@ -184,7 +184,8 @@ def hearing_rows(tts: str, seconds: float) -> dict[str, object]:
     content, _ = load_content([default_routine_dir()])
     understanding = build_understanding(content, Settings())
     recognizer = Clocked(make_recognizer("whisper", None, understanding.phrases(),
-                                         is_complete=understanding.is_complete))
+                                         is_complete=understanding.is_complete,
+                                         keeps_meaning=understanding.keeps_meaning))
 
     def decide(transcript: Transcript) -> Intent:
         return understanding.interpret(transcript.text)

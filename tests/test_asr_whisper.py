@@ -370,3 +370,23 @@ def test_runners_up_are_other_readings_of_the_audio(decoder: WhisperDecoder) -> 
     assert len(readings) == 5 and len(set(readings)) == 5 and all(readings)
     assert any(normalise_text(r) == "pardon" for r in readings), readings
     assert decoder.alternatives(said, None, 1) == []
+
+
+@pytest.mark.slow
+@needs_espeak
+def test_a_question_is_not_turned_into_a_pain_report(decoder: WhisperDecoder) -> None:
+    """Heard at a pause as "How come my lower back pain.", the second look found the pain
+    phrase "i popped my lower back" about as likely, and the question closed early as a
+    pain report. A phrase may only replace words that already mean something with the same
+    intent."""
+    from bench.text_eval import load_shipped
+    from coach.core.understanding import Understanding
+
+    understanding = Understanding(*load_shipped())
+    rec = WhisperRecognizer(decoder=decoder, phrases=understanding.phrases(),
+                            is_complete=understanding.is_complete,
+                            keeps_meaning=understanding.keeps_meaning)
+    question = "how come my lower back aches whenever I train legs"
+    found = run(rec, concat(silence(0.5), speak(question, "en-us", 150), silence(1.5)), 480)
+    decided = [understanding.interpret(t.text) for t in found]
+    assert [d.name for d in decided] == ["question"], [t.text for t in found]

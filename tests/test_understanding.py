@@ -226,3 +226,21 @@ def test_the_coachs_cue_heard_as_a_carried_lone_word_does_not_act(
     echo.spoke("Keep your standing leg straight but not locked.", 106.38, 109.4)
     assert echo.judge("Let's ready.", 107.9, 108.8).intent.name is None
     assert echo.judge("Let's ready.", 130.0, 130.9).intent.name == "resume"  # in silence
+
+
+@pytest.mark.parametrize(("heard", "phrase", "kept"), [
+    ("Necks.", "next", True),  # words that mean nothing: the second look is free to choose
+    ("How come my lower back pain.", "i popped my lower back", False),  # a question: not pain
+    ("How come my lower back pain.", "what causes lower back pain", True),  # another entry
+    ("Start the squat.", "start the core", False),  # another routine
+    ("can i keep lifting with back pain", "how can i prevent lower back pain", False),
+    ("Pause that workout.", "pause the workout", True),
+    ("Quiet.", "quieter", True),  # fuzzily "quit": a milder command may correct it
+    ("Come on back in.", "come again", True),  # a stray FAQ match: a repeat may correct it
+    ("Come on back in.", "stop the workout", False),  # but nothing that loses the place
+])
+def test_a_second_look_keeps_what_the_words_mean(
+    shipped: Understanding, heard: str, phrase: str, kept: bool
+) -> None:
+    assert shipped.keeps_meaning(heard, phrase) is kept, (
+        shipped.interpret(heard), shipped.interpret(phrase))

@@ -286,6 +286,12 @@ class IntentMatcher:
         meaning = self._table.get(" ".join(words))
         return meaning.intent if meaning is not None else None
 
+    def exact(self, text: str) -> Intent | None:
+        """The intent `text` is a phrase of, word for word (carriers and fuzz not tried)."""
+        key = self.normalise(text)
+        meaning = self._table.get(key) if key else None
+        return None if meaning is None else Intent(meaning.intent, dict(meaning.slots), 1.0, key)
+
     def match(self, text: str) -> Intent:
         """The intent `text` expresses, or Intent(None, ...) if it is not a command."""
         key = self.normalise(text)

@@ -71,6 +71,9 @@ class Understanding:
             for spec in commands.intents
             if spec.not_alone_over_coach
         }
+        self._last_heard: tuple[str, Intent] | None = None
+        self._faq_phrasings: dict[str, str] | None = None
+        """FAQ phrasing (spoken form) -> its entry's id, made on first use."""
 
     @property
     def barge_in_intents(self) -> frozenset[str]:
@@ -122,6 +125,11 @@ class Understanding:
     def interpret(self, text: str) -> Intent:
         """The decision for one sentence; Intent(None, ...) when it is not for the coach
         (nor when it is `too_long`)."""
+        return self._decide(text, with_model=True)
+
+    def _decide(self, text: str, *, with_model: bool) -> Intent:
+        """`interpret`, or with `with_model` False what the words say by the templates and
+        the FAQ alone (steps 1 to 5), without the sentence-meaning model's cost."""
         if self.too_long(text):
             return Intent(None)
         command = self.matcher.match(text)
@@ -141,12 +149,15 @@ class Understanding:
             return command
         answer = self.faq.best(text)
         if self._answers(answer, command, question):
-            return self._reconsidered(text, _question(answer, command.text))
+            chosen = _question(answer, command.text)
+            return self._reconsidered(text, chosen) if with_model else chosen
         if command.name is not None:
             return command
-        by_sentence = self._by_sentence(text)
+        by_sentence = self._by_sentence(text, with_model=with_model)
         if by_sentence is not None:
             return by_sentence
+        if not with_model:
+            return Intent(None, {}, max(command.score, answer.score), command.text)
         by_meaning = self._by_meaning(text, command.text)
         if by_meaning is not None:
             return by_meaning
@@ -156,15 +167,16 @@ class Understanding:
         """Attach (or, with None, detach) the sentence-meaning lookup of step 6."""
         self._meanings = meanings
 
-    def _by_sentence(self, text: str) -> Intent | None:
+    def _by_sentence(self, text: str, *, with_model: bool) -> Intent | None:
         """The one decision among the sentences of `text` (None: one sentence, none, or
         sentences asking for different things)."""
         parts = sentences(text)
         if not 2 <= len(parts) <= self._settings.max_sentences:
             return None
-        if self._meanings is not None:
+        if self._meanings is not None and with_model:
             self._meanings.prepare([*parts, text])
-        found = [intent for intent in map(self.interpret, parts) if intent.name is not None]
+        decided = (self._decide(part, with_model=with_model) for part in parts)
+        found = [intent for intent in decided if intent.name is not None]
         # a yes or no beside a request acknowledges it ("Yeah, do it. Stop the workout.")
         requests = [intent for intent in found if intent.name not in _ANSWERS]
         found = requests or found
@@ -246,6 +258,53 @@ class Understanding:
         """
         intent = self.matcher.match(text)
         return intent.name is not None and intent.score >= 1.0 and not intent.carried
+
+    def keeps_meaning(self, heard: str, phrase: str) -> bool:
+        """Whether a recogniser's second look may put `phrase` (a grammar phrase, or a whole
+        command among its other readings of the audio) in place of its own words `heard`.
+
+        When the words mean nothing to the coach, any phrase may: that is what the second
+        look is for, and it may also correct words that read like another command ("Quiet."
+        is fuzzily "quit", and was "quieter"). But it never turns words that mean something
+        into a consequence they do not suggest: a command that loses the user's place
+        (commands.yaml `destructive`, or another routine) or a pain report ("How come my
+        lower back pain." must not become "i popped my lower back"); and a question about
+        going on despite pain keeps its red-flag answer.
+        """
+        said = self._heard_meaning(heard)  # by the words alone: the model costs ~50 ms
+        if said.name is None:
+            return True
+        name, slots = self._phrase_meaning(phrase)
+        red_flags = self.faq.going_on_id
+        if said.name == QUESTION and said.slots.get("id") == red_flags:
+            return name == QUESTION and slots.get("id") == red_flags
+        if name == said.name:
+            return name == QUESTION or slots == dict(said.slots)
+        return name not in self._destructive and name != PAIN
+
+    def _heard_meaning(self, heard: str) -> Intent:
+        """What `heard` means by the words alone, remembered for the phrases one second look
+        tries."""
+        last = self._last_heard
+        if last is not None and last[0] == heard:
+            return last[1]
+        said = self._decide(heard, with_model=False)
+        self._last_heard = (heard, said)
+        return said
+
+    def _phrase_meaning(self, phrase: str) -> tuple[str | None, dict[str, str]]:
+        """The intent and slots of a grammar phrase (`phrases`), known from where it came
+        from where possible rather than worked out again."""
+        command = self.matcher.exact(phrase)  # an exact command phrase wins (`interpret`)
+        if command is not None:
+            return command.name, dict(command.slots)
+        if self._faq_phrasings is None:
+            self._faq_phrasings = {text: entry.id for entry, text in self.faq.spoken_questions()}
+        entry_id = self._faq_phrasings.get(phrase)
+        if entry_id is not None:
+            return QUESTION, {"id": entry_id}
+        found = self._decide(phrase, with_model=False)
+        return found.name, dict(found.slots)
 
     def phrases(self) -> list[str]:
         """The recogniser's grammar: command phrases and FAQ phrasings, no duplicates.

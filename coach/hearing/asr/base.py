@@ -15,6 +15,7 @@ __all__ = [
     "SAMPLE_RATE",
     "EngineUnavailableError",
     "IsComplete",
+    "KeepsMeaning",
     "Pcm",
     "Recognizer",
     "Transcript",
@@ -29,6 +30,10 @@ Pcm = npt.NDArray[np.int16]
 
 IsComplete = Callable[[str], bool]
 """Early-decision hook: True when the text so far is a whole command (close without waiting)."""
+
+KeepsMeaning = Callable[[str, str], bool]
+"""Second-look hook: True when a grammar phrase (second) may replace the engine's own words
+(first), i.e. it does not change what the words mean to the coach."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from coach.content.recognizer import RecognizerWords
 from coach.core.rescore import PhraseShortlist, choose_phrase
 from coach.core.textnorm import normalise_text
 from coach.core.transcripts import Decoded, is_hallucination, looks_like_no_speech
-from coach.hearing.asr.base import SAMPLE_RATE, IsComplete, Pcm
+from coach.hearing.asr.base import SAMPLE_RATE, IsComplete, KeepsMeaning, Pcm
 from coach.hearing.endpoint import (
     CloseReason,
     Segment,
@@ -97,12 +97,14 @@ class DecisionPolicy:
         *,
         settings: DecisionSettings | None = None,
         is_complete: IsComplete | None = None,
+        keeps_meaning: KeepsMeaning | None = None,
     ) -> None:
         self.decoder = decoder
         self.segmenter = segmenter
         self.words = words
         self.settings = settings or DecisionSettings()
         self.is_complete = is_complete
+        self.keeps_meaning = keeps_meaning
         self.stats = DecisionStats()
         self._checks_done = 0
         self._prompt: str | None = None
@@ -287,8 +289,12 @@ class DecisionPolicy:
 
     def _try_phrases(self, decoded: Decoded, phrases: list[str]) -> Decoded | None:
         """`decoded` with the phrase the audio supports about as well as the decoder's own
-        text in its place, or None."""
+        text in its place, or None. Only phrases that keep what the decoder's words mean are
+        tried: the second look corrects a mishearing, it does not overrule words that were
+        understood."""
         rescore = self.settings.rescore
+        if self.keeps_meaning is not None:
+            phrases = [p for p in phrases if self.keeps_meaning(decoded.text, p)]
         if not phrases or rescore is None:
             return None
         scores = self.decoder.score(decoded, [decoded.text, *phrases])

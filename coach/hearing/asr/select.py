@@ -72,13 +72,15 @@ def make_recognizer(
     phrases: Sequence[str] | None,
     is_complete: Callable[[str], bool] | None = None,
     *,
+    keeps_meaning: Callable[[str, str], bool] | None = None,
     hearing: HearingSettings | None = None,
     words: RecognizerWords | None = None,
 ) -> Recognizer:
     """Build the named engine, or pick one (None): Vosk with an English model, else built-in.
 
-    `hearing` holds the engines' knobs and `words` their word lists (None: the defaults and
-    the shipped routines/recognizer.yaml)."""
+    `is_complete` and `keeps_meaning` are the understanding's hooks for early decisions and
+    the second look (see coach.hearing.asr.base); `hearing` holds the engines' knobs and
+    `words` their word lists (None: the defaults and the shipped routines/recognizer.yaml)."""
     hearing = hearing or HearingSettings()
     words = words or default_recognizer_words()
     if engine is None:
@@ -88,7 +90,7 @@ def make_recognizer(
         raise ValueError(f"unknown speech engine {engine!r}; choose from {', '.join(ENGINES)}")
     if not _installed(engine):
         raise EngineUnavailableError(f"speech engine {engine!r} is not installed: {_HINTS[engine]}")
-    return _build(engine, model_path, phrases, is_complete, hearing, words)
+    return _build(engine, model_path, phrases, is_complete, keeps_meaning, hearing, words)
 
 
 def _choose(model_path: Path | None, words: RecognizerWords) -> str:
@@ -105,6 +107,7 @@ def _build(
     model_path: Path | None,
     phrases: Sequence[str] | None,
     is_complete: Callable[[str], bool] | None,
+    keeps_meaning: Callable[[str, str], bool] | None,
     hearing: HearingSettings,
     words: RecognizerWords,
 ) -> Recognizer:
@@ -119,7 +122,8 @@ def _build(
 
         return WhisperRecognizer(
             phrases=phrases, settings=hearing.whisper, decision=hearing.decision, words=words,
-            segmenter=_segmenter(hearing), is_complete=is_complete)
+            segmenter=_segmenter(hearing), is_complete=is_complete,
+            keeps_meaning=keeps_meaning)
     from coach.hearing.asr.pocketsphinx import PocketSphinxRecognizer
 
     return PocketSphinxRecognizer(phrases, segmenter=_segmenter(hearing),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from coach.content.recognizer import RecognizerWords, default_recognizer_words
 from coach.core.transcripts import build_prompt
-from coach.hearing.asr.base import SAMPLE_RATE, IsComplete, Pcm, Transcript
+from coach.hearing.asr.base import SAMPLE_RATE, IsComplete, KeepsMeaning, Pcm, Transcript
 from coach.hearing.asr.policy import Decided, DecisionPolicy, DecisionStats, UtteranceDecoder
 from coach.hearing.asr.whisper_decoder import WhisperDecoder, find_whisper_model, verify_tiny_en
 from coach.hearing.endpoint import Segment, UtteranceSegmenter
@@ -54,6 +54,7 @@ class WhisperRecognizer:
         segmenter: UtteranceSegmenter | None = None,
         decoder: UtteranceDecoder | None = None,
         is_complete: IsComplete | None = None,
+        keeps_meaning: KeepsMeaning | None = None,
     ) -> None:
         self.settings = settings or WhisperSettings()
         self.words = words or default_recognizer_words()
@@ -61,7 +62,8 @@ class WhisperRecognizer:
         self.segmenter = segmenter or UtteranceSegmenter()
         _check_window(self.settings, self.segmenter)
         self.policy = DecisionPolicy(self.decoder, self.segmenter, self.words,
-                                     settings=decision, is_complete=is_complete)
+                                     settings=decision, is_complete=is_complete,
+                                     keeps_meaning=keeps_meaning)
         self.set_phrases(phrases)
 
     @property
