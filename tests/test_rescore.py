@@ -77,6 +77,16 @@ def test_choose_phrase_within_margin() -> None:
     assert choose_phrase(-10.0, [-8.0], settings) == 0
 
 
+def test_a_question_phrase_has_its_own_margin() -> None:
+    settings = RescoreSettings(margin=3.0, question_margin=10.0)
+    # a FAQ phrasing 8 nats below what was heard wins; a command phrase as far below does not
+    assert choose_phrase(-10.0, [-18.0], settings, [True]) == 0
+    assert choose_phrase(-10.0, [-18.0], settings, [False]) is None
+    # of the phrases within their margins, the likeliest
+    assert choose_phrase(-10.0, [-14.0, -19.0, -17.0], settings, [False, True, True]) == 2
+    assert choose_phrase(-10.0, [-12.0, -19.0], settings, [False, True]) == 0
+
+
 @pytest.mark.parametrize(
     ("phrase", "heard", "covers"),
     [

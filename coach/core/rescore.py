@@ -123,15 +123,23 @@ def _alternate(first: list[_Hit], second: list[_Hit]) -> list[_Hit]:
 
 
 def choose_phrase(
-    heard_score: float, phrase_scores: Sequence[float], settings: RescoreSettings
+    heard_score: float,
+    phrase_scores: Sequence[float],
+    settings: RescoreSettings,
+    questions: Sequence[bool] = (),
 ) -> int | None:
     """Index of the phrase that replaces the transcript, or None to keep what was heard.
 
     Scores are total log-probabilities of each text given the audio (the transcript's too).
+    A phrase wins within `settings.margin` of the transcript's score, or within
+    `settings.question_margin` when `questions` marks it as a question (see
+    `RescoreSettings.question_margin`); of those that do, the likeliest.
     """
-    if not phrase_scores:
-        return None
-    best = max(range(len(phrase_scores)), key=lambda index: phrase_scores[index])
-    if phrase_scores[best] >= heard_score - settings.margin:
-        return best
-    return None
+    margins = [
+        settings.question_margin if index < len(questions) and questions[index]
+        else settings.margin
+        for index in range(len(phrase_scores))
+    ]
+    within = [index for index, score in enumerate(phrase_scores)
+              if score >= heard_score - margins[index]]
+    return max(within, key=lambda index: phrase_scores[index]) if within else None

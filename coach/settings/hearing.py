@@ -110,6 +110,10 @@ class RescoreSettings:
     """Phrases scored against the audio, at most."""
     margin: float = 3.0
     """A phrase wins if its log-probability is at most this far (nats) below the transcript's."""
+    question_margin: float = 10.0
+    """The same for a phrase asking a question that is not a whole command (a FAQ phrasing):
+    a question is long, and a few words garbled in it cost more nats than a short command's
+    slip, while its answer loses nothing the user was doing."""
     min_length_ratio: float = 0.6
     max_length_ratio: float = 1.6
     """A phrase's letters against the transcript's: a fragment ("next" for "next week we

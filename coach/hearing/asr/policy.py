@@ -19,7 +19,7 @@ from typing import Protocol
 
 from coach.content.recognizer import RecognizerWords
 from coach.core.rescore import PhraseShortlist, choose_phrase
-from coach.core.textnorm import normalise_text
+from coach.core.textnorm import is_question, match_form, normalise_text
 from coach.core.transcripts import Decoded, is_hallucination, looks_like_no_speech
 from coach.hearing.asr.base import SAMPLE_RATE, IsComplete, KeepsMeaning, Pcm
 from coach.hearing.endpoint import (
@@ -302,10 +302,15 @@ class DecisionPolicy:
             return None
         _LOGGER.debug("second look: %r (%.1f) -> %s", decoded.text, scores[0],
                       list(zip(phrases, scores[1:], strict=True)))
-        chosen = choose_phrase(scores[0], scores[1:], rescore)
+        chosen = choose_phrase(scores[0], scores[1:], rescore,
+                               [self._asks(phrase) for phrase in phrases])
         if chosen is None:
             return None
         return replace(decoded, text=phrases[chosen], heard_as=decoded.text)
+
+    def _asks(self, phrase: str) -> bool:
+        """Whether a grammar phrase is a question and not a whole command ("what's next")."""
+        return is_question(match_form(phrase).split()) and not self._complete(phrase)
 
     def _runners_up(self, decoded: Decoded) -> list[str]:
         """The decoder's other readings of the audio that are whole commands and could account
