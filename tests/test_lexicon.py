@@ -29,6 +29,7 @@ STOPWORDS = """a an the and or but if so to of in on at by for from with without
     whats who where can could would will shall may might must
     not no dont doesnt any some just really very much more most also too up down out off
     get got gets make makes way thing things something one ones
+    kind kinds sort sorts type types
     explain describe teach tell"""
 FRAME_WORDS = "why how what which when should after during before workout"
 FAMILIES = {
