@@ -109,6 +109,8 @@ class DecisionPolicy:
         self._checks_done = 0
         self._prompt: str | None = None
         self._shortlist: PhraseShortlist | None = None
+        self._asking: dict[str, bool] = {}
+        """Grammar phrase -> whether it is a question (`_asks`)."""
         self._early: _EarlyLook | None = None
         self._early_closed_end: int | None = None
         """Last voiced sample of the latest utterance closed by an early decision."""
@@ -120,6 +122,7 @@ class DecisionPolicy:
         self._prompt = prompt
         rescore = self.settings.rescore
         self._shortlist = PhraseShortlist(phrases, rescore) if phrases and rescore else None
+        self._asking = {}
 
     def handle(self, events: list[SegmenterEvent]) -> list[Decided]:
         """What the segmenter reported; the utterances decided with it."""
@@ -309,8 +312,13 @@ class DecisionPolicy:
         return replace(decoded, text=phrases[chosen], heard_as=decoded.text)
 
     def _asks(self, phrase: str) -> bool:
-        """Whether a grammar phrase is a question and not a whole command ("what's next")."""
-        return is_question(match_form(phrase).split()) and not self._complete(phrase)
+        """Whether a grammar phrase is a question and not a whole command ("what's next");
+        remembered, as telling costs a fuzzy match of the phrase."""
+        asks = self._asking.get(phrase)
+        if asks is None:
+            asks = is_question(match_form(phrase).split()) and not self._complete(phrase)
+            self._asking[phrase] = asks
+        return asks
 
     def _runners_up(self, decoded: Decoded) -> list[str]:
         """The decoder's other readings of the audio that are whole commands and could account
