@@ -359,18 +359,25 @@ def test_stop_said_over_the_coach_is_acted_on(
 
 
 def _answer_yes(coach: CoachProcess, say: Callable[[str], None], since: int) -> bool:
-    """Answer "Stop the workout?" as a user would, once the coach has finished asking; if the
-    answer was not caught before the question lapsed, say "stop" again in the quiet.
-    Whether the workout then stopped."""
+    """Answer "Stop the workout?" as a user would, once the coach has finished asking: "yes"
+    while the question stands, else "stop" again in the quiet (a stop that lands on a cue is
+    asked about again, and answered). Whether the workout then stopped."""
     def stopped(e: dict[str, object]) -> bool:
         return e["type"] == "state" and e["state"] == "idle"
 
-    for words in ("yes", "stop"):
+    def asked(e: dict[str, object]) -> bool:
+        return e["type"] == "said" and e["text"] == "Stop the workout?"
+
+    words = "yes"
+    for _ in range(4):
         coach.wait_until_quiet()
+        said_at = coach.count()
         say(words)
-        if coach.poll(stopped, timeout=10, since=since) is not None:
+        found = coach.poll(lambda e: stopped(e) or asked(e), timeout=10, since=said_at)
+        if found is not None and stopped(found):
             return True
-    return False
+        words = "yes" if found is not None else "stop"
+    return coach.poll(stopped, timeout=1, since=since) is not None
 
 
 def _barge_in(intent: str) -> bool:
