@@ -84,6 +84,12 @@ class Figures:
     faq: int
     faq_right: float
     misses: list[Miss] = field(default_factory=list)
+    guessed_right: float = 0.0
+    """Commands not understood that the coach asks about rightly ("Did you mean: ...?")."""
+    guessed_wrong: float = 0.0
+    """Commands not understood that it asks about as another command."""
+    unrelated_guessed: float = 0.0
+    """Unrelated sentences it would ask about, were they meant for it."""
 
 
 def load_shipped(routines: Path = ROUTINES) -> tuple[CommandSet, tuple[FaqEntry, ...]]:
@@ -151,20 +157,30 @@ def evaluate(
 ) -> Figures:
     """Run every held-out sentence through `understanding` and count."""
     misses: list[Miss] = []
-    right = rejected = 0
+    right = rejected = guessed_right = guessed_wrong = 0
     for case in commands:
         got = understanding.interpret(case.text)
         if got.name == case.intent and got.slots == case.slots:
             right += 1
             continue
         rejected += got.name is None
-        misses.append(Miss("command", case.text, _show(case.intent, case.slots), _shown(got)))
-    accepted = 0
+        guess = understanding.guess(case.text) if got.name is None else None
+        if guess is not None:
+            is_right = guess.name == case.intent and guess.slots == case.slots
+            guessed_right += is_right
+            guessed_wrong += not is_right
+            got = guess
+        shown = _shown(got) + (" (asked)" if guess is not None else "")
+        misses.append(Miss("command", case.text, _show(case.intent, case.slots), shown))
+    accepted = guessed = 0
     for text in unrelated:
         got = understanding.interpret(text)
         if got.name is not None and got.name not in ANSWERS:  # a lone "yes" does nothing
             accepted += 1
             misses.append(Miss("unrelated", text, "-", _shown(got)))
+        elif got.name is None and (guess := understanding.guess(text)) is not None:
+            guessed += 1
+            misses.append(Miss("unrelated", text, "-", _shown(guess) + " (asked)"))
     faq_right = 0
     for question in faq:
         got = understanding.interpret(question.text)
@@ -182,6 +198,9 @@ def evaluate(
         faq=len(faq),
         faq_right=_fraction(faq_right, len(faq)),
         misses=misses,
+        guessed_right=_fraction(guessed_right, len(commands)),
+        guessed_wrong=_fraction(guessed_wrong, len(commands)),
+        unrelated_guessed=_fraction(guessed, len(unrelated)),
     )
 
 
@@ -229,7 +248,10 @@ def _print_everyday(
         (f"commands understood ({figures.commands})", figures.understood, ">= 95%"),
         ("commands with wrong intent/slots", figures.wrong, ""),
         ("commands rejected", figures.rejected, ""),
+        ("  of them asked about as meant", figures.guessed_right, ""),
+        ("  of them asked about as another", figures.guessed_wrong, ""),
         (f"unrelated accepted ({figures.unrelated})", figures.false_accept, "0"),
+        ("unrelated asked about, if meant", figures.unrelated_guessed, ""),
         (f"faq right entry ({figures.faq})", figures.faq_right, ">= 90%"),
     ]
     out(f"{'measure':<42} {'value':>7}  target")

@@ -4,8 +4,14 @@ moment, and the not-a-doctor line marked as given only once it was said."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
 from coach.core.echo import EchoFilter
 from coach.core.intents import Intent
+from coach.core.meaning import Meaning
+from coach.core.understanding import Understanding
+from coach.session.coach import Coach
 from coach.session.inputs import Heard
 from coach.session.policy import Conversation, Evidence, is_meant, weigh
 from coach.settings.session import ConversationSettings
@@ -37,6 +43,63 @@ def test_typed_gibberish_gets_say_again_once_in_a_row() -> None:
     coach.typed("list the routines", 2.0)  # understood: the next failure is told again
     coach.typed("banana telephone purple", 3.0)
     assert said(events)[-1] == SAY_AGAIN and said(events).count(SAY_AGAIN) == 2
+
+
+class NearestMeaning:
+    """A sentence-meaning lookup that finds every sentence near one meaning (a fake of the
+    model, which tests/test_meaning.py runs for real)."""
+
+    def __init__(self, meaning: Meaning, similarity: float) -> None:
+        self.ranked = [(meaning, similarity), (Meaning("pause"), 0.3)]
+
+    def closest(self, text: str) -> list[tuple[Meaning, float]]:
+        return self.ranked
+
+    def prepare(self, texts: Sequence[str]) -> None:
+        pass
+
+
+def guessing_coach(meaning: Meaning, similarity: float) -> tuple[Coach, list[dict]]:
+    content, _ = shipped()
+    understanding = Understanding(content.commands, content.faq,
+                                  meanings=NearestMeaning(meaning, similarity))
+    events: list[dict] = []
+    coach = Coach(content, understanding, None,
+                  lambda event: events.append(json.loads(event.to_json())))
+    return coach, events
+
+
+def test_a_near_miss_is_asked_about_and_yes_carries_it_out() -> None:
+    coach, events = guessing_coach(Meaning("next"), 0.7)
+    coach.typed("start the core", 0.0)
+    coach.tick(20.0)
+    before = coach.player.segment
+    coach.typed("i am not doing this one skip it", 20.0)
+    assert said(events)[-1] == "Did you mean: skip to the next exercise?"
+    assert coach.player.segment is before  # asked, not acted on
+    coach.typed("yes", 22.0)
+    assert coach.player.segment is not before
+
+
+def test_no_to_a_guess_changes_nothing_and_says_how_to_go_on() -> None:
+    coach, events = guessing_coach(Meaning.of("start_routine", {"routine": "squat"}), 0.7)
+    coach.typed("take me through the squatting thing", 0.0)
+    assert said(events)[-1] == "Did you mean: start the neutral-spine squat?"
+    coach.typed("no", 1.0)
+    assert said(events)[-1].startswith("Okay. Say it another way")
+    assert states(events) == []
+
+
+def test_far_from_every_command_is_still_say_again() -> None:
+    coach, events = guessing_coach(Meaning("next"), 0.4)
+    coach.typed("i am not doing this one skip it", 0.0)
+    assert said(events) == [SAY_AGAIN]
+
+
+def test_the_rooms_chatter_is_never_asked_about() -> None:
+    coach, events = guessing_coach(Meaning("next"), 0.7)
+    coach.heard(heard("i am not doing this one skip it", 1.0, level=QUIET))
+    assert said(events) == []
 
 
 def test_an_out_of_scope_question_gets_the_polite_no_answer() -> None:

@@ -123,6 +123,35 @@ def test_the_red_flag_answer_is_never_traded_for_another(shipped: Understanding)
         shipped.use_meanings(None)
 
 
+def test_a_guess_names_only_a_command_clearly_nearest(shipped: Understanding) -> None:
+    text = "i am not doing this one"
+    shipped.use_meanings(FakeLookup([(Meaning("next"), 0.7), (PAUSE, 0.5)]))
+    try:
+        assert shipped.interpret(text).name is None  # too far to act on
+        guess = shipped.guess(text)
+        assert guess is not None and guess.name == "next"
+        assert shipped.guess("pause") is None  # understood: nothing to guess
+        assert shipped.guess("why is that") is None  # a question gets its own line
+        shipped.use_meanings(FakeLookup([(Meaning("next"), 0.7), (PAUSE, 0.68)]))
+        assert shipped.guess(text) is None  # near two meanings alike
+        shipped.use_meanings(FakeLookup([(Meaning("next"), 0.4)]))
+        assert shipped.guess(text) is None  # near nothing
+    finally:
+        shipped.use_meanings(None)
+
+
+@pytest.mark.parametrize("never", ["pain", "yes", "no", "question"])
+def test_pain_answers_and_questions_are_never_guessed(shipped: Understanding,
+                                                       never: str) -> None:
+    shipped.use_meanings(FakeLookup([(Meaning(never), 0.7), (Meaning("next"), 0.66),
+                                     (PAUSE, 0.5)]))
+    try:
+        guess = shipped.guess("i am not doing this one")
+    finally:
+        shipped.use_meanings(None)
+    assert guess is not None and guess.name == "next"  # the runner-up, clearly nearest
+
+
 def test_examples_cover_every_command_and_faq_entry(shipped: Understanding) -> None:
     commands, faq = load_shipped()
     meanings = {example.meaning for example in shipped.examples()}
@@ -230,6 +259,22 @@ def test_shipped_understanding_with_the_model_understands_everyday_words(
     assert understanding.interpret(text).name is None  # the templates alone miss it
     assert attach_meanings(understanding) is None
     assert understanding.interpret(text).name == meant
+
+
+@pytest.mark.parametrize(("text", "guessed"), [
+    ("i'm not doing this one skip it", "next"),
+    ("that's enough end it", "stop"),
+    ("banana telephone purple", None),
+])
+def test_shipped_understanding_with_the_model_guesses_near_misses(
+    text: str, guessed: str | None
+) -> None:
+    commands, faq = load_shipped()
+    understanding = Understanding(commands, faq)
+    assert attach_meanings(understanding) is None
+    assert understanding.interpret(text).name is None
+    guess = understanding.guess(text)
+    assert (guess.name if guess is not None else None) == guessed
 
 
 @pytest.mark.parametrize("text", ["did you watch the match last night", "pass me the chalk"])

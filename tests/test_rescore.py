@@ -100,3 +100,13 @@ def test_a_reading_must_account_for_all_that_was_heard(
     shortlist: PhraseShortlist, phrase: str, heard: str, covers: bool
 ) -> None:
     assert shortlist.covers(phrase, heard) is covers
+
+
+def test_a_phrase_the_audio_hardly_supports_never_wins() -> None:
+    settings = RescoreSettings(margin=3.0, min_word_logprob=-6.5)
+    # the decoder's own words fit poorly too ("The low." for a greeting in chatter)
+    assert choose_phrase(-8.9, [-10.8], settings, [False], ["help"]) is None
+    assert choose_phrase(-8.9, [-10.8], settings) == 0  # without the phrases: margin only
+    # per word: a longer phrase may score lower in all
+    assert choose_phrase(-14.0, [-12.0], settings, [False], ["abort the workout"]) == 0
+    assert choose_phrase(-24.7, [-26.4], settings, [False], ["abort the workout"]) is None

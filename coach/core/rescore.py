@@ -127,13 +127,16 @@ def choose_phrase(
     phrase_scores: Sequence[float],
     settings: RescoreSettings,
     questions: Sequence[bool] = (),
+    phrases: Sequence[str] = (),
 ) -> int | None:
     """Index of the phrase that replaces the transcript, or None to keep what was heard.
 
     Scores are total log-probabilities of each text given the audio (the transcript's too).
     A phrase wins within `settings.margin` of the transcript's score, or within
     `settings.question_margin` when `questions` marks it as a question (see
-    `RescoreSettings.question_margin`); of those that do, the likeliest.
+    `RescoreSettings.question_margin`); of those that do, the likeliest. Given the
+    `phrases` themselves, one the audio supports less than `settings.min_word_logprob` per
+    word never wins, however poorly the decoder's own words fit (noise, or someone else).
     """
     margins = [
         settings.question_margin if index < len(questions) and questions[index]
@@ -141,5 +144,11 @@ def choose_phrase(
         for index in range(len(phrase_scores))
     ]
     within = [index for index, score in enumerate(phrase_scores)
-              if score >= heard_score - margins[index]]
+              if score >= heard_score - margins[index]
+              and (index >= len(phrases) or _per_word(score, phrases[index])
+                   >= settings.min_word_logprob)]
     return max(within, key=lambda index: phrase_scores[index]) if within else None
+
+
+def _per_word(score: float, phrase: str) -> float:
+    return score / max(1, len(normalise_text(phrase).split()))

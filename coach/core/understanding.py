@@ -19,6 +19,9 @@ Order of the decision, and why:
    destructive command found this way is asked about before it acts. The same model may
    also overrule the FAQ entry of step 3 or 4 when it is surer of another one.
 
+When none of these decides, `guess` names the command the sentence is nearest to, on
+weaker evidence, for the coach to ask about ("Did you mean: ...?") rather than act on.
+
 Pure: no I/O, no device or speech library.
 """
 
@@ -44,6 +47,9 @@ PAIN = IntentName.PAIN.value
 """Intent name for pain reports."""
 START_ROUTINE = IntentName.START_ROUTINE.value
 _ANSWERS = frozenset({IntentName.YES.value, IntentName.NO.value})
+_NOT_GUESSED = _ANSWERS | {PAIN, QUESTION}
+"""Meanings `guess` never names: an answer or a pain report is not asked about, and a FAQ
+answer is no command a yes carries out."""
 
 
 class Understanding:
@@ -162,6 +168,33 @@ class Understanding:
         if by_meaning is not None:
             return by_meaning
         return Intent(None, {}, max(command.score, answer.score), command.text)
+
+    def guess(self, text: str) -> Intent | None:
+        """The command a sentence the coach did not understand most likely asks for, to be
+        asked about and never acted on unasked; None when it is near nothing, near two
+        meanings alike, or not understood for another reason (too long, a question).
+
+        Never a pain report (pain is acted on from the words alone, not guessed), an answer,
+        or a FAQ entry: only commands, which a yes can carry out.
+        """
+        settings = self._settings
+        if self._meanings is None or self.too_long(text):
+            return None
+        key = self.matcher.normalise(text)
+        words = key.split()
+        if len(words) < settings.guess_min_words or is_question(
+                self.matcher.carriers.unframed(words)):
+            return None
+        if self.interpret(text).name is not None:
+            return None
+        ranked = [(meaning, score) for meaning, score in self._meanings.closest(text)
+                  if meaning.intent not in _NOT_GUESSED]
+        found = closest_meaning(ranked, settings.guess_threshold, settings.guess_margin)
+        if found is None:
+            return None
+        meaning, score = found
+        _LOGGER.debug("%r: perhaps %s (%.2f)", text, meaning, score)
+        return Intent(meaning.intent, meaning.slot_dict(), score, key)
 
     def use_meanings(self, meanings: MeaningLookup | None) -> None:
         """Attach (or, with None, detach) the sentence-meaning lookup of step 6."""

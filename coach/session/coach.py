@@ -249,7 +249,25 @@ class Coach:
             self._talk.understood()
             self._reply(self._phrases["no_answer"], now)
         elif self._talk.may_say_again():
-            self._reply(self._phrases["not_understood"], now, kind="not_understood")
+            guess = self._understanding.guess(own)
+            line = self._guess_line(guess) if guess is not None else None
+            if guess is not None and line is not None:
+                self._talk.ask(guess, now, guessed=True)
+                self._reply(line, now, kind="confirm")
+            else:
+                self._reply(self._phrases["not_understood"], now, kind="not_understood")
+
+    def _guess_line(self, guess: Intent) -> str | None:
+        """"Did you mean: ...?" for a guessed command (phrases.yaml `guess_<intent>`); None
+        when the phrases name no such line, or the guess names a routine the coach lacks."""
+        template = self._phrases.get(f"guess_{guess.name}")
+        if template is None:
+            return None
+        routine = guess.slots.get("routine")
+        if routine is not None and routine not in self._routines:
+            return None
+        name = self._routines[routine].name.lower() if routine is not None else ""
+        return template.format(routine=name)
 
     def _ask(self, intent: Intent, now: float) -> None:
         """Weak evidence for a destructive command: ask, and wait for yes or no."""
@@ -267,9 +285,11 @@ class Coach:
             self.act(pending.intent, now)
 
     def _no(self, intent: Intent, now: float) -> None:
-        if self._talk.waiting(now) is not None:
+        pending = self._talk.waiting(now)
+        if pending is not None:
             self._talk.answered()
-            self._reply(self._phrases["confirm_no"], now)
+            key = "guess_no" if pending.guessed and "guess_no" in self._phrases else "confirm_no"
+            self._reply(self._phrases[key], now)
 
     def tick(self, now: float) -> None:
         """Let the clock run to `now`."""

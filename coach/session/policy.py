@@ -5,6 +5,9 @@
   no-answer line. Meant for the coach: typed; after the wake word; while the coach waits
   for an answer; or near and loud (its level over the room's floor), and never heard over
   the coach's voice unless the echo canceller's levels say the user spoke.
+- A near miss is asked about: speech meant for the coach that is not understood but
+  reads most like one command gets "Did you mean: ...?" in place of "say that again"
+  (at most once in a row, like it), and a yes carries the command out.
 - No destructive misfire: a command that loses the user's place (commands.yaml
   `destructive`) acts at once only on strong evidence, the recogniser's own words meaning
   it with a high score; on weaker evidence the coach asks and waits for yes or no. Words
@@ -83,11 +86,14 @@ def at_room_level(level_db: float | None, *, woken: bool, knobs: ConversationSet
 
 @dataclass(frozen=True)
 class Pending:
-    """A destructive command the coach asked about, waiting for yes or no."""
+    """A command the coach asked about, waiting for yes or no: a destructive one heard on
+    weak evidence, or its guess at words it did not understand."""
 
     intent: Intent
     expires_at: float
     """Clock time after which the question is forgotten (seconds)."""
+    guessed: bool = False
+    """Whether the question was a guess ("Did you mean: ...?")."""
 
 
 class Conversation:
@@ -105,9 +111,9 @@ class Conversation:
             self._pending = None
         return self._pending
 
-    def ask(self, intent: Intent, now: float) -> None:
-        """The coach asked whether to carry out `intent`."""
-        self._pending = Pending(intent, now + self.knobs.confirm_timeout_s)
+    def ask(self, intent: Intent, now: float, *, guessed: bool = False) -> None:
+        """The coach asked whether to carry out `intent` (`guessed`: whether it was meant)."""
+        self._pending = Pending(intent, now + self.knobs.confirm_timeout_s, guessed)
 
     def answered(self) -> None:
         """The question is settled (yes, no, or another request came instead)."""

@@ -114,6 +114,10 @@ class RescoreSettings:
     """The same for a phrase asking a question that is not a whole command (a FAQ phrasing):
     a question is long, and a few words garbled in it cost more nats than a short command's
     slip, while its answer loses nothing the user was doing."""
+    min_word_logprob: float = -6.5
+    """Least log-probability per word (nats) a phrase needs to win at all: the second look
+    corrects a slip, it does not force a phrase onto audio that supports none (a greeting
+    in chatter made "help", a mishearing in noise "abort the workout")."""
     min_length_ratio: float = 0.6
     max_length_ratio: float = 1.6
     """A phrase's letters against the transcript's: a fragment ("next" for "next week we

@@ -52,6 +52,14 @@ class UnderstandingSettings:
     meaning_max_score: float = 0.85
     """Highest score a meaning found this way gets: below an exact phrase's 1.0 and below
     the score at which a destructive command acts without asking."""
+    guess_threshold: float = 0.55
+    """Lowest similarity of a sentence the coach did not understand to its nearest
+    example for the coach to ask whether that was meant ("Did you mean: skip to the next
+    exercise?") instead of "say that again": asking costs one yes, acting on it nothing."""
+    guess_margin: float = 0.04
+    """How much closer the guessed meaning must be than the runner-up."""
+    guess_min_words: int = 2
+    """Fewest words (fillers left out) a sentence needs for a guess."""
     sentence_max_score: float = 0.85
     """Highest score of a request found in a sentence of its own beside other talk: other
     talk around it is weaker evidence, so a destructive one is asked about first."""

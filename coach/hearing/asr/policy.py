@@ -306,7 +306,7 @@ class DecisionPolicy:
         _LOGGER.debug("second look: %r (%.1f) -> %s", decoded.text, scores[0],
                       list(zip(phrases, scores[1:], strict=True)))
         chosen = choose_phrase(scores[0], scores[1:], rescore,
-                               [self._asks(phrase) for phrase in phrases])
+                               [self._asks(phrase) for phrase in phrases], phrases)
         if chosen is None:
             return None
         return replace(decoded, text=phrases[chosen], heard_as=decoded.text)
