@@ -204,14 +204,14 @@ def test_requests_over_the_virtual_voice_act_like_in_silence(
 
 
 GUESS_SCRIPT = [  # (second the words start, words)
-    (0.5, "coach take me through the hinge drill"),  # no phrasing of the coach's: a guess
+    (0.5, "that is too fast for me"),  # no phrasing of the coach's: a guess
     (6.0, "yes"),
 ]
 
 
 @pytest.fixture(scope="module")
 def guess_session(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, object]]:
-    audio = np.zeros(int(12.0 * RATE), np.int16)
+    audio = np.zeros(int(10.0 * RATE), np.int16)
     for start, words in GUESS_SCRIPT:
         pcm = speak(words)
         audio[int(start * RATE) : int(start * RATE) + len(pcm)] = pcm
@@ -224,14 +224,13 @@ def guess_session(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, ob
     return run("--engine", "whisper", "run", "--input", str(wav), "--json")
 
 
-def test_a_near_miss_is_asked_about_and_yes_starts_it(
+def test_a_near_miss_is_asked_about_and_yes_carries_it_out(
     guess_session: list[dict[str, object]],
 ) -> None:
     got = heard(guess_session)
     assert [e["intent"] for e in got] == [None, "yes"]
     asked = [e for e in guess_session if e["type"] == "said" and e["kind"] == "confirm"]
-    assert [e["text"] for e in asked] == ["Did you mean: start the hip hinge practice?"]
+    assert [e["text"] for e in asked] == ["Did you mean: slower?"]
     assert asked[0]["at"] == got[0]["at"]
-    started = [e for e in guess_session if e["type"] == "state"]
-    assert started and started[0]["routine"] == "hip-hinge"
-    assert float(started[0]["at"]) >= float(got[1]["at"])  # type: ignore[arg-type]
+    done = [e for e in guess_session if e["type"] == "said" and e["at"] == got[1]["at"]]
+    assert done  # the yes carried it out: the coach answered at once
