@@ -12,8 +12,9 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from coach.content.model import Cue, Exercise, Routine, Side
+from coach.content.model import Cue, Exercise, IntentName, Routine, Side
 from coach.core.plan import (
+    GUESS_PHRASE_PREFIX,
     REQUIRED_PHRASES,
     Line,
     Priority,
@@ -67,8 +68,13 @@ def texts(segment: Segment, kind: str) -> list[tuple[float, str]]:
 
 
 def test_phrases_file_has_exactly_the_required_phrases(phrases: dict[str, str]) -> None:
-    assert set(REQUIRED_PHRASES) == set(phrases)
+    guesses = {key for key in phrases if key.startswith(GUESS_PHRASE_PREFIX)}
+    assert set(REQUIRED_PHRASES) == set(phrases) - guesses
     assert len(REQUIRED_PHRASES) == len(set(REQUIRED_PHRASES))
+    # a guess line for every command a yes can carry out, and the answer to a no
+    named = {key.removeprefix(GUESS_PHRASE_PREFIX) for key in guesses}
+    commands = {name.value for name in IntentName} - {"yes", "no", "pain", "question"}
+    assert named == commands | {"no"}
 
 
 def test_required_phrases_follow_the_player() -> None:

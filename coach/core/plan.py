@@ -18,6 +18,7 @@ from coach.core.spoken import estimate_seconds, say_about, say_count, say_second
 from coach.settings.session import PlanSettings
 
 __all__ = [
+    "GUESS_PHRASE_PREFIX",
     "REQUIRED_PHRASES",
     "Line",
     "Priority",
@@ -51,6 +52,11 @@ REQUIRED_PHRASES = (
     "workouts_this_week_many", "last_pain", "last_pain_resting", "last_pain_none", "log_off",
     "pain_recurs",
 )  # fmt: skip
+
+
+GUESS_PHRASE_PREFIX = "guess_"
+"""Optional lines beside the required ones: `guess_<intent>` asks about a near miss ("Did you
+mean: ...?"), `guess_no` answers a no to it; an intent without its line is never guessed."""
 
 
 class Priority(IntEnum):

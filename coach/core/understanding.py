@@ -209,7 +209,10 @@ class Understanding:
         if self._meanings is not None and with_model:
             self._meanings.prepare([*parts, text])
         decided = (self._decide(part, with_model=with_model) for part in parts)
-        found = [intent for intent in decided if intent.name is not None]
+        # Beside other talk only a command said word for word counts: "I need to pick up.
+        # Brocer in after this." (groceries, heard in two) is "pick it up" only fuzzily.
+        found = [intent for intent in decided if intent.name is not None
+                 and (intent.score >= 1.0 or intent.name in (QUESTION, PAIN))]
         # a yes or no beside a request acknowledges it ("Yeah, do it. Stop the workout.")
         requests = [intent for intent in found if intent.name not in _ANSWERS]
         found = requests or found

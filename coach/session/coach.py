@@ -14,7 +14,7 @@ from typing import Protocol
 from coach.content.model import Content, FaqEntry, IntentName
 from coach.core.echo import EchoFilter
 from coach.core.intents import Intent
-from coach.core.plan import Priority
+from coach.core.plan import GUESS_PHRASE_PREFIX, Priority
 from coach.core.player import Output, Player, Say, State, StateChanged
 from coach.core.spoken import estimate_seconds
 from coach.core.textnorm import is_question
@@ -260,7 +260,7 @@ class Coach:
     def _guess_line(self, guess: Intent) -> str | None:
         """"Did you mean: ...?" for a guessed command (phrases.yaml `guess_<intent>`); None
         when the phrases name no such line, or the guess names a routine the coach lacks."""
-        template = self._phrases.get(f"guess_{guess.name}")
+        template = self._phrases.get(f"{GUESS_PHRASE_PREFIX}{guess.name}")
         if template is None:
             return None
         routine = guess.slots.get("routine")
@@ -288,7 +288,8 @@ class Coach:
         pending = self._talk.waiting(now)
         if pending is not None:
             self._talk.answered()
-            key = "guess_no" if pending.guessed and "guess_no" in self._phrases else "confirm_no"
+            guess_no = f"{GUESS_PHRASE_PREFIX}no"
+            key = guess_no if pending.guessed and guess_no in self._phrases else "confirm_no"
             self._reply(self._phrases[key], now)
 
     def tick(self, now: float) -> None:
