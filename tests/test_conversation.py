@@ -81,6 +81,14 @@ def test_a_near_miss_is_asked_about_and_yes_carries_it_out() -> None:
     assert coach.player.segment is not before
 
 
+def test_a_request_framed_as_a_question_is_asked_about_not_refused() -> None:
+    coach, events = guessing_coach(Meaning("previous"), 0.74)
+    coach.typed("can we rewind to the last one", 0.0)
+    assert said(events) == ["Did you mean: go back to the previous exercise?"]
+    coach.typed("what is the capital of france", 1.0)  # a question is still a question
+    assert said(events)[-1].startswith(NO_ANSWER)
+
+
 def test_no_to_a_guess_changes_nothing_and_says_how_to_go_on() -> None:
     coach, events = guessing_coach(Meaning.of("start_routine", {"routine": "squat"}), 0.7)
     coach.typed("take me through the squatting thing", 0.0)

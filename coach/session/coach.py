@@ -235,8 +235,8 @@ class Coach:
     def _not_understood(self, intent: Intent, own: str, meant: bool, now: float) -> None:
         """Never a silent failure for speech meant for the coach: too much at once gets
         "one thing at a time", a request for something the coach doesn't have (an unknown
-        routine) what it has, an out-of-scope question the no-answer line, anything else
-        "say that again" (not twice in a row)."""
+        routine) what it has, a near miss "Did you mean: ...?", an out-of-scope question the
+        no-answer line, anything else "say that again" (those two not twice in a row)."""
         if not meant:
             return
         if self._understanding.too_long(own):
@@ -245,17 +245,22 @@ class Coach:
         elif (unknown := self._understanding.unknown_value(own)) is not None:
             self._talk.understood()
             self.act(unknown, now)  # its handler says what it has; nothing is lost
+        elif (asked := self._guess(own)) is not None and self._talk.may_say_again():
+            # before the question line: "can we rewind to the last one" is a request
+            guess, line = asked
+            self._talk.ask(guess, now, guessed=True)
+            self._reply(line, now, kind="confirm")
         elif is_question(intent.text.split()):
             self._talk.understood()
             self._reply(self._phrases["no_answer"], now)
         elif self._talk.may_say_again():
-            guess = self._understanding.guess(own)
-            line = self._guess_line(guess) if guess is not None else None
-            if guess is not None and line is not None:
-                self._talk.ask(guess, now, guessed=True)
-                self._reply(line, now, kind="confirm")
-            else:
-                self._reply(self._phrases["not_understood"], now, kind="not_understood")
+            self._reply(self._phrases["not_understood"], now, kind="not_understood")
+
+    def _guess(self, own: str) -> tuple[Intent, str] | None:
+        """The command `own` most likely asks for, with its "Did you mean: ...?" line."""
+        guess = self._understanding.guess(own)
+        line = self._guess_line(guess) if guess is not None else None
+        return None if guess is None or line is None else (guess, line)
 
     def _guess_line(self, guess: Intent) -> str | None:
         """"Did you mean: ...?" for a guessed command (phrases.yaml `guess_<intent>`); None
