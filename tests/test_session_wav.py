@@ -39,9 +39,11 @@ SCRIPT = [  # (second the words start, words)
 ]
 
 
-def build_session(path: Path) -> None:
-    audio = np.zeros(int(84.0 * RATE), np.int16)
-    for start, words in SCRIPT:
+def build_session(path: Path, script: list[tuple[float, str]] = SCRIPT,
+                  seconds: float = 84.0) -> None:
+    """A WAV of `script`'s words (espeak-ng), each at its second, silence between."""
+    audio = np.zeros(int(seconds * RATE), np.int16)
+    for start, words in script:
         pcm: Pcm = speak(words)
         first = int(start * RATE)
         audio[first : first + len(pcm)] = pcm
@@ -176,16 +178,8 @@ OVER_COACH_SCRIPT = [  # (second the words start, words): the middle two over th
 
 @pytest.fixture(scope="module")
 def over_coach_session(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, object]]:
-    audio = np.zeros(int(32.0 * RATE), np.int16)
-    for start, words in OVER_COACH_SCRIPT:
-        pcm = speak(words)
-        audio[int(start * RATE) : int(start * RATE) + len(pcm)] = pcm
     wav = tmp_path_factory.mktemp("over-coach") / "over-coach.wav"
-    with wave.open(str(wav), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(RATE)
-        out.writeframes(audio.tobytes())
+    build_session(wav, OVER_COACH_SCRIPT, 32.0)
     return run("--engine", "whisper", "run", "--input", str(wav), "--json")
 
 
@@ -211,16 +205,8 @@ GUESS_SCRIPT = [  # (second the words start, words)
 
 @pytest.fixture(scope="module")
 def guess_session(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, object]]:
-    audio = np.zeros(int(10.0 * RATE), np.int16)
-    for start, words in GUESS_SCRIPT:
-        pcm = speak(words)
-        audio[int(start * RATE) : int(start * RATE) + len(pcm)] = pcm
     wav = tmp_path_factory.mktemp("guess") / "guess.wav"
-    with wave.open(str(wav), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(RATE)
-        out.writeframes(audio.tobytes())
+    build_session(wav, GUESS_SCRIPT, 10.0)
     return run("--engine", "whisper", "run", "--input", str(wav), "--json")
 
 
