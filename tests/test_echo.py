@@ -42,6 +42,35 @@ def test_remove_words_takes_out_the_coachs_words_once_each() -> None:
     assert remove_words("Rest 15 seconds", "Rest 15 seconds.") == ""
 
 
+def test_a_near_copy_of_the_coachs_word_beside_its_neighbour_is_the_coachs() -> None:
+    # Live, without an echo canceller: "then stop halfway up" came back as "Let's top
+    # halfway up."; "top" stands where the coach's "stop" stands, before "halfway".
+    cue = "Hinge back, then stop halfway up."
+    assert remove_words("Let's top halfway up.", cue) == "lets"
+    assert remove_words("hinge back then stp", cue) == ""  # anchored by the word before
+    # Not anchored by a shared neighbour: the user's own word, however close.
+    assert remove_words("top", cue) == "top"
+    assert remove_words("stop please", "Step back.") == "stop please"
+    # Short words and words further apart stay the user's.
+    assert remove_words("halfway us", "halfway up") == "us"
+    assert remove_words("halfway pause", "halfway pose") == "pause"
+    assert remove_words("Let's top halfway up.", cue, EchoSettings(near_copy_edits=0)) \
+        == "lets top"
+
+
+def test_the_coachs_misheard_stop_beside_its_own_words_does_not_act() -> None:
+    table = {"lets top": "stop", "top": "stop", "stop": "stop"}
+
+    def reads(text: str) -> Intent:
+        name = table.get(text)
+        return Intent(name, {}, 0.95 if name else 0.2, text)
+
+    echo = EchoFilter(Reads(reads))
+    echo.spoke("Hinge back, then stop halfway up.", 5.0, 8.0)
+    verdict = echo.judge("Let's top halfway up.", 6.5, 8.2)
+    assert verdict.echo and verdict.intent.name is None and verdict.residual == "lets"
+
+
 def test_no_overlap_means_a_normal_decision() -> None:
     echo = EchoFilter(Reads(interpret))
     echo.spoke("Say resume when you're ready.", 0.0, 2.0)

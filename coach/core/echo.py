@@ -25,6 +25,8 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Protocol
 
+from rapidfuzz.distance import Levenshtein
+
 from coach.core.intents import Intent
 from coach.core.textnorm import match_form as normalise
 from coach.settings.understanding import EchoSettings
@@ -171,7 +173,7 @@ class EchoFilter:
         overlapping = self.overlapping(start, end)
         if not overlapping:
             return Verdict(self._interpret(text), echo=False, residual=text)
-        residual = remove_words(text, " ".join(s.text for s in overlapping))
+        residual = remove_words(text, " ".join(s.text for s in overlapping), self._settings)
         words = normalise(text).split()
         if not residual:
             return Verdict(Intent(None, {}, 0.0, " ".join(words)), echo=True, residual="",
@@ -242,13 +244,45 @@ def _inert(verdict: Verdict) -> Verdict:
                    coach_share=verdict.coach_share)
 
 
-def remove_words(heard: str, said: str) -> str:
-    """The words of `heard` that are not accounted for by the words of `said`."""
-    available = Counter(normalise(said).split())
-    left = []
-    for word in normalise(heard).split():
+def remove_words(heard: str, said: str, settings: EchoSettings | None = None) -> str:
+    """The words of `heard` that are not accounted for by the words of `said`: the same
+    words, each used once, and a near copy of the coach's word that stands where that word
+    stands beside a word both share (`EchoSettings.near_copy_edits`)."""
+    settings = settings or EchoSettings()
+    heard_words = normalise(heard).split()
+    said_words = normalise(said).split()
+    available = Counter(said_words)
+    mine = [False] * len(heard_words)
+    for index, word in enumerate(heard_words):
         if available[word] > 0:
             available[word] -= 1
-        else:
-            left.append(word)
-    return " ".join(left)
+            mine[index] = True
+    for index, word in enumerate(heard_words):
+        if mine[index]:
+            continue
+        copied = _near_copy_of(word, index, heard_words, mine, said_words, available, settings)
+        if copied is not None:
+            available[copied] -= 1
+            mine[index] = True
+    return " ".join(word for word, theirs in zip(heard_words, mine, strict=True) if not theirs)
+
+
+def _near_copy_of(word: str, index: int, heard: list[str], mine: list[bool], said: list[str],
+                  available: Counter[str], settings: EchoSettings) -> str | None:
+    """The coach's word that `heard[index]` is a misheard copy of, anchored by a neighbour
+    that is the coach's own: the heard word next to it and the coach's word next to the
+    same word on the same side are one letter or so apart."""
+    if settings.near_copy_edits <= 0 or len(word) < settings.near_copy_min_letters:
+        return None
+    for side in (-1, 1):
+        neighbour = index + side
+        if not 0 <= neighbour < len(heard) or not mine[neighbour]:
+            continue
+        for place, anchor in enumerate(said):
+            if anchor != heard[neighbour] or not 0 <= place - side < len(said):
+                continue
+            candidate = said[place - side]
+            if (available[candidate] > 0 and len(candidate) >= settings.near_copy_min_letters
+                    and Levenshtein.distance(word, candidate) <= settings.near_copy_edits):
+                return candidate
+    return None

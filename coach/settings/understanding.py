@@ -93,6 +93,13 @@ class EchoSettings:
     """What a drawn-out word or a breath around it may add to that (seconds)."""
     memory_lines: int = 32
     """How many of the coach's recent lines are remembered."""
+    near_copy_edits: int = 1
+    """A heard word this many letter edits from the coach's word at the same place beside a
+    word both share is the coach's word misheard, not the user's: "then stop halfway up"
+    came back as "Let's top halfway up", whose "top" must not read as "stop" (0: only
+    the same words count as the coach's)."""
+    near_copy_min_letters: int = 3
+    """Shorter words are never taken for a near copy (one letter turns "up" into "us")."""
     user_share: float = 0.25
     """At most this share (0 to 1) of an utterance's words may be the coach's for it to count
     as the user's own (a word like "back" or "your" is said by both)."""
