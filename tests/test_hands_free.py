@@ -353,9 +353,22 @@ def test_stop_said_over_the_coach_is_acted_on(
                            timeout=10, since=since)
         assert asked is not None, coach.events[since:]
         assert _answer_yes(coach, mic.say, since), coach.heard()
+        # A stop loses nothing: resume carries on where it left off.
+        step = [e for e in coach.events if e["type"] == "state" and e["state"] != "idle"
+                and e["state"] != "paused"][-1]["step"]
+        coach.wait_until_quiet()
+        since = coach.count()
+        mic.say("resume")
+        back = coach.poll(lambda e: e["type"] == "state" and e["state"] in RUNNING_STATES,
+                          timeout=15, since=since)
+        assert back is not None, coach.events[since:]
+        assert (back["routine"], back["step"]) == ("warm-up", step)
     finally:
         coach.close()
         mic.stop()
+
+
+RUNNING_STATES = ("intro", "exercise", "rest")
 
 
 def _answer_yes(coach: CoachProcess, say: Callable[[str], None], since: int) -> bool:

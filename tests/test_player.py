@@ -738,7 +738,7 @@ def test_stop_silences_the_routine(phrases: dict[str, str]) -> None:
     run_to(player, 20.0)
     out = player.handle("stop", {}, 20.0)
     assert states(out) == [(20.0, State.IDLE, None, None)]
-    assert replies(out) == ["Stopped the test warm-up. Say start when you want to go again."]
+    assert replies(out) == ["Stopped the test warm-up. Say resume to carry on where you left off."]
     assert [o.priority for o in out if isinstance(o, Say)] == [Priority.URGENT]
     assert player.routine is None
     assert player.next_deadline() is None
@@ -746,12 +746,57 @@ def test_stop_silences_the_routine(phrases: dict[str, str]) -> None:
     assert replies(player.handle("time_left", {}, 501.0)) == [phrases["nothing_running"]]
 
 
+def test_resume_takes_a_stop_back_where_it_left_off(phrases: dict[str, str]) -> None:
+    # Stopped 20 s in (10 s into the marching) and resumed at 100 s: everything after the
+    # stop comes 80 s later, as after a pause, and the routine ends as it would have.
+    player = started(phrases)
+    run_to(player, 20.0)
+    player.handle("stop", {}, 20.0)
+    assert run_to(player, 100.0) == []
+    out = player.handle("resume", {}, 100.0)
+    assert states(out) == [(100.0, State.PAUSED, 1, None), (100.0, State.EXERCISE, 1, None)]
+    assert replies(out) == ["Resuming. 20 seconds of marching in place."]
+    rest = run_to(player, SMALL_END + 80.0)
+    assert says(rest) == shifted(GOLDEN_SAYS, 20.0, 80.0)
+    assert player.state is State.FINISHED
+
+
+def test_a_stop_while_paused_resumes_from_the_pause(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    run_to(player, 45.0)
+    player.handle("pause", {}, 45.0)  # 7 s into the 12 s rest
+    player.handle("stop", {}, 60.0)
+    out = player.handle("resume", {}, 90.0)
+    assert replies(out) == ["Resuming. 7 seconds of rest."]
+    assert says(run_to(player, 200.0))[0] == (90.9, "Hold a wall for balance.", "how")
+
+
+def test_a_stop_is_taken_back_once_and_not_after_another_routine(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    player.handle("stop", {}, 12.0)
+    player.handle("resume", {}, 13.0)
+    player.handle("stop", {}, 14.0)
+    assert replies(player.handle("resume", {}, 15.0))[0].startswith("Resuming.")
+    player.handle("stop", {}, 16.0)
+    player.handle("start_routine", {"routine": STRETCH.id}, 17.0)
+    player.handle("stop", {}, 18.0)
+    player.handle("resume", {}, 19.0)
+    assert player.routine is not None and player.routine.id == STRETCH.id
+    finished = make_player(phrases)
+    finished.handle("start_routine", {"routine": STRETCH.id}, 0.0)
+    run_to(finished, 500.0)
+    assert replies(finished.handle("resume", {}, 501.0)) == [
+        phrases["nothing_running"]]
+    never = make_player(phrases)
+    assert replies(never.handle("resume", {}, 1.0)) == [phrases["nothing_running"]]
+
+
 def test_stop_while_paused(phrases: dict[str, str]) -> None:
     player = started(phrases)
     player.handle("pause", {}, 10.0)
     player.handle("stop", {}, 11.0)
-    assert player.state is State.IDLE
-    assert replies(player.handle("resume", {}, 12.0)) == [phrases["nothing_running"]]
+    assert player.state is State.IDLE and player.routine is None
+    assert replies(player.handle("time_left", {}, 12.0)) == [phrases["nothing_running"]]
 
 
 # --- starting, switching, unknown routines --------------------------------------------

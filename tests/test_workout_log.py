@@ -111,6 +111,31 @@ def test_a_workout_is_written_as_it_happens(content, tmp_path: Path) -> None:  #
     log.close()
 
 
+def test_a_stop_taken_back_is_one_workout(content, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    log = WorkoutLog(tmp_path / "log.sqlite3")
+    coach, recorder, _ = session(content, log)
+    coach.typed("start the warm-up", 0.0)
+    now = until(coach, "exercise", 0.0)
+    coach.typed("stop", now + 5.0)
+    coach.typed("yes", now + 6.0)
+    assert coach.player.state.value == "idle"
+    (stopped,) = log.workouts()
+    assert stopped.outcome == "stopped"
+    coach.typed("resume", now + 40.0)  # the stop was a mistake: carry on
+    assert coach.player.state.value == "exercise"
+    (going,) = log.workouts()
+    assert (going.id, going.outcome, going.ended) == (stopped.id, None, None)
+    here, _ = coach.player.remaining(now + 40.0)
+    coach.tick(now + 40.0 + here)  # the first exercise runs to its end
+    recorder.close(now + 41.0 + here)
+    (workout,) = log.workouts()
+    assert workout.outcome == "left" and workout.exercises_done == 1
+    assert log.events_of(workout.id) == {"exercises": 1, "pauses": 1, "questions": 0,
+                                         "pains": 0}
+    started, ended = log._read("SELECT started, ended FROM pauses", ())[0]
+    assert ended - started == pytest.approx(35.0)
+
+
 @pytest.mark.parametrize(("left", "length", "status"), [
     (0.0, 45.0, "done"), (0.4, 45.0, "done"), (30.0, 45.0, "skipped"),
     (10.0, 45.0, "cut short"), (22.5, 45.0, "cut short"),

@@ -100,8 +100,25 @@ class StateChanged:
 Output = Say | StateChanged
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where a stopped routine stood, so that resume can take the stop back."""
+
+    routine: Routine
+    segments: tuple[Segment, ...]
+    index: int
+    segment_start: float
+    paused_from: State
+    paused_at: float
+    pending: tuple[Line, ...]
+
+
 class Player:
-    """Plays one routine at a time. Feed it commands and ticks; it never reads a clock."""
+    """Plays one routine at a time. Feed it commands and ticks; it never reads a clock.
+
+    A stop can be taken back: until another routine starts, resume goes on where the stop
+    left off, its clock shifted as for a pause (a misheard or regretted stop loses nothing).
+    """
 
     def __init__(
         self,
@@ -123,6 +140,7 @@ class Player:
         self._busy_until = 0.0
         self._pain_hold = False  # paused by a pain report: only resume or stop moves on
         self._held = False  # paused because the coach cannot be heard; `release` resumes
+        self._stopped: _Place | None = None  # where the last stop left off
 
     # --- what it is doing -------------------------------------------------------------
 
@@ -254,6 +272,7 @@ class Player:
         out: list[Output] = []
         if self._routine is not None and self._state in (*_RUNNING, State.PAUSED):
             out.append(self._reply("switching", now, old=self._routine.name.lower()))
+        self._stopped = None
         self._routine = routine
         self._segments = plan_routine(routine, self._phrases, self._speech_seconds)
         out.extend(self._enter(0, now))
@@ -271,6 +290,9 @@ class Player:
         return [self._changed(now), self._reply("paused", now, priority=Priority.URGENT)]
 
     def _resume(self, now: float) -> list[Output]:
+        out: list[Output] = []
+        if self._state is State.IDLE and self._stopped is not None:
+            out.append(self._take_back_stop(now))
         if self._state is not State.PAUSED or self._paused_from is None:
             key = "not_paused" if self._state in _RUNNING else "nothing_running"
             return [self._reply(key, now)]
@@ -287,7 +309,18 @@ class Player:
             reply = self._reply("resumed_rest", now, remaining=say_seconds(here))
         else:
             reply = self._reply("resumed_intro", now)
-        return [self._changed(now), reply]
+        return [*out, self._changed(now), reply]
+
+    def _take_back_stop(self, now: float) -> StateChanged:
+        """Back to where the last stop left off, paused there since the stop."""
+        place, self._stopped = self._stopped, None
+        assert place is not None
+        self._routine, self._segments = place.routine, place.segments
+        self._index, self._segment_start = place.index, place.segment_start
+        self._paused_from, self._paused_at = place.paused_from, place.paused_at
+        self._state = State.PAUSED
+        self._pending = list(place.pending)
+        return self._changed(now)
 
     def _jump(self, now: float, target: Callable[[], int | None]) -> list[Output]:
         if self.segment is None:
@@ -336,6 +369,10 @@ class Player:
         if self._routine is None or self._state not in (*_RUNNING, State.PAUSED):
             return [self._reply("nothing_running", now)]
         name = self._routine.name
+        paused = self._state is State.PAUSED and self._paused_from is not None
+        self._stopped = _Place(self._routine, self._segments, self._index, self._segment_start,
+                               self._paused_from if paused and self._paused_from else self._state,
+                               self._paused_at if paused else now, tuple(self._pending))
         self._state = State.IDLE
         self._pending = []
         self._paused_from = None

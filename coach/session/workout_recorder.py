@@ -58,6 +58,17 @@ class _Exercise:
     left_when_paused: float | None = None
 
 
+@dataclass(frozen=True)
+class _Stopped:
+    """A workout the user stopped, kept until resume takes the stop back or another starts."""
+
+    workout: int
+    routine: str
+    at: float
+    exercise: _Exercise | None
+    """The exercise the stop cut, with what it had left."""
+
+
 class WorkoutRecorder:
     """A session's event sink that keeps the workout log. `wall(at)`: the Unix time of
     session clock time `at`. A log that stops working is reported once and the session goes
@@ -71,6 +82,7 @@ class WorkoutRecorder:
         self._exercise: _Exercise | None = None
         self._last_exercise: tuple[str, str | None] | None = None
         self._pause: int | None = None
+        self._stopped: _Stopped | None = None
 
     def __call__(self, event: SessionEvent) -> None:
         if self._log is None:
@@ -99,7 +111,11 @@ class WorkoutRecorder:
         assert self._log is not None
         progress = event.progress
         if event.state == "paused":
-            self._paused(event.at)
+            if self._workout is None and self._stopped is not None \
+                    and self._stopped.routine == event.routine:
+                self._take_back_stop()
+            else:
+                self._paused(event.at)
             return
         if self._pause is not None:
             self._log.end_pause(self._pause, self._wall(event.at))
@@ -114,6 +130,7 @@ class WorkoutRecorder:
                     self._end_workout(event.at, Outcome.LEFT)
                 self._workout = self._log.start_workout(event.routine, progress.routine,
                                                         self._wall(event.at))
+                self._stopped = None
                 self._routine = event.routine
             self._end_exercise(event.at)
             if event.state == "exercise" and progress.exercise is not None:
@@ -126,8 +143,24 @@ class WorkoutRecorder:
                 self._last_exercise = (progress.exercise, event.side)
         elif event.state == "finished":
             self._end_workout(event.at, Outcome.COMPLETED)
-        elif event.state == "idle" and self._workout is not None:
+        elif event.state == "idle" and self._workout is not None and self._routine is not None:
+            workout, routine, exercise = self._workout, self._routine, self._exercise
+            if exercise is not None and exercise.left_when_paused is None:
+                exercise.left_when_paused = max(0.0, exercise.ends_at - event.at)
             self._end_workout(event.at, Outcome.STOPPED)
+            self._stopped = _Stopped(workout, routine, event.at, exercise)
+
+    def _take_back_stop(self) -> None:
+        """Resume took the stop back: the workout and its exercise go on, the time since
+        the stop kept as a pause."""
+        assert self._log is not None and self._stopped is not None
+        stopped, self._stopped = self._stopped, None
+        self._log.reopen_workout(stopped.workout)
+        self._workout, self._routine = stopped.workout, stopped.routine
+        if stopped.exercise is not None:
+            self._log.reopen_exercise(stopped.exercise.row)
+            self._exercise = stopped.exercise
+        self._pause = self._log.start_pause(stopped.workout, self._wall(stopped.at))
 
     def _paused(self, at: float) -> None:
         assert self._log is not None

@@ -180,6 +180,10 @@ class WorkoutLog:
         self._write("UPDATE workouts SET ended = ?, outcome = ? WHERE id = ?",
                     (at, outcome, workout))
 
+    def reopen_workout(self, workout: int) -> None:
+        """A stopped workout goes on (a stop taken back): under way again."""
+        self._write("UPDATE workouts SET ended = NULL, outcome = NULL WHERE id = ?", (workout,))
+
     def start_exercise(self, workout: int, step: int, name: str, side: str | None,
                        at: float) -> int:
         return self._write("INSERT INTO exercises (workout, step, name, side, started) "
@@ -188,6 +192,11 @@ class WorkoutLog:
     def end_exercise(self, exercise: int, at: float, status: str) -> None:
         self._write("UPDATE exercises SET ended = ?, status = ? WHERE id = ?",
                     (at, status, exercise))
+
+    def reopen_exercise(self, exercise: int) -> None:
+        """An exercise a stop ended goes on (the stop taken back)."""
+        self._write("UPDATE exercises SET ended = NULL, status = NULL WHERE id = ?",
+                    (exercise,))
 
     def start_pause(self, workout: int, at: float) -> int:
         return self._write("INSERT INTO pauses (workout, started) VALUES (?, ?)", (workout, at))
