@@ -7,12 +7,14 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from coach.hearing.asr.base import Transcript
-from coach.hearing.microphone import MicrophoneLost
+from coach.hearing.microphone import Microphone, MicrophoneLost
 from coach.session.audio_thread import listen_forever
 from coach.session.events import InfoEvent, SessionEvent
 from coach.session.inputs import EndOfInput, Heard, Input
+from coach.settings.hearing import MicrophoneSettings
 
 
 class FlakyMicrophone:
@@ -115,3 +117,26 @@ def test_a_loss_is_told_once_and_back_only_when_audio_flows() -> None:
         "listening again when it is back.",
         "Microphone is back. Listening.",
     ]
+
+
+def _unopened_microphone() -> Microphone:
+    """A Microphone whose device callback is called by the test (no sound card here)."""
+    microphone = Microphone.__new__(Microphone)
+    microphone._blocks = queue.Queue()
+    microphone._resampler = None
+    microphone.settings = MicrophoneSettings()
+    return microphone
+
+
+def test_audio_queued_while_starting_is_dropped_and_a_device_error_kept() -> None:
+    microphone = _unopened_microphone()
+    for value in (0.1, 0.2, 0.3):
+        microphone._on_block(np.full((480, 1), value, np.float32), 480, None, None)
+    assert microphone.drop_queued() == 3
+    microphone._on_block(np.full((480, 1), 0.5, np.float32), 480, None, None)
+    assert microphone.read(timeout=1.0)[0] == int(0.5 * 32767)  # the newest block only
+    microphone._on_block(np.zeros((480, 1), np.float32), 480, None, None)
+    microphone._blocks.put(RuntimeError("device gone"))
+    assert microphone.drop_queued() == 1
+    with pytest.raises(MicrophoneLost, match="device gone"):
+        microphone.read(timeout=1.0)

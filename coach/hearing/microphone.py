@@ -160,6 +160,27 @@ class Microphone:
         self.arrived_at, samples = block
         return samples
 
+    def drop_queued(self) -> int:
+        """Forget the audio that came before the listener was ready; how many blocks.
+
+        The stream opens first, so that a missing microphone is told at once; until the
+        recogniser is loaded (seconds, the first time much longer) its blocks queue up, and
+        working through them would make every reply after them late. A device error queued
+        meanwhile is kept."""
+        dropped, error = 0, None
+        while True:
+            try:
+                block = self._blocks.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(block, BaseException):
+                error = block
+            else:
+                dropped += 1
+        if error is not None:
+            self._blocks.put(error)
+        return dropped
+
     def reopen(self, attempts: int = 1, wait: float = 1.0) -> bool:
         """Close and try to open the device again; True once it works."""
         self.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import queue
 import sys
 import threading
@@ -35,6 +36,8 @@ from coach.session.wiring import (
 from coach.settings import Settings
 
 __all__ = ["run_hands_free"]
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def run_hands_free(
@@ -80,6 +83,8 @@ def run_hands_free(
               screens.level),
         name="coach-audio", daemon=True,
     )
+    # heard from "Ready." on: what came while loading is stale, and a backlog to work through
+    _LOGGER.debug("dropped %d blocks heard while starting", microphone.drop_queued())
     worker.start()
     screens(InfoEvent('Ready. Say "start the warm-up", or "help".'))
     try:
