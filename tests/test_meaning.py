@@ -16,7 +16,7 @@ from coach.meaning.cache import VectorCache
 from coach.meaning.encoder import SentenceEncoder, Vectors
 from coach.meaning.files import MeaningModelError, find_model_files
 from coach.meaning.index import MeaningIndex
-from coach.session.understand import attach_meanings
+from coach.session.understand import ANNOUNCE_FROM, attach_meanings, first_start_notice
 from coach.settings import Settings
 from coach.settings.understanding import UnderstandingSettings
 
@@ -208,13 +208,25 @@ def test_vectors_are_kept_and_only_new_sentences_encoded(
         encoded.extend(sentences)
         return encoder.encode(sentences)
 
+    announced: list[int] = []
     cache = VectorCache(tmp_path, encoder.files.identity(), encoder.width)
-    first = cache.vectors(["pause", "stop"], counting)
+    first = cache.vectors(["pause", "stop"], counting, announced.append)
     assert encoded == ["pause", "stop"] and cache.path.is_file()
     again = VectorCache(tmp_path, encoder.files.identity(), encoder.width)
-    second = again.vectors(["stop", "pause", "next"], counting)
+    second = again.vectors(["stop", "pause", "next"], counting, announced.append)
     assert encoded == ["pause", "stop", "next"]
+    again.vectors(["next", "stop"], counting, announced.append)
+    assert announced == [2, 1]  # told before encoding, and only when there is some
     assert np.allclose(second[0], first[1]) and np.allclose(second[1], first[0])
+
+
+def test_a_slow_first_start_is_told_and_a_quick_one_is_not(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first_start_notice(ANNOUNCE_FROM)
+    assert f"learning {ANNOUNCE_FROM} phrasings, once" in capsys.readouterr().err
+    first_start_notice(ANNOUNCE_FROM - 1)
+    assert capsys.readouterr().err == ""
 
 
 def test_a_damaged_cache_file_is_encoded_afresh(

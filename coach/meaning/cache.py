@@ -37,12 +37,16 @@ class VectorCache:
         self._width = width
 
     def vectors(
-        self, sentences: Sequence[str], encode: Callable[[Sequence[str]], Vectors]
+        self, sentences: Sequence[str], encode: Callable[[Sequence[str]], Vectors],
+        announce: Callable[[int], None] | None = None,
     ) -> Vectors:
-        """The vectors of `sentences` in order: read where kept, the rest encoded and kept."""
+        """The vectors of `sentences` in order: read where kept, the rest encoded and kept.
+        `announce` is told how many must be encoded, before they are."""
         known = self._read()
         missing = [sentence for sentence in dict.fromkeys(sentences) if sentence not in known]
         if missing:
+            if announce is not None:
+                announce(len(missing))
             _LOGGER.info("Encoding %d sentences (kept in %s)", len(missing), self.path.parent)
             fresh = encode(missing)
             if len(known) + len(missing) > MAX_ROWS:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +29,10 @@ class MeaningIndex:
         encoder: SentenceEncoder,
         examples: Sequence[Example],
         cache_dir: Path | None = None,
+        announce: Callable[[int], None] | None = None,
     ) -> None:
-        """`cache_dir`: where sentence vectors are kept; None encodes every example now."""
+        """`cache_dir`: where sentence vectors are kept; None encodes every example now.
+        `announce` is told how many examples must be encoded (not kept yet), before they are."""
         self._encoder = encoder
         self._recent: OrderedDict[str, list[tuple[Meaning, float]]] = OrderedDict()
         meanings = sorted({example.meaning for example in examples})
@@ -41,10 +43,12 @@ class MeaningIndex:
         )
         texts = [example.text for example in examples]
         if cache_dir is None:
+            if announce is not None:
+                announce(len(texts))
             self._vectors = encoder.encode(texts)
         else:
             cache = VectorCache(cache_dir, encoder.files.identity(), encoder.width)
-            self._vectors = cache.vectors(texts, encoder.encode)
+            self._vectors = cache.vectors(texts, encoder.encode, announce)
 
     @property
     def size(self) -> int:
