@@ -37,6 +37,7 @@ def test_help_fits_each_moment() -> None:
     assert {"start_routine", "list_routines"} <= intents("help_idle")
     assert {"pause", "next", "time_left", "form", "stop"} <= intents("help_running")
     assert {"resume", "stop"} <= intents("help_paused")
+    assert {"resume", "start_routine", "list_routines"} <= intents("help_stopped")
     assert "pause" not in intents("help_paused") and "pause" not in intents("help_idle")
 
 

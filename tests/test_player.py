@@ -791,6 +791,18 @@ def test_a_stop_is_taken_back_once_and_not_after_another_routine(phrases: dict[s
     assert replies(never.handle("resume", {}, 1.0)) == [phrases["nothing_running"]]
 
 
+def test_help_after_a_stop_says_resume_takes_it_back(phrases: dict[str, str]) -> None:
+    player = started(phrases)
+    player.handle("stop", {}, 12.0)
+    assert replies(player.handle("help", {}, 13.0))[0].startswith("You can say: resume, start")
+    player.handle("start_routine", {"routine": STRETCH.id}, 14.0)
+    player.handle("stop", {}, 15.0)
+    player.handle("resume", {}, 16.0)
+    run_to(player, 500.0)  # finished: nothing left to take back
+    assert replies(player.handle("help", {}, 501.0))[0].startswith(
+        "You can say: start the warm-up")
+
+
 def test_stop_while_paused(phrases: dict[str, str]) -> None:
     player = started(phrases)
     player.handle("pause", {}, 10.0)

@@ -44,6 +44,7 @@ REQUIRED_PHRASES = (
     "resumed", "resumed_rest", "resumed_intro", "nothing_running", "time_left",
     "time_left_rest", "time_left_intro", "whats_next", "whats_next_last", "form_none",
     "stopped", "switching", "finished", "help_idle", "help_running", "help_paused",
+    "help_stopped",
     "list_routines", "unknown_routine", "pain", "pain_paused", "pain_hold", "more_none",
     "not_understood", "too_long", "louder", "quieter", "speed_fixed", "more_hint",
     "nothing_to_repeat",

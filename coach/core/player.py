@@ -263,6 +263,8 @@ class Player:
     def _help(self, now: float) -> Say:
         """What can be said now: during a routine, while paused, or before one."""
         key = {State.PAUSED: "paused", **dict.fromkeys(_RUNNING, "running")}.get(self.state, "idle")
+        if key == "idle" and self._stopped is not None:
+            key = "stopped"  # resume takes the stop back
         return self._reply(f"help_{key}", now, routines=self._routine_names())
 
     def _start(self, slots: Mapping[str, str], now: float) -> list[Output]:

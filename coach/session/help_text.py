@@ -1,7 +1,7 @@
 """README's "Things you can say", made from the same data as the spoken help.
 
-The spoken help (phrases.yaml `help_idle`, `help_running`, `help_paused`) lists, after
-"You can say:", what fits each moment; the README shows those lines and, from
+The spoken help (phrases.yaml `help_idle`, `help_running`, `help_paused`, `help_stopped`)
+lists, after "You can say:", what fits each moment; the README shows those lines and, from
 commands.yaml, the first phrase of every other intent. `python -m coach.session.help_text`
 rewrites that paragraph of README.md; tests/test_help.py fails when it is out of date.
 """
@@ -19,7 +19,7 @@ from coach.core.understanding import Understanding
 __all__ = ["BEGIN", "END", "HELP_KEYS", "help_items", "readme_paragraph", "update_readme"]
 
 HELP_KEYS = {"help_idle": "Before a routine", "help_running": "During a routine",
-             "help_paused": "When paused"}
+             "help_paused": "When paused", "help_stopped": "After a stop"}
 """The spoken help lines, by the moment they fit."""
 BEGIN = "<!-- things-you-can-say: made by python -m coach.session.help_text -->"
 END = "<!-- /things-you-can-say -->"
