@@ -371,10 +371,10 @@ class Player:
         if self._routine is None or self._state not in (*_RUNNING, State.PAUSED):
             return [self._reply("nothing_running", now)]
         name = self._routine.name
-        paused = self._state is State.PAUSED and self._paused_from is not None
+        paused = self._state is State.PAUSED
+        going = _STATE_OF[self._segments[self._index].kind]  # what resume goes back to
         self._stopped = _Place(self._routine, self._segments, self._index, self._segment_start,
-                               self._paused_from if paused and self._paused_from else self._state,
-                               self._paused_at if paused else now, tuple(self._pending))
+                               going, self._paused_at if paused else now, tuple(self._pending))
         self._state = State.IDLE
         self._pending = []
         self._paused_from = None
