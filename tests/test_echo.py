@@ -46,16 +46,16 @@ def test_a_near_copy_of_the_coachs_word_beside_its_neighbour_is_the_coachs() -> 
     # Live, without an echo canceller: "then stop halfway up" came back as "Let's top
     # halfway up."; "top" stands where the coach's "stop" stands, before "halfway".
     cue = "Hinge back, then stop halfway up."
-    assert remove_words("Let's top halfway up.", cue) == "lets"
-    assert remove_words("hinge back then stp", cue) == ""  # anchored by the word before
+    near = EchoSettings(near_copy_edits=1)
+    assert remove_words("Let's top halfway up.", cue, near) == "lets"
+    assert remove_words("hinge back then stp", cue, near) == ""  # anchored by the word before
     # Not anchored by a shared neighbour: the user's own word, however close.
-    assert remove_words("top", cue) == "top"
-    assert remove_words("stop please", "Step back.") == "stop please"
+    assert remove_words("top", cue, near) == "top"
+    assert remove_words("stop please", "Step back.", near) == "stop please"
     # Short words and words further apart stay the user's.
-    assert remove_words("halfway us", "halfway up") == "us"
-    assert remove_words("halfway pause", "halfway pose") == "pause"
-    assert remove_words("Let's top halfway up.", cue, EchoSettings(near_copy_edits=0)) \
-        == "lets top"
+    assert remove_words("halfway us", "halfway up", near) == "us"
+    assert remove_words("halfway pause", "halfway pose", near) == "pause"
+    assert remove_words("Let's top halfway up.", cue) == "lets top"  # off by default
 
 
 def test_the_coachs_misheard_stop_beside_its_own_words_does_not_act() -> None:
@@ -65,7 +65,7 @@ def test_the_coachs_misheard_stop_beside_its_own_words_does_not_act() -> None:
         name = table.get(text)
         return Intent(name, {}, 0.95 if name else 0.2, text)
 
-    echo = EchoFilter(Reads(reads))
+    echo = EchoFilter(Reads(reads), EchoSettings(near_copy_edits=1))
     echo.spoke("Hinge back, then stop halfway up.", 5.0, 8.0)
     verdict = echo.judge("Let's top halfway up.", 6.5, 8.2)
     assert verdict.echo and verdict.intent.name is None and verdict.residual == "lets"

@@ -93,11 +93,12 @@ class EchoSettings:
     """What a drawn-out word or a breath around it may add to that (seconds)."""
     memory_lines: int = 32
     """How many of the coach's recent lines are remembered."""
-    near_copy_edits: int = 1
+    near_copy_edits: int = 0
     """A heard word this many letter edits from the coach's word at the same place beside a
     word both share is the coach's word misheard, not the user's: "then stop halfway up"
     came back as "Let's top halfway up", whose "top" must not read as "stop" (0: only
-    the same words count as the coach's)."""
+    the same words count as the coach's). Off until a live barge-in failure with it on is
+    understood (docs/tuning/understanding.md)."""
     near_copy_min_letters: int = 3
     """Shorter words are never taken for a near copy (one letter turns "up" into "us")."""
     user_share: float = 0.25
