@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from coach.core.echo import EchoFilter, remove_words
+from coach.core.echo import EchoFilter, Spoken, remove_words
 from coach.core.intents import Intent
 from coach.settings.understanding import EchoSettings
 
@@ -69,6 +69,25 @@ def test_the_coachs_misheard_stop_beside_its_own_words_does_not_act() -> None:
     echo.spoke("Hinge back, then stop halfway up.", 5.0, 8.0)
     verdict = echo.judge("Let's top halfway up.", 6.5, 8.2)
     assert verdict.echo and verdict.intent.name is None and verdict.residual == "lets"
+
+
+def test_a_fuzzy_stop_over_the_coach_acts_only_with_a_second_voice_in_the_levels() -> None:
+    # Live, without an echo canceller: "Let's top halfway up." read as a fuzzy stop.
+    table = {"lets top": 0.95, "stop": 1.0}
+
+    def reads(text: str) -> Intent:
+        score = table.get(text)
+        return Intent("stop" if score else None, {}, score or 0.2, text)
+
+    echo = EchoFilter(Reads(reads))
+    echo.spoke("Hinge back, then stop halfway up.", 5.0, 8.0)
+    assert echo.judge("Let's top halfway up.", 6.5, 8.2).intent.name is None
+    assert echo.judge("Let's top halfway up.", 6.5, 8.2, user_spoke=True).intent.name == "stop"
+    other = EchoFilter(Reads(reads))
+    other.spoke("Hinge back, then rise halfway up.", 5.0, 8.0)
+    assert other.judge("stop", 6.5, 7.0).intent.name == "stop"  # word for word
+    assert echo.judge("Let's top halfway up.", 6.5, 8.2,
+                      place_to_lose=False).intent.name == "stop"  # nothing to lose
 
 
 def test_no_overlap_means_a_normal_decision() -> None:
@@ -345,3 +364,33 @@ def test_with_no_workout_under_way_a_place_losing_command_acts_like_a_barge_in()
     echo.spoke("Next, put on the squat routine.", 10.0, 12.0)
     assert echo.judge("put on the squat routine", 10.5, 11.5, user_spoke=None,
                       place_to_lose=False).intent.name is None
+
+
+def test_the_coachs_word_said_by_the_user_after_its_line_is_the_users() -> None:
+    # Live (pyttsx3): "Resume." said 2 s after "Stopped the warm-up. Say resume to carry on
+    # where you left off." was taken for that line's echo and did nothing.
+    echo = EchoFilter(Reads(interpret), EchoSettings(tail_seconds=0.35, word_slack_seconds=1.0))
+    echo.spoke("Stopped the warm-up. Say resume to carry on where you left off.", 10.0, 14.0)
+    verdict = echo.judge("resume", 14.2, 14.8)  # as the line ends, within its echo tail
+    assert verdict.echo and verdict.intent.name == "resume" and verdict.residual == "resume"
+    # heard where the coach says it, the word is the coach's
+    assert echo.judge("say resume", 11.5, 12.6).intent.name is None
+
+
+def test_words_of_a_line_cut_short_were_never_heard() -> None:
+    echo = EchoFilter(Reads(interpret), EchoSettings(tail_seconds=0.35, word_slack_seconds=0.5))
+    echo.spoke("Rest 20 seconds. Next up: dead bug. Say pause to rest longer.", 0.0, 60.0,
+               seconds=6.0)
+    echo.ended("Rest 20 seconds. Next up: dead bug. Say pause to rest longer.", 2.0)
+    # "pause" falls at about 4.5 s of the planned line: it never played
+    assert echo.judge("pause", 1.6, 2.2).intent.name == "pause"
+    assert echo.judge("rest", 0.0, 0.6).residual == ""
+
+
+def test_a_word_the_coach_said_well_before_is_not_the_echo() -> None:
+    line = Spoken("one two three four", 0.0, 60.0, seconds=4.0)
+    assert line.words_echoing_at(0.0, 0.0) == ["one", "two", "three", "four"]
+    assert line.words_echoing_at(3.0, 0.0) == ["four"]  # placed by letters: "four" at 3.5 s
+    assert line.words_echoing_at(3.0, 1.0) == ["three", "four"]
+    cut = Spoken("one two three four", 0.0, 1.0, seconds=4.0)
+    assert cut.words_echoing_at(0.0, 0.2) == ["one"]  # the rest never played

@@ -223,6 +223,11 @@ def is_ready(event: dict[str, object]) -> bool:
     return event["type"] == "info" and str(event["text"]).startswith("Ready")
 
 
+def shown(*parts: object) -> str:
+    """Events in full for a failure message (pytest shortens a repr, not a string)."""
+    return "\n".join(json.dumps(part, default=str) for part in parts)
+
+
 def heard_intent(name: str):  # type: ignore[no-untyped-def]
     return lambda e: e["type"] == "heard" and e["intent"] == name
 
@@ -306,7 +311,7 @@ def test_the_coach_never_acts_on_its_own_voice(
         heard = coach.heard()
         acted = [e for e in heard if e["intent"] is not None][1:]
         said = [(e["at"], e["text"]) for e in coach.events if e["type"] == "said"]
-        assert acted == [], (acted, said)
+        assert acted == [], shown(acted, said)
         if not echo_cancel:
             # Not a deaf pass: the coach's voice did reach the recogniser, over the coach.
             assert sum(1 for e in heard if e.get("over_coach")) >= 3, heard
@@ -341,19 +346,19 @@ def test_stop_said_over_the_coach_is_acted_on(
             since = coach.count()
             line = coach.poll(lambda e: e["type"] == "said" and len(str(e["text"])) > 30,
                               timeout=60, since=since)
-            assert line is not None, coach.events
+            assert line is not None, shown(coach.events)
             time.sleep(0.6)  # into the line
             mic.say("stop")
             stopped = coach.poll(heard_intent("stop"), timeout=8, since=since)
             if stopped is not None:
                 break
-        assert stopped is not None, coach.heard()
+        assert stopped is not None, shown(coach.heard())
         assert stopped.get("over_coach") is True  # said while the coach was speaking
         # over its own voice it stops talking, and asks before losing the user's place
         asked = coach.poll(lambda e: e["type"] == "said" and e["text"] == "Stop the workout?",
                            timeout=10, since=since)
-        assert asked is not None, coach.events[since:]
-        assert _answer_yes(coach, mic.say, since), coach.heard()
+        assert asked is not None, shown(coach.events[since:])
+        assert _answer_yes(coach, mic.say, since), shown(coach.heard())
         # A stop loses nothing: resume carries on where it left off.
         step = [e for e in coach.events if e["type"] == "state" and e["state"] != "idle"
                 and e["state"] != "paused"][-1]["step"]
@@ -365,7 +370,7 @@ def test_stop_said_over_the_coach_is_acted_on(
         mic.say("resume")
         back = coach.poll(lambda e: e["type"] == "state" and e["state"] in RUNNING_STATES,
                           timeout=15, since=since)
-        assert back is not None, coach.events[since:]
+        assert back is not None, shown(coach.events[since:])
         assert (back["routine"], back["step"]) == ("warm-up", step)
     finally:
         coach.close()

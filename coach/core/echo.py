@@ -66,6 +66,28 @@ class Spoken:
     text: str
     start: float
     end: float
+    seconds: float | None = None
+    """How long the whole line lasts played to its end, when known (`end` may be an open
+    window, or a cut): where in time each of its words falls. None: `end - start`."""
+
+    def words_echoing_at(self, start: float, slack: float) -> list[str]:
+        """Its words (match forms) that may be the echo of what was heard from `start` on:
+        not those it finished saying over `slack` seconds before (each placed by its share
+        of the line's letters), nor those a cut kept from being said. The user answers what
+        the coach has just said, in its words ("resume" after "Say resume to carry on");
+        recognisers draw their guesses at the coach's voice from anywhere in its line, so
+        the words still to come stay the coach's."""
+        length = self.seconds if self.seconds is not None else self.end - self.start
+        words = normalise(self.text).split()
+        total = sum(len(word) + 1 for word in words)
+        echoing: list[str] = []
+        before = 0
+        for word in words:
+            at = self.start + length * (before + (len(word) + 1) / 2) / total
+            before += len(word) + 1
+            if start - slack <= at <= self.end + slack:
+                echoing.append(word)
+        return echoing
 
 
 @dataclass(frozen=True)
@@ -105,10 +127,12 @@ class EchoFilter:
         """Whether the coach's voice reaches the microphone (not so for a WAV file)."""
         return self._audible
 
-    def spoke(self, text: str, start: float, end: float) -> None:
-        """The coach's voice is audible from `start` to `end` (seconds on the session clock)."""
+    def spoke(self, text: str, start: float, end: float, *, seconds: float | None = None) -> None:
+        """The coach's voice is audible from `start` to `end` (seconds on the session clock);
+        `seconds`: the line's whole length when `end` is only a window left open until
+        `ended` (None: `end - start`)."""
         with self._lock:
-            self._spoken.append(Spoken(text, start, end))
+            self._spoken.append(Spoken(text, start, end, seconds))
 
     def ended(self, text: str, end: float) -> None:
         """The last window of `text` really ended at `end` (finished or cut short)."""
@@ -116,7 +140,8 @@ class EchoFilter:
             for index in range(len(self._spoken) - 1, -1, -1):
                 item = self._spoken[index]
                 if item.text == text:
-                    self._spoken[index] = Spoken(item.text, item.start, end)
+                    length = item.seconds if item.seconds is not None else item.end - item.start
+                    self._spoken[index] = Spoken(item.text, item.start, end, length)
                     return
 
     def overlapping(self, start: float, end: float) -> list[Spoken]:
@@ -173,7 +198,11 @@ class EchoFilter:
         overlapping = self.overlapping(start, end)
         if not overlapping:
             return Verdict(self._interpret(text), echo=False, residual=text)
-        residual = remove_words(text, " ".join(s.text for s in overlapping), self._settings)
+        # Not the words the coach had said well before: "resume" said right after "Say
+        # resume to carry on where you left off." is the user's, not that line's echo.
+        said = [word for line in overlapping
+                for word in line.words_echoing_at(start, self._settings.word_slack_seconds)]
+        residual = remove_words(text, " ".join(said), self._settings)
         words = normalise(text).split()
         if not residual:
             return Verdict(Intent(None, {}, 0.0, " ".join(words)), echo=True, residual="",
@@ -219,6 +248,10 @@ class EchoFilter:
         destructive = intent.name in self._understanding.destructive_intents
         if destructive and not place_to_lose:
             return True  # nothing to lose: as safe as a barge-in command
+        if destructive and intent.score < self._settings.min_destructive_barge_in_score:
+            # a reading that makes up for a mishearing may be making up the coach's own
+            # word: "Let's top halfway up." for its "then stop halfway up"
+            return False
         sentence = (mostly_user and len(residual.split()) >= self._settings.user_sentence_words
                     and not destructive)
         return intent.name in self._understanding.barge_in_intents or sentence

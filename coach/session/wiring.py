@@ -217,7 +217,8 @@ def follow_playback(
     def on_playback(event: PlaybackEvent) -> None:
         at = event.at - epoch
         if event.playing:
-            echo.spoke(event.label, at, at + open_s)  # open until the stop event closes it
+            # open until the stop event closes it; its length places its words in time
+            echo.spoke(event.label, at, at + open_s, seconds=event.seconds or None)
         else:
             echo.ended(event.label, at)
 

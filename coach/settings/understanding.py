@@ -75,12 +75,23 @@ class EchoSettings:
     lead_seconds: float = 0.25
     """How far before playback reported a line audible its first words may be heard: the
     microphone's and the speaker's clocks may disagree by a block or two."""
+    word_slack_seconds: float = 1.0
+    """How long (seconds) after the coach said a word of its line (placed by its share of
+    the line's letters) an utterance may begin for that word in it to be the coach's echo:
+    the placing's error, the recogniser's segment edges and the room's echo. Later, the
+    word is the user's own answer to the line: "resume" right after "Say resume to carry
+    on where you left off."."""
     breath_seconds: float = 0.5
     """A pause between two of the coach's lines short enough to speak over neither: lines
     closer than this count as one span of speech."""
     min_barge_in_score: float = 0.9
     """Lowest intent score (0 to 1) for a barge-in command to act over the coach's voice
     when the echo canceller's levels cannot tell whether the user spoke."""
+    min_destructive_barge_in_score: float = 1.0
+    """Lowest intent score for a command that loses the user's place (commands.yaml
+    `destructive`) to act over the coach's voice, asking first, when the levels cannot
+    tell: 1.0, a phrase heard word for word. A reading that makes up for a mishearing
+    ("top" read as "stop") over the coach is as likely its own word misheard."""
     min_second_voice_score: float = 0.0
     """Lowest intent score (0 to 1) for any intent to act over the coach's voice when the
     levels show a second voice (0: the understanding's own thresholds, as in silence)."""

@@ -90,6 +90,9 @@ class PlaybackEvent:
     speaker uses its own clock)."""
     label: str
     """What was played (the text, for a speaker)."""
+    seconds: float = 0.0
+    """How long the whole utterance lasts when played to its end (set when it starts): where
+    in it each word falls."""
 
 
 @dataclass(frozen=True)
@@ -468,7 +471,8 @@ class PcmPlayer:
     def _next_utterance_locked(self, heard_at: float) -> _Utterance | None:
         if self._current is None and self._queue:
             self._current = self._queue.popleft()
-            self._events.put(PlaybackEvent(True, heard_at, self._current.label))
+            seconds = len(self._current.samples) / self.rate
+            self._events.put(PlaybackEvent(True, heard_at, self._current.label, seconds))
         return self._current
 
     @staticmethod

@@ -158,7 +158,7 @@ class TextSpeaker:
         self._stream.write(f"[{_mmss(now)}] {text}\n")
         self._stream.flush()
         self._until = max(self._until, now) + seconds
-        self._notify(PlaybackEvent(True, now, text))
+        self._notify(PlaybackEvent(True, now, text, seconds))
         self._notify(PlaybackEvent(False, self._until, text))
         return seconds
 
