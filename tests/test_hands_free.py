@@ -362,10 +362,8 @@ def test_stop_said_over_the_coach_is_acted_on(
         # A stop loses nothing: resume carries on where it left off.
         step = [e for e in coach.events if e["type"] == "state" and e["state"] != "idle"
                 and e["state"] != "paused"][-1]["step"]
+        # answered as the stopped line ends; the line says "resume" itself, seconds before
         coach.wait_until_quiet()
-        # well clear of the stopped line, which says "resume" itself: said within its echo
-        # tail, the word is taken for the coach's own
-        time.sleep(2)
         since = coach.count()
         mic.say("resume")
         back = coach.poll(lambda e: e["type"] == "state" and e["state"] in RUNNING_STATES,
