@@ -190,12 +190,20 @@ class CoachProcess:
         with self._lock:
             return len(self.events)
 
+    def said(self) -> list[tuple[object, object]]:
+        """What the coach said: (event time, text)."""
+        return [(e["at"], e["text"]) for e in self.events if e["type"] == "said"]
+
     def heard(self) -> list[dict[str, object]]:
         with self._lock:
             return [e for e in self.events if e["type"] == "heard"]
 
     def stderr(self) -> str:
         return "\n".join(self.errors)
+
+    def judged(self) -> list[str]:
+        """The echo judge's verdicts, logged when the coach runs with --verbose."""
+        return [line for line in self.errors if "judged" in line]
 
     def close(self) -> None:
         self.process.terminate()
@@ -335,7 +343,7 @@ def test_stop_said_over_the_coach_is_acted_on(
     missed)."""
     mic = MicFeeder(pulse_devices, echo_gain=0.8)
     mic.start()
-    coach = CoachProcess(pulse_devices, tmp_path, "--tts", tts)
+    coach = CoachProcess(pulse_devices, tmp_path, "--verbose", "--tts", tts)
     try:
         coach.wait_for(is_ready, timeout=60)
         mic.say("start the warm up")
@@ -352,23 +360,27 @@ def test_stop_said_over_the_coach_is_acted_on(
             stopped = coach.poll(heard_intent("stop"), timeout=8, since=since)
             if stopped is not None:
                 break
-        assert stopped is not None, shown(coach.heard())
+        assert stopped is not None, shown(coach.heard(), coach.said(), coach.judged())
         assert stopped.get("over_coach") is True  # said while the coach was speaking
         # over its own voice it stops talking, and asks before losing the user's place
         asked = coach.poll(lambda e: e["type"] == "said" and e["text"] == "Stop the workout?",
                            timeout=10, since=since)
-        assert asked is not None, shown(coach.events[since:])
-        assert _answer_yes(coach, mic.say, since), shown(coach.heard())
+        assert asked is not None, shown(coach.events[since:], coach.judged())
+        assert _answer_yes(coach, mic.say, since), shown(coach.heard(), coach.judged())
         # A stop loses nothing: resume carries on where it left off.
         step = [e for e in coach.events if e["type"] == "state" and e["state"] != "idle"
                 and e["state"] != "paused"][-1]["step"]
         # answered as the stopped line ends; the line says "resume" itself, seconds before
+        # (its said event may come after the stop's state event: wait for the line first)
+        ended = coach.poll(lambda e: e["type"] == "said" and str(e["text"]).startswith("Stopped"),
+                           timeout=10, since=since)
+        assert ended is not None, shown(coach.events[since:])
         coach.wait_until_quiet()
         since = coach.count()
         mic.say("resume")
         back = coach.poll(lambda e: e["type"] == "state" and e["state"] in RUNNING_STATES,
                           timeout=15, since=since)
-        assert back is not None, shown(coach.events[since:])
+        assert back is not None, shown(coach.events[since:], coach.said(), coach.judged())
         assert (back["routine"], back["step"]) == ("warm-up", step)
     finally:
         coach.close()

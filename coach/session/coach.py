@@ -153,6 +153,10 @@ class Coach:
             verdict = self._echo.judge(text, event.start, event.end, heard_as,
                                        event.user_spoke, place_to_lose=self._loses_place())
             intent, echo, coach_share = verdict.intent, verdict.echo, verdict.coach_share
+            _LOGGER.debug("judged %r (%.2f-%.2f s, user's voice %s): %s, over the coach %s, "
+                          "left %r, coach's share %.2f", heard_as or text, event.start,
+                          event.end, event.user_spoke, intent.name, echo, verdict.residual,
+                          coach_share)
             own = verdict.residual if echo else own
             if echo and not waiting and intent.name in (IntentName.YES, IntentName.NO):
                 # An answer with no question asked does nothing; over the coach's voice it

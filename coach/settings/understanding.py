@@ -100,7 +100,7 @@ class EchoSettings:
     word heard, plus `spare_seconds`, is a short guess at a long stretch of the coach's
     voice ("Do it." for two seconds of it), not the user's words: it does not act. People
     say a word in well under half a second, out of breath too."""
-    spare_seconds: float = 0.5
+    spare_seconds: float = 0.75
     """What a drawn-out word or a breath around it may add to that (seconds)."""
     memory_lines: int = 32
     """How many of the coach's recent lines are remembered."""
