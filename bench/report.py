@@ -224,7 +224,8 @@ METHOD = (
     "- Cost: fresh processes (`python -m bench.probe`), run after the engine benchmarks, not "
     "beside them (two recognisers on 2 cores would slow both, and the engines' latencies with "
     "them): start-up = spawn to first accept(); CPU = process CPU time / wall time while fed "
-    "commands and silence at real-time pace; peak memory = ru_maxrss.",
+    "commands and silence at real-time pace; peak memory = the process's own high-water "
+    "mark (VmHWM; ru_maxrss carries the spawning bench's size across exec).",
 )
 
 
