@@ -70,6 +70,11 @@ class Spoken:
     """How long the whole line lasts played to its end, when known (`end` may be an open
     window, or a cut): where in time each of its words falls. None: `end - start`."""
 
+    @property
+    def length(self) -> float:
+        """The line's whole length played to its end (seconds)."""
+        return self.seconds if self.seconds is not None else self.end - self.start
+
     def words_echoing_at(self, start: float, slack: float) -> list[str]:
         """Its words (match forms) that may be the echo of what was heard from `start` on:
         not those it finished saying over `slack` seconds before (each placed by its share
@@ -77,7 +82,7 @@ class Spoken:
         the coach has just said, in its words ("resume" after "Say resume to carry on");
         recognisers draw their guesses at the coach's voice from anywhere in its line, so
         the words still to come stay the coach's."""
-        length = self.seconds if self.seconds is not None else self.end - self.start
+        length = self.length
         words = normalise(self.text).split()
         total = sum(len(word) + 1 for word in words)
         echoing: list[str] = []
@@ -140,8 +145,7 @@ class EchoFilter:
             for index in range(len(self._spoken) - 1, -1, -1):
                 item = self._spoken[index]
                 if item.text == text:
-                    length = item.seconds if item.seconds is not None else item.end - item.start
-                    self._spoken[index] = Spoken(item.text, item.start, end, length)
+                    self._spoken[index] = Spoken(item.text, item.start, end, item.length)
                     return
 
     def overlapping(self, start: float, end: float) -> list[Spoken]:

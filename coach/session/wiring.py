@@ -218,7 +218,7 @@ def follow_playback(
         at = event.at - epoch
         if event.playing:
             # open until the stop event closes it; its length places its words in time
-            echo.spoke(event.label, at, at + open_s, seconds=event.seconds or None)
+            echo.spoke(event.label, at, at + open_s, seconds=event.seconds)
         else:
             echo.ended(event.label, at)
 

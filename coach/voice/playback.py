@@ -90,7 +90,7 @@ class PlaybackEvent:
     speaker uses its own clock)."""
     label: str
     """What was played (the text, for a speaker)."""
-    seconds: float = 0.0
+    seconds: float | None = None
     """How long the whole utterance lasts when played to its end (set when it starts): where
     in it each word falls."""
 
