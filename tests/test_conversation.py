@@ -74,7 +74,7 @@ def test_a_near_miss_is_asked_about_and_yes_carries_it_out() -> None:
     coach.typed("start the core", 0.0)
     coach.tick(20.0)
     before = coach.player.segment
-    coach.typed("i am not doing this one skip it", 20.0)
+    coach.typed("this one is not for me give me something else", 20.0)
     assert said(events)[-1] == "Did you mean: skip to the next exercise?"
     assert coach.player.segment is before  # asked, not acted on
     coach.typed("yes", 22.0)
@@ -83,7 +83,7 @@ def test_a_near_miss_is_asked_about_and_yes_carries_it_out() -> None:
 
 def test_a_request_framed_as_a_question_is_asked_about_not_refused() -> None:
     coach, events = guessing_coach(Meaning("previous"), 0.74)
-    coach.typed("can we rewind to the last one", 0.0)
+    coach.typed("can we head back to the earlier one", 0.0)
     assert said(events) == ["Did you mean: go back to the previous exercise?"]
     coach.typed("what is the capital of france", 1.0)  # a question is still a question
     assert said(events)[-1].startswith(NO_ANSWER)
@@ -91,7 +91,7 @@ def test_a_request_framed_as_a_question_is_asked_about_not_refused() -> None:
 
 def test_no_to_a_guess_changes_nothing_and_says_how_to_go_on() -> None:
     coach, events = guessing_coach(Meaning.of("start_routine", {"routine": "squat"}), 0.7)
-    coach.typed("take me through the squatting thing", 0.0)
+    coach.typed("i fancy some squatting today", 0.0)
     assert said(events)[-1] == "Did you mean: start the neutral-spine squat?"
     coach.typed("no", 1.0)
     assert said(events)[-1].startswith("Okay. Say it another way")
@@ -100,13 +100,13 @@ def test_no_to_a_guess_changes_nothing_and_says_how_to_go_on() -> None:
 
 def test_far_from_every_command_is_still_say_again() -> None:
     coach, events = guessing_coach(Meaning("next"), 0.4)
-    coach.typed("i am not doing this one skip it", 0.0)
+    coach.typed("this one is not for me give me something else", 0.0)
     assert said(events) == [SAY_AGAIN]
 
 
 def test_the_rooms_chatter_is_never_asked_about() -> None:
     coach, events = guessing_coach(Meaning("next"), 0.7)
-    coach.heard(heard("i am not doing this one skip it", 1.0, level=QUIET))
+    coach.heard(heard("this one is not for me give me something else", 1.0, level=QUIET))
     assert said(events) == []
 
 

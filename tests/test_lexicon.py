@@ -30,13 +30,14 @@ STOPWORDS = """a an the and or but if so to of in on at by for from with without
     not no dont doesnt any some just really very much more most also too up down out off
     get got gets make makes way thing things something one ones
     kind kinds sort sorts type types
+    man mate bro dude buddy pal guys lads
     explain describe teach tell"""
 FRAME_WORDS = "why how what which when should after during before workout"
 FAMILIES = {
     "pain": "pain pains painful hurt hurts hurting ache aches aching achy",
     "sore": "sore soreness stiff stiffness tight tightness",
     "workout": "workout workouts train training trained gym exercise exercises exercising "
-    "session sessions",
+    "session sessions lift lifts lifting",
     "leg": "leg legs",
     "prevent": "prevent preventing prevention avoid avoiding protect protecting safe safely",
     "cause": "cause causes causing caused reason reasons trigger triggers triggering",
@@ -51,6 +52,7 @@ FAMILIES = {
     "hinge": "hinge hinging hinges",
     "correct": "correct correctly right properly proper",
     "need": "need needs needed necessary important essential",
+    "risky": "risky risk risks worst harmful",
 }
 COMPOUNDS = {
     ("work", "out"): "workout",

@@ -124,7 +124,7 @@ def test_the_red_flag_answer_is_never_traded_for_another(shipped: Understanding)
 
 
 def test_a_guess_names_only_a_command_clearly_nearest(shipped: Understanding) -> None:
-    text = "i am not doing this one"
+    text = "i would rather not do this one"
     shipped.use_meanings(FakeLookup([(Meaning("next"), 0.7), (PAUSE, 0.5)]))
     try:
         assert shipped.interpret(text).name is None  # too far to act on
@@ -146,7 +146,7 @@ def test_pain_answers_and_questions_are_never_guessed(shipped: Understanding,
     shipped.use_meanings(FakeLookup([(Meaning(never), 0.7), (Meaning("next"), 0.66),
                                      (PAUSE, 0.5)]))
     try:
-        guess = shipped.guess("i am not doing this one")
+        guess = shipped.guess("i would rather not do this one")
     finally:
         shipped.use_meanings(None)
     assert guess is not None and guess.name == "next"  # the runner-up, clearly nearest
@@ -261,7 +261,7 @@ def test_an_unreadable_model_file_says_what_to_do(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "meant"), [
-    ("right i am calling it a day", "stop"),
+    ("right i think i am finished for the day", "stop"),
 ])
 def test_shipped_understanding_with_the_model_understands_everyday_words(
     text: str, meant: str
@@ -274,7 +274,7 @@ def test_shipped_understanding_with_the_model_understands_everyday_words(
 
 
 @pytest.mark.parametrize(("text", "guessed"), [
-    ("i'm not doing this one skip it", "next"),
+    ("i would rather not do this one", "next"),
     ("that's enough end it", "stop"),
     ("banana telephone purple", None),
 ])
@@ -325,5 +325,5 @@ def test_without_the_model_the_coach_understands_its_phrasings_and_says_how_to_f
     content = load_content([default_routine_dir()])[0]
     understanding = build_understanding(content, Settings(), tmp_path)
     assert understanding.interpret("pause").name == "pause"
-    assert understanding.interpret("right i am calling it a day").name is None
+    assert understanding.interpret("right i think i am finished for the day").name is None
     assert "scripts/setup" in caplog.text and "only its own phrasings" in caplog.text

@@ -198,7 +198,7 @@ def test_requests_over_the_virtual_voice_act_like_in_silence(
 
 
 GUESS_SCRIPT = [  # (second the words start, words)
-    (0.5, "that is too fast for me"),  # no phrasing of the coach's: a guess
+    (0.5, "you speak too quick"),  # no phrasing of the coach's: a guess
     (6.0, "yes"),
 ]
 

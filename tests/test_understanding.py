@@ -135,12 +135,13 @@ def test_gym_exclamations_are_not_commands(text: str, with_meanings: Understandi
 
 # Everyday phrasing (issue 12, item 4), with the sentence-meaning model. Tune and dev sets:
 # the figures reached with carrier phrases, wider templates and FAQ phrasings, and the model's
-# thresholds (chosen on tune, dev and the original held-out sets). Held-out set: measured
+# thresholds (chosen on tune, dev and the original held-out sets); the dev set's misses were
+# then taken as classes into the templates (2026-12-03). Held-out set: measured
 # after tuning, thresholds rounded down; never tune on it (tests/data/README.md).
 EVERYDAY_FLOORS = {
     "everyday_tune": (0.97, 0.0, 0.96),
-    "everyday_dev": (0.82, 0.0, 0.90),
-    "everyday_heldout": (0.70, 0.04, 0.72),
+    "everyday_dev": (0.97, 0.0, 0.92),
+    "everyday_heldout": (0.73, 0.04, 0.74),
 }
 """Set -> (commands understood at least, unrelated accepted at most, FAQ right at least)."""
 
@@ -163,7 +164,7 @@ def shipped() -> Understanding:
 
 @pytest.mark.parametrize(("text", "intent"), [
     ("Okay, it's eased off. Let's keep going.", "resume"),
-    ("I'm not doing this one. Skip it.", "next"),
+    ("This one kills my wrists. Skip it.", "next"),
     ("My legs are burning. Pause the workout.", "pause"),
     ("Yeah, do it. Stop the workout.", "stop"),  # the yes acknowledges the request
     ("That set was brutal. I'm done.", "stop"),
