@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 
 from coach.content.lexicon import Lexicon, shipped_lexicon
@@ -89,21 +89,29 @@ def drop_fillers(words: Sequence[str], fillers: Iterable[str]) -> list[str]:
     `fillers` must already be in match form. Longer fillers are removed first so
     "thank you" goes as a whole.
     """
-    sequences = sorted(
-        {tuple(filler.split()) for filler in fillers if filler.strip()},
-        key=len,
-        reverse=True,
-    )
+    by_first = _fillers_by_first_word(fillers if isinstance(fillers, tuple) else tuple(fillers))
     kept: list[str] = []
     index = 0
     while index < len(words):
-        length = _filler_length_at(words, index, sequences)
+        length = _filler_length_at(words, index, by_first.get(words[index], ()))
         if length:
             index += length
         else:
             kept.append(words[index])
             index += 1
     return kept
+
+
+@lru_cache(maxsize=32)
+def _fillers_by_first_word(fillers: tuple[str, ...]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """First word -> the filler sequences starting with it, longest first. Made once per
+    filler list: every phrase of the templates is cleaned of fillers when the coach starts."""
+    sequences = sorted({tuple(filler.split()) for filler in fillers if filler.strip()},
+                       key=len, reverse=True)
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for sequence in sequences:
+        by_first.setdefault(sequence[0], []).append(sequence)
+    return {first: tuple(found) for first, found in by_first.items()}
 
 
 def _filler_length_at(
