@@ -42,8 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     understanding = build_understanding(content, Settings())
     recognizer = make_recognizer(args.engine, None, understanding.phrases(),
                                  is_complete=understanding.is_complete,
-                                 keeps_meaning=understanding.keeps_meaning,
-                                 meaning_of=understanding.meaning_of)
+                                 keeps_meaning=understanding.keeps_meaning)
     if args.enhance:
         from coach.session.wiring import enhanced
 

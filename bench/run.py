@@ -327,8 +327,7 @@ def _task(report: Report, engine: str, task: str, model: Path | None, inputs: _I
     understanding = inputs.understanding  # built as `coach` builds it (make_listener)
     raw = make_recognizer(engine, model, understanding.phrases(),
                           is_complete=understanding.is_complete,
-                          keeps_meaning=understanding.keeps_meaning,
-                          meaning_of=understanding.meaning_of)
+                          keeps_meaning=understanding.keeps_meaning)
     recognizer = Clocked(enhanced(raw, inputs.enhance) if inputs.enhance else raw)
     report("load_seconds", round(time.perf_counter() - began, 2))
     budget = _task_budget(task, inputs.plan, BUDGET_SHARE.get(engine, 1.0))

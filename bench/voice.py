@@ -185,8 +185,7 @@ def hearing_rows(tts: str, seconds: float) -> dict[str, object]:
     understanding = build_understanding(content, Settings())
     recognizer = Clocked(make_recognizer("whisper", None, understanding.phrases(),
                                          is_complete=understanding.is_complete,
-                                         keeps_meaning=understanding.keeps_meaning,
-                                         meaning_of=understanding.meaning_of))
+                                         keeps_meaning=understanding.keeps_meaning))
 
     def decide(transcript: Transcript) -> Intent:
         return understanding.interpret(transcript.text)

@@ -385,8 +385,7 @@ def test_a_question_is_not_turned_into_a_pain_report(decoder: WhisperDecoder) ->
     understanding = Understanding(*load_shipped())
     rec = WhisperRecognizer(decoder=decoder, phrases=understanding.phrases(),
                             is_complete=understanding.is_complete,
-                            keeps_meaning=understanding.keeps_meaning,
-                            meaning_of=understanding.meaning_of)
+                            keeps_meaning=understanding.keeps_meaning)
     question = "how come my lower back aches whenever I train legs"
     found = run(rec, concat(silence(0.5), speak(question, "en-us", 150), silence(1.5)), 480)
     decided = [understanding.interpret(t.text) for t in found]

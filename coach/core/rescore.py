@@ -13,7 +13,7 @@ no device or speech library.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from itertools import zip_longest
 
 from rapidfuzz import fuzz, process
@@ -128,7 +128,6 @@ def choose_phrase(
     settings: RescoreSettings,
     questions: Sequence[bool] = (),
     phrases: Sequence[str] = (),
-    meanings: Sequence[Hashable] = (),
 ) -> int | None:
     """Index of the phrase that replaces the transcript, or None to keep what was heard.
 
@@ -138,8 +137,6 @@ def choose_phrase(
     `RescoreSettings.question_margin`); of those that do, the likeliest. Given the
     `phrases` themselves, one the audio supports less than `settings.min_word_logprob` per
     word never wins, however poorly the decoder's own words fit (noise, or someone else).
-    Given what each phrase means (`meanings`), the winner must also beat every phrase
-    meaning something else by `settings.rival_margin`; otherwise nothing wins.
     """
     margins = [
         settings.question_margin if index < len(questions) and questions[index]
@@ -150,16 +147,7 @@ def choose_phrase(
               if score >= heard_score - margins[index]
               and (index >= len(phrases) or _per_word(score, phrases[index])
                    >= settings.min_word_logprob)]
-    if not within:
-        return None
-    best = max(within, key=lambda index: phrase_scores[index])
-    if best < len(meanings) and any(
-        meaning != meanings[best]
-        and phrase_scores[other] > phrase_scores[best] - settings.rival_margin
-        for other, meaning in enumerate(meanings[: len(phrase_scores)])
-    ):
-        return None
-    return best
+    return max(within, key=lambda index: phrase_scores[index]) if within else None
 
 
 def _per_word(score: float, phrase: str) -> float:

@@ -318,12 +318,6 @@ class Understanding:
             return name == QUESTION or slots == dict(said.slots)
         return name not in self._destructive and name != PAIN
 
-    def meaning_of(self, phrase: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
-        """What a grammar phrase asks for (intent and slots): equal for phrases asking for
-        the same thing, whichever words they use."""
-        name, slots = self._phrase_meaning(phrase)
-        return name, tuple(sorted(slots.items()))
-
     def _heard_meaning(self, heard: str) -> Intent:
         """What `heard` means by the words alone, remembered for the phrases one second look
         tries."""

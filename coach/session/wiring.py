@@ -114,7 +114,6 @@ def build_recognizer(settings: Settings, understanding: Understanding) -> Recogn
         recognizer = make_recognizer(settings.engine, model, understanding.phrases(),
                                      is_complete=understanding.is_complete,
                                      keeps_meaning=understanding.keeps_meaning,
-                                     meaning_of=understanding.meaning_of,
                                      hearing=settings.hearing, words=default_recognizer_words())
     except EngineUnavailableError as exc:
         raise ListenError(str(exc)) from exc

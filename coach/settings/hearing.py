@@ -114,10 +114,6 @@ class RescoreSettings:
     """The same for a phrase asking a question that is not a whole command (a FAQ phrasing):
     a question is long, and a few words garbled in it cost more nats than a short command's
     slip, while its answer loses nothing the user was doing."""
-    rival_margin: float = 2.0
-    """A phrase wins only when it scores at least this much (nats) above every phrase tried
-    that means something else: "speak up" and "speed up" read alike, and on audio that
-    supports both about as well, choosing one is a guess at a different command."""
     min_word_logprob: float = -6.5
     """Least log-probability per word (nats) a phrase needs to win at all: the second look
     corrects a slip, it does not force a phrase onto audio that supports none (a greeting

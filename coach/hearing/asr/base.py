@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -16,7 +16,6 @@ __all__ = [
     "EngineUnavailableError",
     "IsComplete",
     "KeepsMeaning",
-    "MeaningOf",
     "Pcm",
     "Recognizer",
     "Transcript",
@@ -35,11 +34,6 @@ IsComplete = Callable[[str], bool]
 KeepsMeaning = Callable[[str, str], bool]
 """Second-look hook: True when a grammar phrase (second) may replace the engine's own words
 (first), i.e. it does not change what the words mean to the coach."""
-
-MeaningOf = Callable[[str], Hashable]
-"""Second-look hook: what a grammar phrase means to the coach (equal for phrases that ask for
-the same thing), so that a phrase wins only when it clearly beats the phrases that read like
-the audio as well but mean something else."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from coach.content.recognizer import RecognizerWords
 from coach.core.rescore import PhraseShortlist, choose_phrase
 from coach.core.textnorm import is_question, match_form, normalise_text
 from coach.core.transcripts import Decoded, is_hallucination, looks_like_no_speech
-from coach.hearing.asr.base import SAMPLE_RATE, IsComplete, KeepsMeaning, MeaningOf, Pcm
+from coach.hearing.asr.base import SAMPLE_RATE, IsComplete, KeepsMeaning, Pcm
 from coach.hearing.endpoint import (
     CloseReason,
     Segment,
@@ -98,7 +98,6 @@ class DecisionPolicy:
         settings: DecisionSettings | None = None,
         is_complete: IsComplete | None = None,
         keeps_meaning: KeepsMeaning | None = None,
-        meaning_of: MeaningOf | None = None,
     ) -> None:
         self.decoder = decoder
         self.segmenter = segmenter
@@ -106,7 +105,6 @@ class DecisionPolicy:
         self.settings = settings or DecisionSettings()
         self.is_complete = is_complete
         self.keeps_meaning = keeps_meaning
-        self.meaning_of = meaning_of
         self.stats = DecisionStats()
         self._checks_done = 0
         self._prompt: str | None = None
@@ -307,10 +305,8 @@ class DecisionPolicy:
             return None
         _LOGGER.debug("second look: %r (%.1f) -> %s", decoded.text, scores[0],
                       list(zip(phrases, scores[1:], strict=True)))
-        meanings = ([self.meaning_of(phrase) for phrase in phrases]
-                    if self.meaning_of is not None else [])
         chosen = choose_phrase(scores[0], scores[1:], rescore,
-                               [self._asks(phrase) for phrase in phrases], phrases, meanings)
+                               [self._asks(phrase) for phrase in phrases], phrases)
         if chosen is None:
             return None
         return replace(decoded, text=phrases[chosen], heard_as=decoded.text)

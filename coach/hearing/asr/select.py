@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,16 +73,14 @@ def make_recognizer(
     is_complete: Callable[[str], bool] | None = None,
     *,
     keeps_meaning: Callable[[str, str], bool] | None = None,
-    meaning_of: Callable[[str], Hashable] | None = None,
     hearing: HearingSettings | None = None,
     words: RecognizerWords | None = None,
 ) -> Recognizer:
     """Build the named engine, or pick one (None): Vosk with an English model, else built-in.
 
-    `is_complete`, `keeps_meaning` and `meaning_of` are the understanding's hooks for early
-    decisions and the second look (see coach.hearing.asr.base); `hearing` holds the engines'
-    knobs and `words` their word lists (None: the defaults and the shipped
-    routines/recognizer.yaml)."""
+    `is_complete` and `keeps_meaning` are the understanding's hooks for early decisions and
+    the second look (see coach.hearing.asr.base); `hearing` holds the engines' knobs and
+    `words` their word lists (None: the defaults and the shipped routines/recognizer.yaml)."""
     hearing = hearing or HearingSettings()
     words = words or default_recognizer_words()
     if engine is None:
@@ -92,8 +90,7 @@ def make_recognizer(
         raise ValueError(f"unknown speech engine {engine!r}; choose from {', '.join(ENGINES)}")
     if not _installed(engine):
         raise EngineUnavailableError(f"speech engine {engine!r} is not installed: {_HINTS[engine]}")
-    return _build(engine, model_path, phrases, is_complete, keeps_meaning, meaning_of, hearing,
-                  words)
+    return _build(engine, model_path, phrases, is_complete, keeps_meaning, hearing, words)
 
 
 def _choose(model_path: Path | None, words: RecognizerWords) -> str:
@@ -111,7 +108,6 @@ def _build(
     phrases: Sequence[str] | None,
     is_complete: Callable[[str], bool] | None,
     keeps_meaning: Callable[[str, str], bool] | None,
-    meaning_of: Callable[[str], Hashable] | None,
     hearing: HearingSettings,
     words: RecognizerWords,
 ) -> Recognizer:
@@ -127,7 +123,7 @@ def _build(
         return WhisperRecognizer(
             phrases=phrases, settings=hearing.whisper, decision=hearing.decision, words=words,
             segmenter=_segmenter(hearing), is_complete=is_complete,
-            keeps_meaning=keeps_meaning, meaning_of=meaning_of)
+            keeps_meaning=keeps_meaning)
     from coach.hearing.asr.pocketsphinx import PocketSphinxRecognizer
 
     return PocketSphinxRecognizer(phrases, segmenter=_segmenter(hearing),

@@ -14,14 +14,7 @@ from pathlib import Path
 
 from coach.content.recognizer import RecognizerWords, default_recognizer_words
 from coach.core.transcripts import build_prompt
-from coach.hearing.asr.base import (
-    SAMPLE_RATE,
-    IsComplete,
-    KeepsMeaning,
-    MeaningOf,
-    Pcm,
-    Transcript,
-)
+from coach.hearing.asr.base import SAMPLE_RATE, IsComplete, KeepsMeaning, Pcm, Transcript
 from coach.hearing.asr.policy import Decided, DecisionPolicy, DecisionStats, UtteranceDecoder
 from coach.hearing.asr.whisper_decoder import WhisperDecoder, find_whisper_model, verify_tiny_en
 from coach.hearing.endpoint import Segment, UtteranceSegmenter
@@ -62,7 +55,6 @@ class WhisperRecognizer:
         decoder: UtteranceDecoder | None = None,
         is_complete: IsComplete | None = None,
         keeps_meaning: KeepsMeaning | None = None,
-        meaning_of: MeaningOf | None = None,
     ) -> None:
         self.settings = settings or WhisperSettings()
         self.words = words or default_recognizer_words()
@@ -71,7 +63,7 @@ class WhisperRecognizer:
         _check_window(self.settings, self.segmenter)
         self.policy = DecisionPolicy(self.decoder, self.segmenter, self.words,
                                      settings=decision, is_complete=is_complete,
-                                     keeps_meaning=keeps_meaning, meaning_of=meaning_of)
+                                     keeps_meaning=keeps_meaning)
         self.set_phrases(phrases)
 
     @property
